@@ -1,0 +1,67 @@
+"""Hamiltonian plasticity of learnable coupling weights (spec bayesian-mechanics.md §4).
+
+Each learnable edge e: j → i has a position W_e and momentum P_We; with x = φ(μ) the sent rates:
+
+    h_e = α_W x_i x_j − γ_W W_e                 (Hebbian growth with decay)
+    H_edges = Σ_e ½ P_We²/m_W + P_We h_e
+    Ẇ_e  = P_We/m_W + h_e
+    Ṗ_We = γ_W P_We − (∂H/∂ν_i) x_j             (postsynaptic rate-prediction error × presynaptic rate)
+    ∂H_edges/∂x_k = Σ_{e into k} α_W P_We x_j + Σ_{e out of k} α_W P_We x_i
+
+The network adds −φ′(μ_k) ∂H_edges/∂x_k to ṗ_μk. Parameters (defaults): m_W = 1 (> 0),
+alpha_W = 0.5, gamma_W = 0.5; each a scalar or one value per learnable edge (E_l,).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from graphs.errors import ParameterError
+
+
+class HebbianPlasticity(nn.Module):
+    """Edge Hamiltonian for learnable couplings. Final class.
+
+    Shapes: W, P (B, E_l); x_src, x_tgt, g_tgt (B, E_l).
+    """
+
+    param_defaults = {"m_W": 1.0, "alpha_W": 0.5, "gamma_W": 0.5}
+
+    def __init__(self, **params):
+        super().__init__()
+        unknown = sorted(set(params) - set(self.param_defaults))
+        if unknown:
+            raise ParameterError(f"HebbianPlasticity: unknown parameter(s) {unknown}; "
+                                 f"known: {sorted(self.param_defaults)}")
+        for name, default in self.param_defaults.items():
+            t = torch.as_tensor(params.get(name, default), dtype=torch.float64)
+            if t.dim() > 1 or not torch.isfinite(t).all():
+                raise ParameterError(f"HebbianPlasticity: {name!r} must be a finite scalar or (E,) "
+                                     f"vector, got {params.get(name)!r}")
+            if name == "m_W" and (t <= 0).any():
+                raise ParameterError(f"HebbianPlasticity: 'm_W' must be > 0 (a precision), got "
+                                     f"{t.min().item()}")
+            self.register_buffer(name, t)
+
+    def check_edges(self, n_learnable: int) -> None:
+        for name in self.param_defaults:
+            t = getattr(self, name)
+            if t.dim() == 1 and t.shape[0] != n_learnable:
+                raise ParameterError(f"HebbianPlasticity: {name!r} has {t.shape[0]} values for "
+                                     f"{n_learnable} learnable edges")
+
+    def hamiltonian(self, W, P, x_src, x_tgt) -> torch.Tensor:
+        """H_edges per edge. Shapes: (B, E_l)."""
+        return 0.5 * P * P / self.m_W + P * self.flow(W, x_src, x_tgt)
+
+    def flow(self, W, x_src, x_tgt) -> torch.Tensor:
+        """h_e = α_W x_i x_j − γ_W W_e. Shapes: (B, E_l)."""
+        return self.alpha_W * x_tgt * x_src - self.gamma_W * W
+
+    def rhs(self, W, P, x_src, x_tgt, g_tgt):
+        """(Ẇ, Ṗ) without the coupling's own −∂H/∂W term folded elsewhere: it is included here
+        as −g_tgt x_src. Shapes: (B, E_l) each."""
+        dW = P / self.m_W + self.alpha_W * x_tgt * x_src - self.gamma_W * W
+        dP = self.gamma_W * P - g_tgt * x_src
+        return dW, dP

@@ -1,0 +1,94 @@
+"""``Recording``: a simulated trajectory with named fields, node labels and the config.
+
+Fields are ``(T, B, N)`` for column fields (NaN where a column's type lacks the field) and
+``(T, B, E)`` for learnable-edge fields (``W``, ``p_W``). ``to_xarray()`` gives a Dataset with
+dims (time, batch, node|edge); ``save`` writes NetCDF atomically (temp file + rename);
+``load`` reads it back.
+
+Shapes: t (T,); fields as above.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Recording:
+    """A trajectory. ``status`` is "complete" or "diverged" (then ``message`` says where)."""
+
+    t: torch.Tensor
+    fields: dict[str, torch.Tensor]
+    node_labels: list[str]
+    node_types: list[str]
+    regions: list[str]
+    edge_source: list[str] = field(default_factory=list)
+    edge_target: list[str] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+    status: str = "complete"
+    message: str = ""
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        return self.fields[name]
+
+    def __len__(self) -> int:
+        return int(self.t.numel())
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` (dims time, batch, node, edge; coords labels, types, regions)."""
+        import xarray as xr
+        data = {}
+        for name, v in self.fields.items():
+            dim = "edge" if name in ("W", "p_W") else "node"
+            data[name] = (("time", "batch", dim), v.detach().cpu().numpy())
+        coords = {"time": self.t.detach().cpu().numpy(),
+                  "node": np.array(self.node_labels, dtype=object),
+                  "node_type": ("node", np.array(self.node_types, dtype=object)),
+                  "region": ("node", np.array(self.regions, dtype=object))}
+        if any(n in self.fields for n in ("W", "p_W")):
+            coords["edge_source"] = ("edge", np.array(self.edge_source, dtype=object))
+            coords["edge_target"] = ("edge", np.array(self.edge_target, dtype=object))
+        attrs = {"config": json.dumps(self.config, default=str), "status": self.status,
+                 "message": self.message}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    def save(self, path) -> str:
+        """Write NetCDF atomically: a temp file in the same folder, then ``os.replace``."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".nc.tmp", dir=folder)
+        os.close(fd)
+        try:
+            self.to_xarray().to_netcdf(tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Recording":
+        """Read a Recording written by ``save``."""
+        import xarray as xr
+        with xr.open_dataset(path) as ds:
+            ds.load()
+            fields = {k: torch.from_numpy(np.asarray(ds[k].values)) for k in ds.data_vars}
+            has_edges = "edge_source" in ds.coords
+            return cls(
+                t=torch.from_numpy(np.asarray(ds["time"].values)),
+                fields=fields,
+                node_labels=[str(v) for v in ds["node"].values],
+                node_types=[str(v) for v in ds["node_type"].values],
+                regions=[str(v) for v in ds["region"].values],
+                edge_source=[str(v) for v in ds["edge_source"].values] if has_edges else [],
+                edge_target=[str(v) for v in ds["edge_target"].values] if has_edges else [],
+                config=json.loads(ds.attrs.get("config", "{}")),
+                status=str(ds.attrs.get("status", "complete")),
+                message=str(ds.attrs.get("message", "")))

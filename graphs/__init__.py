@@ -1,0 +1,20 @@
+"""graphs: networkx cortico-cortical graphs -> sparse coupling tensors (row = target).
+
+Public surface: the schema (``validate``), ``compile``, ``Coupling``, the seeded generators,
+the loaders, and the project's error classes.
+"""
+
+from .compile import compile  # noqa: A004
+from .coupling import Coupling
+from .errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, GraphError,
+                     ParameterError, SolverError, StateError, StimulusError)
+from .generators import modular, random_directed, ring, single_column
+from .loaders import from_graphml, from_numpy, from_tvb_zip
+from .schema import validate
+
+__all__ = [
+    "compile", "Coupling", "validate", "modular", "random_directed", "ring", "single_column",
+    "from_graphml", "from_numpy", "from_tvb_zip", "ColumnsError", "ConfigError", "DeviceError",
+    "DivergenceError", "GraphError", "ParameterError", "SolverError", "StateError",
+    "StimulusError",
+]

@@ -1,0 +1,55 @@
+"""The project's error hierarchy.
+
+It lives in the lowest layer (``graphs``) so that both ``graphs`` and ``columns`` raise from
+one base; ``columns`` re-exports every class. Each error message names the offending
+node, edge, field or parameter and says what was expected.
+"""
+
+from __future__ import annotations
+
+
+class ColumnsError(Exception):
+    """Base class of every error this project raises on bad input or failed runs."""
+
+
+class GraphError(ColumnsError, ValueError):
+    """A networkx graph violates the attribute schema (see ``graphs.schema``)."""
+
+
+class ParameterError(ColumnsError, ValueError):
+    """A column or plasticity parameter has the wrong shape, sign or value."""
+
+
+class StateError(ColumnsError, ValueError):
+    """A state tensor has the wrong shape, dtype or contains non-finite values."""
+
+
+class StimulusError(ColumnsError, ValueError):
+    """A stimulus has the wrong shape, time axis, or contains non-finite values."""
+
+
+class DeviceError(ColumnsError, RuntimeError):
+    """Tensors that must share a device (or dtype) do not."""
+
+
+class SolverError(ColumnsError, ValueError):
+    """Unknown solver or method, or a solver failed to converge (names the time)."""
+
+
+class DivergenceError(ColumnsError, RuntimeError):
+    """The integration diverged (non-finite state or norm bound exceeded).
+
+    Attributes:
+        time: the first recorded time at which the state was non-finite or above the bound
+            (or, when the solver itself failed inside an interval, the end of that interval).
+        recording: the ``Recording`` up to and including the last good sample.
+    """
+
+    def __init__(self, message: str, time: float, recording=None):
+        super().__init__(message)
+        self.time = time
+        self.recording = recording
+
+
+class ConfigError(ColumnsError, ValueError):
+    """An experiment configuration key or value is invalid (CLI ``--key=value``)."""

@@ -1,0 +1,99 @@
+"""Seeded graph generators that follow the attribute schema (``graphs.schema``).
+
+Every generator returns a ``networkx.DiGraph`` whose nodes carry ``type`` and ``region`` and whose
+edges carry ``weight``, ``learnable`` and ``kind``. Randomness comes only from ``seed``
+(a ``numpy.random.Generator`` is built from it): same seed, same graph.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+from .errors import GraphError
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise GraphError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _probability(name: str, value) -> float:
+    if not 0.0 <= float(value) <= 1.0:
+        raise GraphError(f"{name} must be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def single_column(column_type: str = "bm") -> nx.DiGraph:
+    """One column, no edges."""
+    G = nx.DiGraph(name="single_column")
+    G.add_node(0, type=column_type, region="0")
+    return G
+
+
+def ring(n: int, weight: float = 0.5, bidirectional: bool = False, learnable: bool = False,
+         column_type: str = "bm") -> nx.DiGraph:
+    """A directed ring i -> i+1 (mod n); with ``bidirectional`` also i+1 -> i."""
+    n = _positive_int("n", n)
+    G = nx.DiGraph(name=f"ring{n}")
+    G.add_nodes_from(range(n), type=column_type, region="0")
+    for i in range(n):
+        if n > 1:
+            G.add_edge(i, (i + 1) % n, weight=float(weight), learnable=learnable, kind="ring")
+            if bidirectional and n > 2:
+                G.add_edge((i + 1) % n, i, weight=float(weight), learnable=learnable, kind="ring")
+    return G
+
+
+def random_directed(n: int, p: float = 0.1, weight_scale: float = 0.1, learnable: bool = False,
+                    column_type: str = "bm", seed: int = 0) -> nx.DiGraph:
+    """Erdős–Rényi directed graph: each ordered pair (j -> i), j != i, with probability p.
+
+    Weights are drawn N(0, weight_scale²).
+    """
+    n = _positive_int("n", n)
+    p = _probability("p", p)
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, n)) < p                      # mask[target, source]
+    np.fill_diagonal(mask, False)
+    weights = rng.normal(0.0, weight_scale, size=(n, n))
+    G = nx.DiGraph(name=f"random_directed{n}")
+    G.add_nodes_from(range(n), type=column_type, region="0")
+    tgt, src = np.nonzero(mask)
+    G.add_edges_from((int(j), int(i), {"weight": float(weights[i, j]), "learnable": learnable,
+                                       "kind": "default"}) for i, j in zip(tgt, src))
+    return G
+
+
+def modular(n_regions: int = 2, n_per_region: int = 4, p_intra: float = 0.5,
+            p_inter: float = 0.1, w_intra: float = 0.1, w_inter: float = 0.05,
+            learn_intra: bool = True, learn_inter: bool = True, column_type: str = "bm",
+            seed: int = 0) -> nx.DiGraph:
+    """A modular multi-region graph: dense-ish within regions, sparse between.
+
+    Node labels are ``"r{region}c{k}"``; ``region`` is ``"r{region}"``; edge ``kind`` is
+    ``"intra"`` or ``"inter"``. Weights are N(0, w²) for the kind's scale w.
+    """
+    n_regions = _positive_int("n_regions", n_regions)
+    n_per_region = _positive_int("n_per_region", n_per_region)
+    p_intra = _probability("p_intra", p_intra)
+    p_inter = _probability("p_inter", p_inter)
+    rng = np.random.default_rng(seed)
+    G = nx.DiGraph(name=f"modular{n_regions}x{n_per_region}")
+    labels = [f"r{r}c{k}" for r in range(n_regions) for k in range(n_per_region)]
+    region = [f"r{r}" for r in range(n_regions) for _ in range(n_per_region)]
+    for lab, reg in zip(labels, region):
+        G.add_node(lab, type=column_type, region=reg)
+    reg = np.repeat(np.arange(n_regions), n_per_region)
+    same = reg[:, None] == reg[None, :]                # [target, source]
+    mask = rng.random(same.shape) < np.where(same, p_intra, p_inter)
+    np.fill_diagonal(mask, False)
+    weights = rng.normal(size=same.shape) * np.where(same, w_intra, w_inter)
+    tgt, src = np.nonzero(mask)
+    G.add_edges_from(
+        (labels[j], labels[i], {"weight": float(weights[i, j]),
+                                "learnable": learn_intra if same[i, j] else learn_inter,
+                                "kind": "intra" if same[i, j] else "inter"})
+        for i, j in zip(tgt, src))
+    return G
