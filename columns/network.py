@@ -296,22 +296,26 @@ class Network(nn.Module):
         return out.squeeze(0) if squeeze else out
 
     # -- energy and the autograd reference ------------------------------------------------------
-    def hamiltonian(self, t, y: torch.Tensor) -> torch.Tensor:
-        """Total H(y; s(t)) per batch member: Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e. Shapes: (B,)."""
+    def _differentiable_parts(self, t, y):
+        """Split y and compute s, x and ν with differentiable (scatter-add) products."""
         if len(self.hamiltonian_types) != len(self.columns):
             raise ParameterError("the network has non-Hamiltonian column types: no Hamiltonian")
-        squeeze = y.dim() == 1
-        y = y.unsqueeze(0) if squeeze else y
         parts, W_l, P_l = self.layout.split(y)
         cp, B = self.coupling, y.shape[0]
         s = self.stimulus_at(t, B).expand(B, -1)
         x = torch.cat([self.columns[k].send(parts[k]) for k in self.columns], dim=-1)
+        nu = torch.zeros_like(x)
         if cp.n_edges:
-            W = self.edge_weights(W_l)
-            nu = torch.zeros_like(x).index_add(1, cp.tgt, W * x[:, cp.src])   # differentiable
-        else:
-            nu = torch.zeros_like(x)
-        H = torch.zeros(B, dtype=y.dtype, device=y.device)
+            nu = nu.index_add(1, cp.tgt, self.edge_weights(W_l) * x[:, cp.src])
+        return parts, W_l, P_l, s, x, nu
+
+    def hamiltonian(self, t, y: torch.Tensor) -> torch.Tensor:
+        """Total H(y; s(t)) per batch member: Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e. Shapes: (B,)."""
+        squeeze = y.dim() == 1
+        y = y.unsqueeze(0) if squeeze else y
+        parts, W_l, P_l, s, x, nu = self._differentiable_parts(t, y)
+        cp = self.coupling
+        H = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
         for k, col in self.columns.items():
             sl = cp.type_slices[k]
             H = H + col.hamiltonian(parts[k], nu[:, sl], s[:, sl]).sum(-1)
@@ -319,6 +323,49 @@ class Network(nn.Module):
             xs, xt = x[:, cp.src][:, self.learn_idx], x[:, cp.tgt][:, self.learn_idx]
             H = H + self.plasticity.hamiltonian(W_l, P_l, xs, xt).sum(-1)
         return H.squeeze(0) if squeeze else H
+
+    def static_energy(self, t, y: torch.Tensor) -> torch.Tensor:
+        """U(q; s(t)) = L(q, q̇ = 0) = Σ_i U_i + Σ_e ½ m_W h_e² (momenta in y are ignored).
+
+        Its critical points are the fixed points (p* = −M F(q*)); its minima the MAP estimates.
+        Shapes: y (B, S) -> (B,).
+        """
+        squeeze = y.dim() == 1
+        y = y.unsqueeze(0) if squeeze else y
+        parts, W_l, _, s, x, nu = self._differentiable_parts(t, y)
+        cp = self.coupling
+        U = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
+        for k, col in self.columns.items():
+            sl = cp.type_slices[k]
+            q = {f: parts[k][f] for f in col.positions}
+            U = U + col.static_energy(q, nu[:, sl], s[:, sl]).sum(-1)
+        if self.layout.n_learnable:
+            xs, xt = x[:, cp.src][:, self.learn_idx], x[:, cp.tgt][:, self.learn_idx]
+            h = self.plasticity.flow(W_l, xs, xt)
+            U = U + (0.5 * self.plasticity.m_W * h * h).sum(-1)
+        return U.squeeze(0) if squeeze else U
+
+    def momenta_at_rest(self, t, y: torch.Tensor) -> torch.Tensor:
+        """y with every momentum set to −M F(q): the momenta of a fixed point q (p* = −M F(q*))."""
+        pos, mom = self.canonical_pairs()
+        z = y.detach().clone()
+        z[..., mom] = 0.0
+        with torch.no_grad():
+            qdot = self(t, z)[..., pos]          # with p = 0, q̇ = F(q)
+        masses = self.position_masses().to(z)
+        z[..., mom] = -masses * qdot
+        return z
+
+    def position_masses(self) -> torch.Tensor:
+        """The mass (precision) of every position, in ``canonical_pairs`` order. Shapes: (S/2,)."""
+        out = []
+        for name, f, start, n in self.layout.blocks:
+            if not f.startswith("p_"):
+                col = self.columns[name]
+                out.append(col.masses()[f].expand(n))
+        if self.layout.n_learnable:
+            out.append(self.plasticity.m_W.to(self.dtype).expand(self.layout.n_learnable))
+        return torch.cat(out)
 
     def canonical_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Indices (positions, momenta) into y pairing every q with its p. Shapes: (S/2,) each."""

@@ -1,0 +1,102 @@
+"""Run an experiment by name: config from defaults/``--tiny`` + ``--key=value`` overrides,
+seeded, on a device, writing ``results.json`` (atomically) with config, versions and timings."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import platform
+import tempfile
+import time
+import typing
+
+import torch
+
+from graphs.errors import ConfigError
+
+from . import EXPERIMENTS
+
+
+def load(name: str):
+    if name not in EXPERIMENTS:
+        raise ConfigError(f"unknown experiment {name!r}; available: {sorted(EXPERIMENTS)}")
+    return importlib.import_module(EXPERIMENTS[name][0])
+
+
+def _coerce(field: dataclasses.Field, hint, raw: str):
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"--{field.name} expects a bool, got {raw!r}")
+    if origin in (tuple, list):
+        (inner,) = set(typing.get_args(hint)) - {Ellipsis}
+        vals = [_coerce(field, inner, r) for r in raw.split(",") if r]
+        return tuple(vals) if origin is tuple else vals
+    try:
+        return hint(raw)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"--{field.name} expects {getattr(hint, '__name__', hint)}, got {raw!r}") from err
+
+
+def make_config(module, tiny: bool = False, overrides: dict[str, str] | None = None, **direct):
+    cfg = module.Config.tiny() if tiny else module.Config()
+    hints = typing.get_type_hints(module.Config)
+    fields = {f.name: f for f in dataclasses.fields(cfg)}
+    changes = {}
+    for key, raw in (overrides or {}).items():
+        key = key.replace("-", "_")
+        if key not in fields:
+            raise ConfigError(f"unknown config key {key!r} for {module.__name__}; keys: {sorted(fields)}")
+        changes[key] = _coerce(fields[key], hints[key], raw)
+    changes.update({k: v for k, v in direct.items() if v is not None})
+    return dataclasses.replace(cfg, **changes)
+
+
+def write_json(path: str, data: dict) -> None:
+    """Write JSON atomically (temp file in the same folder, then rename)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".json.tmp", dir=folder)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, default=_jsonable)
+    os.replace(tmp, path)
+
+
+def _jsonable(x):
+    if torch.is_tensor(x):
+        return x.tolist()
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    return str(x)
+
+
+def versions() -> dict:
+    import networkx
+    import torchdiffeq
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "torchdiffeq": getattr(torchdiffeq, "__version__", "?"), "networkx": networkx.__version__,
+            "platform": platform.platform(), "cpu_count": os.cpu_count(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device: str | None = None,
+        overrides: dict[str, str] | None = None) -> dict:
+    """Run experiment ``name`` into folder ``out``; return its results dict."""
+    module = load(name)
+    if device is not None and device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {device}: CUDA is not available on this machine")
+    cfg = make_config(module, tiny=tiny, overrides=overrides, seed=seed, device=device)
+    torch.manual_seed(cfg.seed)
+    os.makedirs(out, exist_ok=True)
+    t0 = time.perf_counter()
+    results = module.main(cfg, out)
+    results = {"experiment": name, "config": dataclasses.asdict(cfg), "seed": cfg.seed,
+               "versions": versions(), **results,
+               "timings": {**results.get("timings", {}), "total_s": time.perf_counter() - t0}}
+    write_json(os.path.join(out, "results.json"), results)
+    return results
