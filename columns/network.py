@@ -232,7 +232,8 @@ class Network(nn.Module):
         if self.stimulus is None:
             return torch.zeros(1, self.n_nodes, dtype=self.dtype, device=self.device)
         s = self.stimulus(t).to(self.dtype)
-        return s.reshape(1, 1) if s.dim() == 0 else (s.unsqueeze(0) if s.dim() == 1 else s)
+        s = s.reshape(1, 1) if s.dim() == 0 else (s.unsqueeze(0) if s.dim() == 1 else s)
+        return s.expand(s.shape[0], self.n_nodes)
 
     def edge_weights(self, W_learn: torch.Tensor) -> torch.Tensor:
         """All edge weights (B, E): the learnable ones from the state, the rest from the graph."""

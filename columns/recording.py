@@ -79,10 +79,10 @@ class Recording:
         import xarray as xr
         with xr.open_dataset(path) as ds:
             ds.load()
-            fields = {k: torch.from_numpy(np.asarray(ds[k].values)) for k in ds.data_vars}
+            fields = {k: torch.from_numpy(np.array(ds[k].values)) for k in ds.data_vars}
             has_edges = "edge_source" in ds.coords
             return cls(
-                t=torch.from_numpy(np.asarray(ds["time"].values)),
+                t=torch.from_numpy(np.array(ds["time"].values)),
                 fields=fields,
                 node_labels=[str(v) for v in ds["node"].values],
                 node_types=[str(v) for v in ds["node_type"].values],
