@@ -4,7 +4,7 @@ Public surface: the schema (``validate``), ``compile``, ``Coupling``, the seeded
 the loaders, and the project's error classes.
 """
 
-from .compile import compile  # noqa: A004
+from .compile import compile, compile_arrays  # noqa: A004
 from .coupling import Coupling
 from .errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, GraphError,
                      ParameterError, SolverError, StateError, StimulusError)
@@ -13,7 +13,7 @@ from .loaders import from_graphml, from_numpy, from_tvb_zip
 from .schema import validate
 
 __all__ = [
-    "compile", "Coupling", "validate", "modular", "random_directed", "ring", "single_column",
+    "compile", "compile_arrays", "Coupling", "validate", "modular", "random_directed", "ring", "single_column",
     "from_graphml", "from_numpy", "from_tvb_zip", "ColumnsError", "ConfigError", "DeviceError",
     "DivergenceError", "GraphError", "ParameterError", "SolverError", "StateError",
     "StimulusError",

@@ -54,3 +54,41 @@ def compile(G, allow_self_loops: bool | None = None) -> Coupling:  # noqa: A001 
         node_types=[G.nodes[v].get("type", NODE_DEFAULTS["type"]) for v in nodes],
         regions=[str(G.nodes[v].get("region", NODE_DEFAULTS["region"])) for v in nodes],
         kind_names=kind_names, node_params=node_params)
+
+
+def compile_arrays(n: int, src, tgt, weight, learnable=False, node_type: str = "bm",
+                   labels=None, allow_self_loops: bool = False) -> Coupling:
+    """Compile edge index arrays directly (for graphs too large for networkx), one node type.
+
+    Edges are sorted into CSR order by (target, source); duplicates are refused.
+
+    Shapes: src, tgt (E,) int in [0, n); weight (E,); learnable () or (E,) bool.
+    """
+    from .errors import GraphError
+    src = torch.as_tensor(src, dtype=torch.int64)
+    tgt = torch.as_tensor(tgt, dtype=torch.int64)
+    weight = torch.as_tensor(weight, dtype=torch.float64)
+    if not (src.shape == tgt.shape == weight.shape) or src.dim() != 1:
+        raise GraphError(f"src, tgt and weight must be 1-D of equal length, got {tuple(src.shape)}, "
+                         f"{tuple(tgt.shape)}, {tuple(weight.shape)}")
+    if src.numel() and (min(src.min(), tgt.min()) < 0 or max(src.max(), tgt.max()) >= n):
+        raise GraphError(f"edge indices must lie in [0, {n})")
+    if not torch.isfinite(weight).all():
+        raise GraphError(f"edge {int((~torch.isfinite(weight)).nonzero()[0, 0])}: weight is not finite")
+    order = torch.argsort(tgt * n + src)
+    src, tgt, weight = src[order], tgt[order], weight[order]
+    key = tgt * n + src
+    if key.numel() > 1 and (key.diff() == 0).any():
+        raise GraphError("duplicate edges (same source and target)")
+    learn = torch.as_tensor(learnable, dtype=torch.bool)
+    learn = learn.expand(src.shape) if learn.dim() == 0 else learn[order]
+    if not allow_self_loops and (src == tgt).any():
+        raise GraphError(f"edge {int((src == tgt).nonzero()[0, 0])} is a self-loop; pass "
+                         "allow_self_loops=True to allow it explicitly")
+    crow = torch.zeros(n + 1, dtype=torch.int64)
+    crow[1:] = torch.bincount(tgt, minlength=n).cumsum(0)
+    return Coupling(crow=crow, src=src, tgt=tgt, weight0=weight, learnable=learn.clone(),
+                    kind=torch.zeros_like(src), delay=torch.zeros_like(weight),
+                    node_labels=[str(i) for i in range(n)] if labels is None else [str(v) for v in labels],
+                    node_types=[node_type] * n, regions=["0"] * n, kind_names=["default"],
+                    node_params={})
