@@ -103,5 +103,5 @@ class Stimulus(nn.Module):
         if not ok:
             raise StimulusError(f"stimulus has shape {shape} at t = {t0}; expected a shape that "
                                 f"broadcasts to (B, N) = ({batch}, {n_nodes})")
-        if out.device != torch.device(device) and out.numel() > 1:
+        if out.device.type != torch.device(device).type and out.numel() > 1:
             raise StimulusError(f"stimulus is on {out.device} but the network is on {device}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -183,15 +182,24 @@ P6_SCRIPT = r"""
 import json, resource, sys, torch
 import columns as C
 from experiments.bench_engine import random_coupling
+def peak_mb():
+    # VmHWM is this process's own high-water mark; ru_maxrss is inherited across fork/exec on Linux
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 n, e, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 cp = random_coupling(n, e, 0)
 net = C.Network(cp, {"bm": C.NetworkBMColumn(n)}, stimulus=1.0, dtype=torch.float64)
 y0 = net.initial_state(noise=0.01, seed=0)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_mb()
 t = torch.linspace(0, 0.01 * steps, steps + 1, dtype=torch.float64)
 rec = C.simulate(net, t, y0=y0, method="rk4", record=["mu"], chunk=5)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"rss_before_run_MB": before / 1024, "peak_rss_MB": after / 1024,
+after = peak_mb()
+print(json.dumps({"rss_before_run_MB": before, "peak_rss_MB": after,
                   "recording_MB": rec["mu"].numel() * 8 / 2**20, "state_MB": y0.numel() * 8 / 2**20}))
 """
 
