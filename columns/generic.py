@@ -53,7 +53,6 @@ class GenericBMColumn(HamiltonianColumn):
         super().__init__(n, rate=rate)
         self._flows = dict(flows)
         self._prediction = prediction
-        self._extra = tuple(extra)
 
     def _P(self):
         return {k: getattr(self, k) for k in self.param_defaults}

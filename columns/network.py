@@ -18,8 +18,6 @@ Shapes: y (B, S) or (S,); see ``columns.layout`` for S.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 

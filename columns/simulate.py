@@ -161,7 +161,7 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
                 failure = None
                 try:
                     traj = advance(network, y, ts, **kw)
-                except (AssertionError, RuntimeError, SolverError, OverflowError) as err:
+                except (AssertionError, RuntimeError, SolverError, OverflowError):
                     traj, failure = _locate_failure(advance, network, y, ts, kw)
                 bad = _bad_index(traj, max_norm)
                 if bad is not None or failure is not None:

@@ -1,6 +1,5 @@
 """The README's quick start and extension example run as written (so they cannot rot)."""
 
-import os
 import re
 from pathlib import Path
 
