@@ -83,6 +83,9 @@ class Network(nn.Module):
         self.hamiltonian_types = [k for k, c in self.columns.items() if c.is_hamiltonian]
         if dtype is not None:
             self.to(dtype)
+        pos, mom = self._canonical_pairs()
+        self.register_buffer("_pos_idx", pos, persistent=False)
+        self.register_buffer("_mom_idx", mom, persistent=False)
         self.register_buffer("state", self.initial_state())
 
     # -- construction ---------------------------------------------------------------------------
@@ -225,8 +228,12 @@ class Network(nn.Module):
         return y
 
     # -- dynamics -------------------------------------------------------------------------------
-    def stimulus_at(self, t, batch: int) -> torch.Tensor:
-        """s(t) broadcast to (B, N)."""
+    def stimulus_at(self, t, batch: int, s: torch.Tensor | None = None) -> torch.Tensor:
+        """s(t) broadcast to (B, N); an explicit ``s`` ((B, N), (N,) or ()) overrides the stimulus."""
+        if s is not None:
+            s = torch.as_tensor(s, dtype=self.dtype, device=self.device)
+            s = s.reshape(1, 1) if s.dim() == 0 else (s.unsqueeze(0) if s.dim() == 1 else s)
+            return s.expand(s.shape[0], self.n_nodes)
         if self.stimulus is None:
             return torch.zeros(1, self.n_nodes, dtype=self.dtype, device=self.device)
         s = self.stimulus(t).to(self.dtype)
@@ -248,14 +255,17 @@ class Network(nn.Module):
         out = torch.zeros(v.shape[0], self.coupling.n_edges, dtype=v.dtype, device=v.device)
         return out.index_copy(1, self.learn_idx, v)
 
-    def forward(self, t, y: torch.Tensor) -> torch.Tensor:
-        """dy/dt. Shapes: y (B, S) or (S,) -> same shape."""
+    def forward(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
+        """dy/dt. ``s`` (B, N) overrides s(t) (the solvers evaluate many times in one batch).
+
+        Shapes: y (B, S) or (S,) -> same shape.
+        """
         squeeze = y.dim() == 1
         if squeeze:
             y = y.unsqueeze(0)
         parts, W_l, P_l = self.layout.split(y)
         B, cp = y.shape[0], self.coupling
-        s = self.stimulus_at(t, B).expand(B, -1)                         # (B, N)
+        s = self.stimulus_at(t, B, s).expand(B, -1)                      # (B, N)
         x = torch.cat([self.columns[k].send(parts[k]) for k in self.columns], dim=-1)   # (B, N)
         has_edges = cp.n_edges > 0
         W = self.edge_weights(W_l) if has_edges else None                 # (B|1, E)
@@ -295,24 +305,27 @@ class Network(nn.Module):
         return out.squeeze(0) if squeeze else out
 
     # -- energy and the autograd reference ------------------------------------------------------
-    def _differentiable_parts(self, t, y):
+    def _differentiable_parts(self, t, y, s=None):
         """Split y and compute s, x and ν with differentiable (scatter-add) products."""
         if len(self.hamiltonian_types) != len(self.columns):
             raise ParameterError("the network has non-Hamiltonian column types: no Hamiltonian")
         parts, W_l, P_l = self.layout.split(y)
         cp, B = self.coupling, y.shape[0]
-        s = self.stimulus_at(t, B).expand(B, -1)
+        s = self.stimulus_at(t, B, s).expand(B, -1)
         x = torch.cat([self.columns[k].send(parts[k]) for k in self.columns], dim=-1)
         nu = torch.zeros_like(x)
         if cp.n_edges:
             nu = nu.index_add(1, cp.tgt, self.edge_weights(W_l) * x[:, cp.src])
         return parts, W_l, P_l, s, x, nu
 
-    def hamiltonian(self, t, y: torch.Tensor) -> torch.Tensor:
-        """Total H(y; s(t)) per batch member: Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e. Shapes: (B,)."""
+    def hamiltonian(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
+        """Total H(y; s(t)) per batch member: Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e.
+
+        ``s`` (B, N) overrides s(t) (e.g. a leaf tensor for ∂H/∂s). Shapes: (B,).
+        """
         squeeze = y.dim() == 1
         y = y.unsqueeze(0) if squeeze else y
-        parts, W_l, P_l, s, x, nu = self._differentiable_parts(t, y)
+        parts, W_l, P_l, s, x, nu = self._differentiable_parts(t, y, s)
         cp = self.coupling
         H = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
         for k, col in self.columns.items():
@@ -323,7 +336,7 @@ class Network(nn.Module):
             H = H + self.plasticity.hamiltonian(W_l, P_l, xs, xt).sum(-1)
         return H.squeeze(0) if squeeze else H
 
-    def static_energy(self, t, y: torch.Tensor) -> torch.Tensor:
+    def static_energy(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
         """U(q; s(t)) = L(q, q̇ = 0) = Σ_i U_i + Σ_e ½ m_W h_e² (momenta in y are ignored).
 
         Its critical points are the fixed points (p* = −M F(q*)); its minima the MAP estimates.
@@ -331,7 +344,7 @@ class Network(nn.Module):
         """
         squeeze = y.dim() == 1
         y = y.unsqueeze(0) if squeeze else y
-        parts, W_l, _, s, x, nu = self._differentiable_parts(t, y)
+        parts, W_l, _, s, x, nu = self._differentiable_parts(t, y, s)
         cp = self.coupling
         U = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
         for k, col in self.columns.items():
@@ -343,6 +356,29 @@ class Network(nn.Module):
             h = self.plasticity.flow(W_l, xs, xt)
             U = U + (0.5 * self.plasticity.m_W * h * h).sum(-1)
         return U.squeeze(0) if squeeze else U
+
+    def sensory_energy(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
+        """Σ_i ½ m_z,i (s_i − g_i)², the likelihood part of U and L. Shapes: y (B, S) -> (B,)."""
+        squeeze = y.dim() == 1
+        y = y.unsqueeze(0) if squeeze else y
+        parts, _, _ = self.layout.split(y)
+        s = self.stimulus_at(t, y.shape[0], s).expand(y.shape[0], -1)
+        out = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
+        for k, col in self.columns.items():
+            if col.is_hamiltonian:
+                sl = self.coupling.type_slices[k]
+                q = {f: parts[k][f] for f in col.positions}
+                out = out + col.sensory_energy(q, s[:, sl]).sum(-1)
+        return out.squeeze(0) if squeeze else out
+
+    def prior_flow(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
+        """F(q; s) of every position (canonical order; the momenta in y are ignored): q̇ at p = 0.
+
+        Differentiable in y. Shapes: y (B, S) -> (B, S/2).
+        """
+        pos, mom = self.canonical_pairs()
+        z = y.index_fill(-1, mom, 0.0)
+        return self(t, z, s)[..., pos]
 
     def momenta_at_rest(self, t, y: torch.Tensor) -> torch.Tensor:
         """y with every momentum set to −M F(q): the momenta of a fixed point q (p* = −M F(q*))."""
@@ -368,6 +404,9 @@ class Network(nn.Module):
 
     def canonical_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Indices (positions, momenta) into y pairing every q with its p. Shapes: (S/2,) each."""
+        return self._pos_idx, self._mom_idx
+
+    def _canonical_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
         pos, mom = [], []
         for name, f, start, n in self.layout.blocks:
             if not f.startswith("p_"):

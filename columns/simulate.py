@@ -1,10 +1,17 @@
 """``simulate``: integrate a network over a time grid, in chunks, with divergence detection.
 
-Solvers (``solver=``): ``"ivp"`` — Kim-faithful forward integration of Hamilton's equations with
-torchdiffeq (any of its methods: "dopri5", "dopri8", "rk4", "euler", …) or ``method=
-"implicit_midpoint"`` (ours, symplectic). Initial momenta default to 0 (the network's state).
-The other solvers of the spec (least_action, gradient, riccati) plug into ``SOLVERS``: each is a
-function ``advance(network, y, ts, **options) -> (K, B, S)``.
+Solvers (``solver=``, spec bayesian-mechanics.md §3):
+
+- ``"ivp"`` — Kim-faithful forward integration of Hamilton's equations with torchdiffeq (any of
+  its methods: "dopri5", "dopri8", "rk4", "euler", …) or ``method="implicit_midpoint"`` (ours,
+  symplectic). Initial momenta are taken from the state (default 0).
+- ``"least_action"`` — the least-action path (``columns.least_action``): q(t_0) given, free end;
+  receding horizon with ``solver_options={"window": K_w, "overlap": K_o}`` (steps of the grid).
+- ``"gradient"`` — predictive coding, q̇ = −κ ∇U (``columns.gradient_flow``).
+- ``"riccati"`` — stable-manifold feedback p − p* = −X (q − q*) (``columns.riccati``).
+
+A solver is a function ``advance(network, y, ts, *, context, **options) -> (K, B, S)`` in
+``SOLVERS`` (``context`` is one dict per ``simulate`` call: warm starts, diagnostics).
 
 The run proceeds chunk by chunk (``chunk`` output times each): device memory is bounded by a
 chunk, samples are copied to the CPU recording as they come, a progress bar advances per chunk.
@@ -23,6 +30,7 @@ import torch
 
 from graphs.errors import ColumnsError, DivergenceError, SolverError, StateError
 
+from . import gradient_flow, least_action, riccati
 from .midpoint import implicit_midpoint
 from .recording import Recording
 
@@ -30,7 +38,7 @@ EDGE_FIELDS = ("W", "p_W")
 
 
 def _advance_ivp(network, y, ts, method="dopri5", rtol=1e-7, atol=1e-9, step_size=None,
-                 options=None, midpoint_tol=None, midpoint_max_iter=100):
+                 options=None, midpoint_tol=None, midpoint_max_iter=100, **_):
     if method == "implicit_midpoint":
         return implicit_midpoint(network, y, ts, step_size=step_size, tol=midpoint_tol,
                                  max_iter=midpoint_max_iter)
@@ -41,7 +49,8 @@ def _advance_ivp(network, y, ts, method="dopri5", rtol=1e-7, atol=1e-9, step_siz
     return odeint(network, y, ts, method=method, rtol=rtol, atol=atol, options=opts or None)
 
 
-SOLVERS = {"ivp": _advance_ivp}
+SOLVERS = {"ivp": _advance_ivp, "least_action": least_action.advance,
+           "gradient": gradient_flow.advance, "riccati": riccati.advance}
 IVP_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint",
                "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams",
                "scipy_solver", "implicit_midpoint")
@@ -86,15 +95,16 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
              rtol: float = 1e-7, atol: float = 1e-9, step_size: float | None = None,
              options: dict | None = None, record=None, chunk: int = 64,
              max_norm: float = 1e8, progress: bool | None = None, midpoint_tol=None,
-             midpoint_max_iter: int = 100, update_state: bool = True) -> Recording:
+             midpoint_max_iter: int = 100, update_state: bool = True,
+             solver_options: dict | None = None) -> Recording:
     """Integrate ``network`` over the times ``t`` and return a ``Recording``.
 
     Args:
         network: a ``columns.Network``.
         t: output times (T,), strictly increasing; the run starts at t[0] from ``y0``.
         y0: initial state (S,) or (B, S); default ``network.state`` (see ``Network.init_state``).
-        solver: "ivp" (others register in ``SOLVERS``).
-        method: a torchdiffeq method or "implicit_midpoint".
+        solver: "ivp", "least_action", "gradient", "riccati" (or any name in ``SOLVERS``).
+        method: a torchdiffeq method or "implicit_midpoint" (ivp and gradient).
         rtol, atol: tolerances of adaptive methods.
         step_size: fixed step for fixed-step methods (default: the output grid).
         record: field names to record (default all: column fields and learnable-edge fields).
@@ -102,6 +112,9 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
         max_norm: divergence bound on max|y|.
         progress: show a progress bar (default: when stderr is a terminal).
         update_state: write the final state into ``network.state``.
+        solver_options: options of the solver: least_action ``window``, ``overlap`` (grid steps;
+            default one window over the whole grid), ``rule``, ``max_iter``, ``gtol``; gradient
+            ``kappa``; riccati ``substeps``. For least_action the grid is the discretisation.
 
     Raises:
         DivergenceError: (``.time``, ``.recording`` up to the last good sample).
@@ -114,6 +127,9 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
     if int(chunk) < 1:
         raise SolverError(f"chunk must be >= 1, got {chunk}")
     ts_all = _time_grid(t, network)
+    solver_options = dict(solver_options or {})
+    if solver == "least_action":
+        chunk = _least_action_chunk(solver_options, ts_all.numel())
     y = network.check_state(network.state if y0 is None else y0, "y0")
     B = y.shape[0]
     if network.stimulus is not None:
@@ -124,7 +140,7 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
     cp = network.coupling
     src, tgt = cp.edge_labels() if network.layout.n_learnable else ([], [])
     learn = network.learn_idx.tolist()
-    config = {"solver": solver, "method": method, "rtol": rtol, "atol": atol,
+    config = {"solver": solver, "solver_options": dict(solver_options or {}), "method": method, "rtol": rtol, "atol": atol,
               "step_size": step_size, "chunk": chunk, "max_norm": max_norm, "batch": B,
               "n_nodes": cp.n_nodes, "n_edges": cp.n_edges, "dtype": str(network.dtype)}
 
@@ -143,6 +159,9 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
 
     kw = dict(method=method, rtol=rtol, atol=atol, step_size=step_size, options=options,
               midpoint_tol=midpoint_tol, midpoint_max_iter=midpoint_max_iter)
+    kw.update(solver_options)
+    context = {"ts_all": ts_all}
+    kw["context"] = context
     advance = SOLVERS[solver]
     if progress is None:
         progress = sys.stderr.isatty()
@@ -181,7 +200,7 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
                     msg = (f"integration diverged at t = {t_bad:.6g} ({why}); the recording keeps "
                            f"{done} samples up to t = {float(ts_all[done - 1]):.6g}")
                     raise DivergenceError(msg, t_bad, recording(done, "diverged", msg))
-                store(k + 1, traj[1:])
+                store(k if solver != "ivp" else k + 1, traj if solver != "ivp" else traj[1:])
                 done = k1 + 1
                 y = traj[-1]
                 k = k1
@@ -195,9 +214,30 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
         if bar is not None:
             bar.close()
     config["wall_time_s"] = _time.perf_counter() - t_start
+    if context.get("info"):
+        info = context["info"]
+        config["solver_windows"] = len(info)
+        config["solver_iterations_max"] = max(i["iterations"] for i in info)
+        config["solver_grad_max"] = max(i["grad_max"] for i in info)
+        config["solver_converged"] = all(i["converged"] for i in info)
     if update_state:
         network.state = y.detach().clone()
     return recording(done)
+
+
+def _least_action_chunk(options: dict, T: int) -> int:
+    """Committed steps per receding-horizon window (the whole grid without ``window``)."""
+    window, overlap = options.get("window"), options.get("overlap")
+    if window is None:
+        if overlap:
+            raise SolverError("least_action: 'overlap' needs 'window'")
+        return T - 1
+    window, overlap = int(window), int(overlap if overlap is not None else window // 2)
+    if window < 2 or not 0 <= overlap < window:
+        raise SolverError(f"least_action: need window >= 2 and 0 <= overlap < window, got "
+                          f"window={window}, overlap={overlap}")
+    options["overlap"] = overlap
+    return window - overlap
 
 
 def _locate_failure(advance, network, y, ts, kw):

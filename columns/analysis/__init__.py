@@ -1,0 +1,21 @@
+"""columns.analysis: pure functions over networks and recordings (spec bayesian-mechanics.md §6).
+
+U(q; s); fixed points (multi-start Newton on ∇U, dedup, p* = −M F(q*)); the Jacobian by
+autograd; spectra and classification; Hamiltonian-structure residuals; H along a trajectory,
+its drift, and dH/dt = (∂H/∂s) ṡ; the largest Lyapunov exponent; fixed points tracked along a
+parameter (stimulus level or learning checkpoints).
+"""
+
+from .energy import energy_drift, hamiltonian_along, power, stimulus_rate
+from .fixed_points import (FixedPoint, describe, find_fixed_points, newton, positions_to_state,
+                           require_converged, static_energy, track_fixed_points)
+from .lyapunov import largest_lyapunov
+from .spectra import (classify, eigenvalues, hamiltonian_residuals, jacobian, pairing_residual,
+                      symplectic_matrix)
+
+__all__ = [
+    "static_energy", "positions_to_state", "newton", "describe", "find_fixed_points",
+    "track_fixed_points", "require_converged", "FixedPoint", "jacobian", "eigenvalues",
+    "classify", "pairing_residual", "hamiltonian_residuals", "symplectic_matrix",
+    "hamiltonian_along", "energy_drift", "power", "stimulus_rate", "largest_lyapunov",
+]

@@ -1,0 +1,178 @@
+"""``least_action``: the least-action path of a Bayesian-mechanics network (spec §3).
+
+The discretised action on a uniform grid t_0 < … < t_K (step Δt) with the midpoint rule,
+
+    S[q_1..q_K] = Σ_k L_d(q_k, q_{k+1}),   L_d = Δt · L(q̄_k, (q_{k+1} − q_k)/Δt; s(t_k + Δt/2)),
+    L(q, q̇; s)  = ½ (q̇ − F(q; s))ᵀ M (q̇ − F(q; s)) + ½ Σ_i m_z,i (s_i − g_i(q))²,   q̄_k = (q_k + q_{k+1})/2
+
+is minimised over q_1..q_K with q_0 given and the end free (natural boundary condition p(T) = 0).
+``rule="left"`` uses L(q_k, …; s(t_k)) instead (first order). S is a sum of squares, so S ≥ 0.
+
+Variables. The optimiser works in scaled increments z_k = √(Δt M) (q_{k+1} − q_k)/Δt, so
+q_{k+1} = q_0 + Σ_{j≤k} √Δt M^{-1/2} z_j and the kinetic part of S is ½ Σ |z_k − √(Δt M) F|²:
+its Hessian is the identity, and the conditioning of S is set by the horizon (≈ (1 + λ T)²), not
+by Δt. L-BFGS (strong-Wolfe line search, autograd gradient) then minimises S; each iteration costs
+one vectorised evaluation of F and g at all K midpoints (the K steps form one batch: O(K (N + E))).
+
+Momenta (the discrete Legendre transform of L_d; at the minimiser they are continuous across
+steps, and p_K = 0 exactly):
+
+    p_k = ∂L_d(q_{k−1}, q_k)/∂q_k  (k ≥ 1),     p_0 = −∂L_d(q_0, q_1)/∂q_0
+
+Receding horizon (long streams): windows of ``window`` steps; the first ``window − overlap`` are
+committed, the next window starts at the committed end and is warm-started with the rest of the
+previous solution. ``simulate(solver="least_action", window=…, overlap=…)`` drives it chunk by
+chunk (memory bounded by a window).
+
+Shapes: q (K+1, B, n) positions in ``network.canonical_pairs`` order; y (K+1, B, S).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+
+from graphs.errors import SolverError
+
+RULES = ("midpoint", "left")
+
+
+def stimulus_grid(network, times: torch.Tensor, batch: int) -> torch.Tensor:
+    """s at each time, stacked. Shapes: times (K,) -> (K, B, N)."""
+    return torch.stack([network.stimulus_at(t, batch).expand(batch, -1) for t in times])
+
+
+def discrete_lagrangian(network, qa: torch.Tensor, qb: torch.Tensor, dt: torch.Tensor,
+                        s: torch.Tensor, rule: str = "midpoint") -> torch.Tensor:
+    """L_d(q_a, q_b) for K steps at once. Shapes: qa, qb (K, B, n); dt (K,); s (K, B, N) -> (K, B)."""
+    K, B, n = qa.shape
+    q = 0.5 * (qa + qb) if rule == "midpoint" else qa
+    v = (qb - qa) / dt.view(K, 1, 1)
+    pos, _ = network.canonical_pairs()
+    y = torch.zeros(K * B, network.state_size, dtype=qa.dtype, device=qa.device)
+    y = y.index_copy(1, pos, q.reshape(K * B, n))                                  # (K·B, S)
+    sk = s.reshape(K * B, -1)
+    F = network.prior_flow(None, y, sk).reshape(K, B, n)
+    m = network.position_masses().to(qa)
+    kin = 0.5 * (m * (v - F) ** 2).sum(-1)
+    sen = network.sensory_energy(None, y, sk).reshape(K, B)
+    return dt.view(K, 1) * (kin + sen)
+
+
+def _positions(q0, z, sdt, m_isqrt):
+    """q_0..q_K from the scaled increments. Shapes: q0 (B, n), z (K, B, n) -> (K+1, B, n)."""
+    steps = sdt.view(-1, 1, 1) * m_isqrt * z
+    return torch.cat([q0.unsqueeze(0), q0.unsqueeze(0) + torch.cumsum(steps, 0)], 0)
+
+
+def momenta(network, q: torch.Tensor, dt: torch.Tensor, s: torch.Tensor, rule: str = "midpoint"
+            ) -> torch.Tensor:
+    """Discrete Legendre momenta p_0..p_K of a discrete path. Shapes: q (K+1, B, n) -> same."""
+    with torch.enable_grad():
+        qa = q[:-1].detach().requires_grad_(True)
+        qb = q[1:].detach().requires_grad_(True)
+        Ld = discrete_lagrangian(network, qa, qb, dt, s, rule).sum()
+        ga, gb = torch.autograd.grad(Ld, (qa, qb))
+    return torch.cat([-ga[:1], gb], 0)
+
+
+def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tensor | None = None,
+                 rule: str = "midpoint", max_iter: int = 2000, gtol: float | None = None,
+                 history: int = 50, accept: float | None = None) -> dict:
+    """Minimise the action over one window with q(t_0) = q0 and a free end.
+
+    Returns {"q" (K+1, B, n), "p" (K+1, B, n), "z" (K, B, n) (for warm starts), "action" (B,),
+    "iterations", "grad_max", "converged"}. L-BFGS runs until max|∂S/∂z| ≤ ``gtol`` (default
+    1e-10 in float64) or no further progress (the rounding floor); the window counts as converged
+    when max|∂S/∂z| ≤ ``accept`` (default 1e-6 in float64, 1e-3 in float32).
+    """
+    if rule not in RULES:
+        raise SolverError(f"least_action: rule must be one of {RULES}, got {rule!r}")
+    dt = times.diff().to(q0.dtype)
+    K, B = dt.numel(), q0.shape[0]
+    t_eval = times[:-1] + 0.5 * times.diff() if rule == "midpoint" else times[:-1]
+    s = stimulus_grid(network, t_eval, B)
+    m = network.position_masses().to(q0)
+    m_isqrt, sdt = m.rsqrt(), dt.sqrt()
+    f64 = q0.dtype == torch.float64
+    gtol = (1e-10 if f64 else 1e-5) if gtol is None else gtol
+    accept = max(gtol, (1e-6 if f64 else 1e-3) if accept is None else accept)
+    z = (torch.zeros(K, B, q0.shape[1], dtype=q0.dtype, device=q0.device) if z0 is None
+         else z0.detach().clone()).requires_grad_(True)
+    opt = torch.optim.LBFGS([z], lr=1.0, max_iter=max_iter, history_size=history,
+                            tolerance_grad=gtol, tolerance_change=0.0,
+                            line_search_fn="strong_wolfe")
+    count = [0]
+
+    def closure():
+        opt.zero_grad()
+        q = _positions(q0, z, sdt, m_isqrt)
+        S = discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum()
+        S.backward()
+        count[0] += 1
+        return S
+
+    with torch.enable_grad():
+        opt.step(closure)
+        S = closure()
+    gmax = float(z.grad.abs().max())
+    if not math.isfinite(float(S)):
+        raise SolverError("least_action: the action became non-finite (check the stimulus and "
+                          "parameters; a smaller window or step may help)")
+    state = opt.state[opt._params[0]]
+    with torch.no_grad():
+        q = _positions(q0, z.detach(), sdt, m_isqrt)
+    p = momenta(network, q, dt, s, rule)
+    with torch.no_grad():
+        action = discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum(0)
+    return {"q": q, "p": p, "z": z.detach(), "action": action,
+            "iterations": int(state.get("n_iter", 0)), "evaluations": count[0],
+            "grad_max": gmax, "converged": gmax <= accept}
+
+
+def assemble(network, q: torch.Tensor, p: torch.Tensor, y_ref: torch.Tensor) -> torch.Tensor:
+    """Full states from positions and momenta. Shapes: q, p (K, B, n); y_ref (B, S) -> (K, B, S)."""
+    pos, mom = network.canonical_pairs()
+    y = y_ref.unsqueeze(0).expand(q.shape[0], -1, -1).clone()
+    y[..., pos] = q
+    y[..., mom] = p
+    return y
+
+
+def advance(network, y: torch.Tensor, ts: torch.Tensor, *, context: dict | None = None,
+            window: int | None = None, overlap: int | None = None, rule: str = "midpoint",
+            max_iter: int = 2000, gtol: float | None = None, history: int = 50,
+            accept: float | None = None, **_) -> torch.Tensor:
+    """One receding-horizon commit: the path on ``ts`` (the chunk) from the window that extends
+    ``overlap`` steps past it (read from ``context["ts_all"]``). Shapes: y (B, S) -> (K, B, S)."""
+    context = {} if context is None else context
+    ts_all = context.get("ts_all", ts)
+    k0 = int(torch.searchsorted(ts_all, ts[0]))
+    k1 = k0 + ts.numel() - 1
+    look = 0 if overlap is None else int(overlap)
+    times = ts_all[k0:min(k1 + look, ts_all.numel() - 1) + 1]
+    pos, _ = network.canonical_pairs()
+    q0 = y[:, pos]
+    z0 = None
+    prev = context.get("z_next")
+    if prev is not None and prev.shape[1:] == (y.shape[0], pos.numel()):
+        K = times.numel() - 1
+        z0 = torch.zeros(K, *prev.shape[1:], dtype=prev.dtype, device=prev.device)
+        m = min(K, prev.shape[0])
+        z0[:m] = prev[:m]
+        if m < K and m > 0:
+            z0[m:] = prev[m - 1]
+    sol = solve_window(network, q0, times, z0, rule, max_iter, gtol, history, accept)
+    n_commit = ts.numel() - 1
+    context["z_next"] = sol["z"][n_commit:]
+    info = context.setdefault("info", [])
+    info.append({"t0": float(times[0]), "steps": times.numel() - 1, "iterations": sol["iterations"],
+                 "grad_max": sol["grad_max"], "converged": sol["converged"],
+                 "action": sol["action"].sum().item()})
+    if not sol["converged"]:
+        warnings.warn(f"least_action: window at t = {float(times[0]):.4g} stopped after "
+                      f"{sol['iterations']} iterations with max|∇S| = {sol['grad_max']:.2e}; "
+                      "raise max_iter or shorten the window", RuntimeWarning, stacklevel=2)
+    return assemble(network, sol["q"][:n_commit + 1], sol["p"][:n_commit + 1], y)
