@@ -124,7 +124,8 @@ class HamiltonianColumn(ColumnType):
         """Hamilton's equations by autograd of ``hamiltonian``: q̇ = ∂H/∂p, ṗ = −∂H/∂q.
 
         Keeps the graph (create_graph) when an input already requires grad, so it can be
-        differentiated again (gradcheck, Jacobians). Returns (derivatives, ∂H/∂ν).
+        differentiated again (gradcheck, Jacobians). With complex parameters H is holomorphic in
+        the state and the complex derivative is used. Returns (derivatives, ∂H/∂ν).
         """
         keep = torch.is_grad_enabled() and (
             nu.requires_grad or any(v.requires_grad for v in state.values()))
@@ -134,8 +135,11 @@ class HamiltonianColumn(ColumnType):
             nu_ = nu if nu.requires_grad else nu.detach().requires_grad_(True)
             H = self.hamiltonian(leaves, nu_, s).sum()
             inputs = [leaves[k] for k in self.fields] + [nu_]
-            grads = torch.autograd.grad(H, inputs, create_graph=keep, allow_unused=True)
+            grads = torch.autograd.grad(H, inputs, grad_outputs=torch.ones_like(H),
+                                        create_graph=keep, allow_unused=True)
         grads = [torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads)]
+        if H.is_complex():   # complex parameters ([K23]): H is holomorphic; autograd returns conj(∂H/∂z)
+            grads = [g.conj() for g in grads]
         dH = dict(zip(self.fields, grads[:-1]))
         out = {}
         for k in self.positions:

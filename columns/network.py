@@ -165,6 +165,11 @@ class Network(nn.Module):
         return self.coupling.weight0.dtype
 
     @property
+    def real_dtype(self) -> torch.dtype:
+        """The real dtype of times (float64 for complex128 states, [K23])."""
+        return self.dtype.to_real() if self.dtype.is_complex else self.dtype
+
+    @property
     def device(self) -> torch.device:
         return self.coupling.src.device
 
@@ -425,7 +430,9 @@ class Network(nn.Module):
         keep = torch.is_grad_enabled() and y.requires_grad
         with torch.enable_grad():
             yy = y if y.requires_grad else y.detach().requires_grad_(True)
-            gH = torch.autograd.grad(self.hamiltonian(t, yy).sum(), yy, create_graph=keep)[0]
+            H = self.hamiltonian(t, yy).sum()
+            gH = torch.autograd.grad(H, yy, grad_outputs=torch.ones_like(H), create_graph=keep)[0]
+            gH = gH.conj() if H.is_complex() else gH          # holomorphic H: ∂H/∂z
         out = torch.empty_like(gH)
         out[..., pos] = gH[..., mom]
         out[..., mom] = -gH[..., pos]

@@ -2,7 +2,8 @@
 
 Fields are ``(T, B, N)`` for column fields (NaN where a column's type lacks the field) and
 ``(T, B, E)`` for learnable-edge fields (``W``, ``p_W``). ``to_xarray()`` gives a Dataset with
-dims (time, batch, node|edge); ``save`` writes NetCDF atomically (temp file + rename);
+dims (time, batch, node|edge) (complex fields as ``name__re``/``name__im``); ``save`` writes
+NetCDF atomically (temp file + rename);
 ``load`` reads it back.
 
 Shapes: t (T,); fields as above.
@@ -46,7 +47,12 @@ class Recording:
         data = {}
         for name, v in self.fields.items():
             dim = "edge" if name in ("W", "p_W") else "node"
-            data[name] = (("time", "batch", dim), v.detach().cpu().numpy())
+            v = v.detach().cpu()
+            if v.is_complex():   # NetCDF has no complex type: store real and imaginary parts
+                data[name + "__re"] = (("time", "batch", dim), v.real.numpy())
+                data[name + "__im"] = (("time", "batch", dim), v.imag.numpy())
+            else:
+                data[name] = (("time", "batch", dim), v.numpy())
         coords = {"time": self.t.detach().cpu().numpy(),
                   "node": np.array(self.node_labels, dtype=object),
                   "node_type": ("node", np.array(self.node_types, dtype=object)),
@@ -79,7 +85,13 @@ class Recording:
         import xarray as xr
         with xr.open_dataset(path) as ds:
             ds.load()
-            fields = {k: torch.from_numpy(np.array(ds[k].values)) for k in ds.data_vars}
+            fields = {}
+            for k in ds.data_vars:
+                v = torch.from_numpy(np.array(ds[k].values))
+                if k.endswith("__re"):
+                    fields[k[:-4]] = torch.complex(v, torch.from_numpy(np.array(ds[k[:-4] + "__im"].values)))
+                elif not k.endswith("__im"):
+                    fields[k] = v
             has_edges = "edge_source" in ds.coords
             return cls(
                 t=torch.from_numpy(np.array(ds["time"].values)),

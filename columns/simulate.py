@@ -57,7 +57,7 @@ IVP_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler
 
 
 def _time_grid(t, network) -> torch.Tensor:
-    t = torch.as_tensor(t, dtype=network.dtype).to(network.device)
+    t = torch.as_tensor(t, dtype=network.real_dtype).to(network.device)
     if t.dim() != 1 or t.numel() < 2:
         raise SolverError(f"t must be a 1-D grid of at least 2 times, got shape {tuple(t.shape)}")
     if not torch.isfinite(t).all() or not (t.diff() > 0).all():
@@ -133,7 +133,8 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
     y = network.check_state(network.state if y0 is None else y0, "y0")
     B = y.shape[0]
     if network.stimulus is not None:
-        network.stimulus.check(float(ts_all[0]), B, network.n_nodes, network.dtype, network.device)
+        network.stimulus.check(float(ts_all[0]), B, network.n_nodes, network.real_dtype,
+                               network.device)
     idx = _field_indices(network, record)
     T = ts_all.numel()
     rec = {f: torch.full((T, B, i.numel()), float("nan"), dtype=network.dtype) for f, i in idx.items()}

@@ -8,6 +8,8 @@ Each module defines ``Config`` (a dataclass with a ``tiny()`` preset for CI, and
 EXPERIMENTS = {
     "two-region": ("experiments.two_region", "small two-region BM network, switching stimulus "
                    "(the default until the multi-region study lands)"),
+    "kim-papers": ("experiments.kim_papers", "Kim's four paper models (K18, K21, K23 complex, K24): "
+                   "fixed points, spectra, classification, runs"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
 }

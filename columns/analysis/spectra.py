@@ -19,8 +19,7 @@ import torch
 
 def as_time(network, t):
     """t as a real scalar tensor on the network's device."""
-    rdtype = torch.float64 if network.dtype in (torch.float64, torch.complex128) else torch.float32
-    return torch.as_tensor(0.0 if t is None else t, dtype=rdtype, device=network.device)
+    return torch.as_tensor(0.0 if t is None else t, dtype=network.real_dtype, device=network.device)
 
 
 def jacobian(network, y: torch.Tensor, t=0.0, s=None, canonical: bool = True) -> torch.Tensor:
