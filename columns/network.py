@@ -82,7 +82,10 @@ class Network(nn.Module):
         self.layout = StateLayout({k: (c.fields, c.n) for k, c in self.columns.items()}, n_learn)
         self.hamiltonian_types = [k for k, c in self.columns.items() if c.is_hamiltonian]
         if dtype is not None:
-            self.to(dtype)
+            import warnings
+            with warnings.catch_warnings():      # complex parameters ([K23]) are intended here
+                warnings.filterwarnings("ignore", message="Complex modules are a new feature")
+                self.to(dtype)
         pos, mom = self._canonical_pairs()
         self.register_buffer("_pos_idx", pos, persistent=False)
         self.register_buffer("_mom_idx", mom, persistent=False)

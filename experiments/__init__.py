@@ -10,7 +10,14 @@ EXPERIMENTS = {
                    "(the default until the multi-region study lands)"),
     "kim-papers": ("experiments.kim_papers", "Kim's four paper models (K18, K21, K23 complex, K24): "
                    "fixed points, spectra, classification, runs"),
+    "k6-learning": ("experiments.k6_learning", "K6 column under a stimulus switch: ivp, least_action, "
+                    "riccati, gradient side by side; fixed-point track"),
+    "sequence-asymmetry": ("experiments.sequence_asymmetry", "BM network trained by receding-horizon "
+                           "least action on cyclic vs random sequences vs the gradient baseline: "
+                           "coupling asymmetry and replay"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
+    "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "
+                      "ivp, scaling in K(N+E); receding horizon with 1e3 columns / 1e4 edges"),
 }
 DEFAULT = "two-region"

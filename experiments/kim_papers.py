@@ -93,6 +93,12 @@ def k18(cfg: Config, out: str, device) -> dict:
         rec, t_div = _run(net, y0[k], t, method="dopri5", rtol=1e-9, atol=1e-11, max_norm=1e3,
                           chunk=2, options={"max_num_steps": 200})
         orbits.append((rec["mu"][:, 0, 0].numpy(), rec["p_mu"][:, 0, 0].numpy(), t_div))
+    # energy levels: bounded orbits around the centre need H below the lowest saddle's H
+    with torch.no_grad():
+        th_ = torch.linspace(0, 2 * math.pi, 721, dtype=torch.float64)
+        circle = torch.stack([1.6 ** 0.5 * th_.cos(), 1.6 ** 0.5 * th_.sin()], -1).to(device)
+        H_circle = net.hamiltonian(torch.tensor(0.0, dtype=torch.float64), circle)
+    H_fp = {fp.classification["kind"] + f"@{float(fp.q[0]):.4f}": -fp.U for fp in fps}
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for mu, p, t_div in orbits:
@@ -115,9 +121,13 @@ def k18(cfg: Config, out: str, device) -> dict:
         "rhs_residual_max": max(fp.rhs_norm for fp in fps),
         "polynomial_roots_of_dU": roots,
         "orbits_bounded": sum(o[2] is None for o in orbits), "orbits_total": len(orbits),
+        "H_at_fixed_points": H_fp, "H_on_circle_min": float(H_circle.min()),
+        "H_on_circle_max": float(H_circle.max()),
         "figures": ["k18_phase.png"],
         "notes": "fixed points = real roots of U′ (a quintic); maxima of U are centres of the BM "
-                 "flow (closed orbits), minima are saddles (spec §2.3)",
+                 "flow (closed orbits), minima are saddles (spec §2.3); at a fixed point H = −U. "
+                 "Orbits started on μ² + p² = 1.6 stay bounded only if their H lies between the "
+                 "centre's H and the lower saddle's H (compare H_on_circle_min)",
     }
 
 
@@ -227,7 +237,8 @@ def k23(cfg: Config, out: str, device) -> dict:
             res["classification"].append(A.classify(ev)["kind"])
             res["cases"].append({"m_z, m_w, m_eta": list(masses), "s": s})
         y0 = net.initial_state(values={"mu": -16.9, "a": 21.1, "p_mu": -13.3})
-        rec, t_div = _run(net, y0, t, method=cfg.k23_method, step_size=cfg.k23_step, rtol=1e-8,
+        step = cfg.k23_step if cfg.k23_method in ("rk4", "euler", "midpoint", "implicit_midpoint") else None
+        rec, t_div = _run(net, y0, t, method=cfg.k23_method, step_size=step, rtol=1e-8,
                           atol=1e-8, max_norm=1e8)
         Y = torch.cat([rec[f] for f in ("mu", "a", "p_mu", "p_a")], -1)[:, 0].cpu()
         tt_ = rec.t

@@ -1,0 +1,72 @@
+"""The issue-3 experiments at their --tiny presets (run in CI): numbers that could be wrong."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from columns.cli import main
+
+
+def run(name, tmp_path, *extra):
+    out = tmp_path / name
+    assert main(["run", name, "--tiny", "--out", str(out), *extra]) == 0
+    res = json.loads((out / "results.json").read_text())
+    for fig in res.get("figures", []) + [f for m in ("K18", "K21", "K23", "K24")
+                                         for f in res.get(m, {}).get("figures", [])]:
+        assert (out / fig).stat().st_size > 1000
+    return res
+
+
+def test_kim_papers_tiny(tmp_path):
+    res = run("kim-papers", tmp_path)
+    for key in ("K18", "K21", "K23", "K24"):
+        m = res[key]
+        assert len(m["fixed_points"]) == len(m["eigenvalues"]) == len(m["classification"]) >= 1
+    k18 = res["K18"]
+    mus = sorted(fp[0] for fp in k18["fixed_points"])
+    assert np.allclose(mus, k18["polynomial_roots_of_dU"], atol=1e-8)
+    assert sorted(k18["classification"]) == ["centre", "saddle", "saddle"]
+    # K21, κ = 10: λ² = (1 + β)² − (γ² − 1) m_z / m_w from the paper's own R
+    p = res["K21"]["parameters_kappa10"]
+    lam2 = (1 + p["beta"]) ** 2 - (p["gamma"] ** 2 - 1) * p["m_z"] / p["m_w"]
+    ev = res["K21"]["eigenvalues"][0]
+    assert lam2 < 0 and max(abs(z[1]) for z in ev) == pytest.approx(math.sqrt(-lam2), rel=1e-12)
+    assert res["K21"]["classification"][:4] == ["centre"] * 4
+    assert res["K21"]["classification"][4:] == ["saddle"] * 4
+    for run_ in res["K23"]["runs"]:
+        assert run_["network_vs_paper_R_max_abs_error"] <= 1e-12
+    assert res["K24"]["spiral_reproduced_by_hebbian_sign"] == [-1.0]
+    assert set(res["K24"]["classification"]) == {"saddle", "focus-saddle"}
+
+
+def test_k6_learning_tiny(tmp_path):
+    res = run("k6-learning", tmp_path)
+    la = res["least_action"]
+    assert res["ivp"]["diverged_at"] is not None and res["ivp"]["diverged_at"] < 12
+    assert la["converged"]
+    assert la["rate_before"] == pytest.approx(la["slowest_eig_before"], rel=0.1)
+    assert la["solve_bvp_max_abs_diff"] <= 2e-3
+    assert max(abs(v) for v in la["momentum_at_end"]) <= 1e-6        # p(T) = 0
+    assert la["anticipation_lead"] > 0                                # acausal: moves before the switch
+    assert res["riccati"]["distance_to_q_star_after"] <= 0.05
+    assert res["gradient"]["distance_to_q_star_after"] <= 0.05
+
+
+def test_sequence_asymmetry_tiny(tmp_path):
+    res = run("sequence-asymmetry", tmp_path)
+    for name in ("least_action_cyclic", "least_action_random", "gradient_cyclic"):
+        a = res[name]["asymmetry"]
+        assert len(a["values"]) == 2 and 0.0 <= a["min"] <= a["median"] <= a["max"] <= 2.0
+        W = np.asarray(res[name]["runs"][0]["W"])
+        assert np.all(np.diag(W) == 0.0) and np.abs(W).max() > 1e-3   # couplings learned
+        assert res[name]["runs"][0]["asymmetry"] == pytest.approx(
+            np.linalg.norm(W - W.T) / np.linalg.norm(W), rel=1e-12)
+
+
+def test_bench_solvers_tiny(tmp_path):
+    res = run("bench-solvers", tmp_path)
+    assert len(res["iteration"]) == 4 and all(r["eval_ms"] > 0 for r in res["iteration"])
+    assert len(res["stream"]) == 2 and all(r["windows"] >= 1 for r in res["stream"])
