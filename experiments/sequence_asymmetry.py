@@ -180,6 +180,8 @@ def main(cfg: Config, out: str) -> dict:
     results["finding"] = {
         "cyclic_exceeds_random_all_seeds": la_c["min"] > la_r["max"],
         "cyclic_exceeds_gradient_all_seeds": la_c["min"] > gr_c["max"],
+        "cyclic_circulation_same_sign_all_seeds": bool(
+            len({np.sign(v) for v in results["least_action_cyclic"]["circulation"]["values"]}) == 1),
         "stream_length_time": cfg.n_cycles * cfg.n_columns * cfg.steps_per_pattern * cfg.dt}
     if cfg.sensitivity:     # what the lookahead does: a short window (one pattern of overlap)
         short = {}
