@@ -8,11 +8,13 @@ The discretised action on a uniform grid t_0 < … < t_K (step Δt) with the mid
 is minimised over q_1..q_K with q_0 given and the end free (natural boundary condition p(T) = 0).
 ``rule="left"`` uses L(q_k, …; s(t_k)) instead (first order). S is a sum of squares, so S ≥ 0.
 
-Variables. The optimiser works in scaled increments z_k = √(Δt M) (q_{k+1} − q_k)/Δt, so
+Variables. The first-order optimiser works in scaled increments z_k = √(Δt M) (q_{k+1} − q_k)/Δt, so
 q_{k+1} = q_0 + Σ_{j≤k} √Δt M^{-1/2} z_j and the kinetic part of S is ½ Σ |z_k − √(Δt M) F|²:
 its Hessian is the identity, and the conditioning of S is set by the horizon (≈ (1 + λ T)²), not
 by Δt. L-BFGS (strong-Wolfe line search, autograd gradient) then minimises S; each iteration costs
 one vectorised evaluation of F and g at all K midpoints (the K steps form one batch: O(K (N + E))).
+For small systems the result is polished by Newton steps with the exact Hessian, which is
+block-tridiagonal in time (``columns.gauss_newton``): quadratic convergence to max|∂S/∂z| ≤ 1e-10.
 
 Momenta (the discrete Legendre transform of L_d; at the minimiser they are continuous across
 steps, and p_K = 0 exactly):
@@ -36,7 +38,10 @@ import torch
 
 from graphs.errors import SolverError
 
+from .gauss_newton import gauss_newton
+
 RULES = ("midpoint", "left")
+OPTIMIZERS = ("auto", "newton", "lbfgs")
 
 
 def stimulus_grid(network, times: torch.Tensor, batch: int) -> torch.Tensor:
@@ -79,17 +84,27 @@ def momenta(network, q: torch.Tensor, dt: torch.Tensor, s: torch.Tensor, rule: s
 
 
 def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tensor | None = None,
-                 rule: str = "midpoint", max_iter: int = 2000, gtol: float | None = None,
-                 history: int = 50, accept: float | None = None) -> dict:
+                 rule: str = "midpoint", max_iter: int | None = None, gtol: float | None = None,
+                 history: int = 50, accept: float | None = None, optimizer: str = "auto",
+                 dense_max: int = 64, polish_from: float | None = None) -> dict:
     """Minimise the action over one window with q(t_0) = q0 and a free end.
 
+    Optimisers: ``"lbfgs"`` (matrix-free, any size) runs until max|∂S/∂z| ≤ ``gtol`` (default
+    1e-10 in float64, 1e-5 in float32) or no further progress; ``"newton"`` is L-BFGS down to
+    ``polish_from`` (default 1e-5 / 1e-3) followed by Newton steps with the exact block-tridiagonal
+    Hessian (``columns.gauss_newton``; quadratic convergence, dense n × n blocks); ``"auto"``
+    picks newton when the window has at most ``dense_max`` positions per batch member.
+    The window counts as converged when max|∂S/∂z| ≤ ``accept`` (1e-6 / 1e-3).
+
     Returns {"q" (K+1, B, n), "p" (K+1, B, n), "z" (K, B, n) (for warm starts), "action" (B,),
-    "iterations", "grad_max", "converged"}. L-BFGS runs until max|∂S/∂z| ≤ ``gtol`` (default
-    1e-10 in float64) or no further progress (the rounding floor); the window counts as converged
-    when max|∂S/∂z| ≤ ``accept`` (default 1e-6 in float64, 1e-3 in float32).
+    "iterations", "evaluations", "grad_max", "converged", "optimizer"}.
     """
     if rule not in RULES:
         raise SolverError(f"least_action: rule must be one of {RULES}, got {rule!r}")
+    if optimizer not in OPTIMIZERS:
+        raise SolverError(f"least_action: optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if optimizer == "auto":
+        optimizer = "newton" if q0.shape[1] <= dense_max else "lbfgs"
     dt = times.diff().to(q0.dtype)
     K, B = dt.numel(), q0.shape[0]
     t_eval = times[:-1] + 0.5 * times.diff() if rule == "midpoint" else times[:-1]
@@ -99,10 +114,12 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     f64 = q0.dtype == torch.float64
     gtol = (1e-10 if f64 else 1e-5) if gtol is None else gtol
     accept = max(gtol, (1e-6 if f64 else 1e-3) if accept is None else accept)
+    polish_from = (1e-5 if f64 else 1e-3) if polish_from is None else polish_from
     z = (torch.zeros(K, B, q0.shape[1], dtype=q0.dtype, device=q0.device) if z0 is None
          else z0.detach().clone()).requires_grad_(True)
-    opt = torch.optim.LBFGS([z], lr=1.0, max_iter=max_iter, history_size=history,
-                            tolerance_grad=gtol, tolerance_change=0.0,
+    first_tol = max(gtol, polish_from) if optimizer == "newton" else gtol
+    opt = torch.optim.LBFGS([z], lr=1.0, max_iter=max_iter or 2000, history_size=history,
+                            tolerance_grad=first_tol, tolerance_change=0.0,
                             line_search_fn="strong_wolfe")
     count = [0]
 
@@ -116,20 +133,30 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
 
     with torch.enable_grad():
         opt.step(closure)
-        S = closure()
-    gmax = float(z.grad.abs().max())
+        S = closure().detach()
     if not math.isfinite(float(S)):
         raise SolverError("least_action: the action became non-finite (check the stimulus and "
                           "parameters; a smaller window or step may help)")
-    state = opt.state[opt._params[0]]
+    iterations = int(opt.state[opt._params[0]].get("n_iter", 0))
+    gmax = float(z.grad.abs().max())
     with torch.no_grad():
         q = _positions(q0, z.detach(), sdt, m_isqrt)
+    if optimizer == "newton" and gmax > gtol:
+        a, b = (0.5, 0.5) if rule == "midpoint" else (1.0, 0.0)
+        out = gauss_newton(network, q, dt, s, a, b, 30, gtol, newton=True)
+        if out["grad_max"] < gmax:
+            q, gmax = out["q"], out["grad_max"]
+        iterations += out["iterations"]
+        count[0] += out["iterations"]
+    zq = (q[1:] - q[:-1]) / dt.view(-1, 1, 1) * (dt.view(-1, 1, 1) * m).sqrt()
     p = momenta(network, q, dt, s, rule)
     with torch.no_grad():
         action = discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum(0)
-    return {"q": q, "p": p, "z": z.detach(), "action": action,
-            "iterations": int(state.get("n_iter", 0)), "evaluations": count[0],
-            "grad_max": gmax, "converged": gmax <= accept}
+    if not torch.isfinite(action).all():
+        raise SolverError("least_action: the action became non-finite")
+    return {"q": q, "p": p, "z": zq, "action": action, "iterations": iterations,
+            "evaluations": count[0], "grad_max": gmax, "converged": gmax <= accept,
+            "optimizer": optimizer}
 
 
 def assemble(network, q: torch.Tensor, p: torch.Tensor, y_ref: torch.Tensor) -> torch.Tensor:
@@ -143,8 +170,9 @@ def assemble(network, q: torch.Tensor, p: torch.Tensor, y_ref: torch.Tensor) -> 
 
 def advance(network, y: torch.Tensor, ts: torch.Tensor, *, context: dict | None = None,
             window: int | None = None, overlap: int | None = None, rule: str = "midpoint",
-            max_iter: int = 2000, gtol: float | None = None, history: int = 50,
-            accept: float | None = None, **_) -> torch.Tensor:
+            max_iter: int | None = None, gtol: float | None = None, history: int = 50,
+            accept: float | None = None, optimizer: str = "auto", dense_max: int = 64,
+            **_) -> torch.Tensor:
     """One receding-horizon commit: the path on ``ts`` (the chunk) from the window that extends
     ``overlap`` steps past it (read from ``context["ts_all"]``). Shapes: y (B, S) -> (K, B, S)."""
     context = {} if context is None else context
@@ -164,11 +192,13 @@ def advance(network, y: torch.Tensor, ts: torch.Tensor, *, context: dict | None 
         z0[:m] = prev[:m]
         if m < K and m > 0:
             z0[m:] = prev[m - 1]
-    sol = solve_window(network, q0, times, z0, rule, max_iter, gtol, history, accept)
+    sol = solve_window(network, q0, times, z0, rule, max_iter, gtol, history, accept, optimizer,
+                       dense_max)
     n_commit = ts.numel() - 1
     context["z_next"] = sol["z"][n_commit:]
     info = context.setdefault("info", [])
     info.append({"t0": float(times[0]), "steps": times.numel() - 1, "iterations": sol["iterations"],
+                 "optimizer": sol["optimizer"],
                  "grad_max": sol["grad_max"], "converged": sol["converged"],
                  "action": sol["action"].sum().item()})
     if not sol["converged"]:

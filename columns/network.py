@@ -365,19 +365,35 @@ class Network(nn.Module):
             U = U + (0.5 * self.plasticity.m_W * h * h).sum(-1)
         return U.squeeze(0) if squeeze else U
 
-    def sensory_energy(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
-        """Σ_i ½ m_z,i (s_i − g_i)², the likelihood part of U and L. Shapes: y (B, S) -> (B,)."""
+    def sensory_errors(self, t, y: torch.Tensor, s: torch.Tensor | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(e, m_z): e_i = s_eff,i − g_i(q) and its precision per column (0 for non-Hamiltonian
+        types), so that the likelihood part of U and L is Σ_i ½ m_z,i e_i². Differentiable in y.
+
+        Shapes: y (B, S) -> (B, N), (N,).
+        """
         squeeze = y.dim() == 1
         y = y.unsqueeze(0) if squeeze else y
         parts, _, _ = self.layout.split(y)
-        s = self.stimulus_at(t, y.shape[0], s).expand(y.shape[0], -1)
-        out = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
+        B = y.shape[0]
+        s = self.stimulus_at(t, B, s).expand(B, -1)
+        errs, prec = [], []
         for k, col in self.columns.items():
+            sl = self.coupling.type_slices[k]
             if col.is_hamiltonian:
-                sl = self.coupling.type_slices[k]
                 q = {f: parts[k][f] for f in col.positions}
-                out = out + col.sensory_energy(q, s[:, sl]).sum(-1)
-        return out.squeeze(0) if squeeze else out
+                errs.append(col.effective_stimulus(q, s[:, sl]) - col.prediction(q))
+                prec.append(getattr(col, col.sensory_precision).to(y.dtype).expand(sl.stop - sl.start))
+            else:
+                errs.append(torch.zeros_like(s[:, sl]))
+                prec.append(torch.zeros(sl.stop - sl.start, dtype=y.dtype, device=y.device))
+        e, m = torch.cat(errs, -1), torch.cat(prec)
+        return (e.squeeze(0) if squeeze else e), m
+
+    def sensory_energy(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
+        """Σ_i ½ m_z,i (s_i − g_i)², the likelihood part of U and L. Shapes: y (B, S) -> (B,)."""
+        e, m = self.sensory_errors(t, y, s)
+        return (0.5 * m * e * e).sum(-1)
 
     def prior_flow(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
         """F(q; s) of every position (canonical order; the momenta in y are ignored): q̇ at p = 0.

@@ -163,3 +163,35 @@ def test_least_action_rejects_bad_windows():
         C.simulate(net, t, solver="least_action", solver_options={"window": 5, "overlap": 5})
     with pytest.raises(SolverError, match="rule"):
         C.simulate(net, t, solver="least_action", solver_options={"rule": "simpson"})
+
+
+def test_block_thomas_equals_a_dense_solve():
+    from columns.gauss_newton import block_thomas
+    g = torch.Generator().manual_seed(5)
+    K, B, n = 7, 2, 3
+    M = torch.zeros(B, K * n, K * n, dtype=torch.float64)
+    D = torch.randn(K, B, n, n, generator=g, dtype=torch.float64)
+    D = D @ D.mT + 5 * torch.eye(n, dtype=torch.float64)
+    O = 0.5 * torch.randn(K - 1, B, n, n, generator=g, dtype=torch.float64)
+    for i in range(K):
+        M[:, i * n:(i + 1) * n, i * n:(i + 1) * n] = D[i]
+        if i < K - 1:
+            M[:, i * n:(i + 1) * n, (i + 1) * n:(i + 2) * n] = O[i]
+            M[:, (i + 1) * n:(i + 2) * n, i * n:(i + 1) * n] = O[i].mT
+    rhs = torch.randn(K, B, n, generator=g, dtype=torch.float64)
+    x = block_thomas(D, O, rhs)
+    dense = torch.linalg.solve(M, rhs.permute(1, 0, 2).reshape(B, K * n))
+    assert (x.permute(1, 0, 2).reshape(B, K * n) - dense).abs().max() <= 1e-12
+
+
+def test_newton_polish_reaches_the_lbfgs_minimum_to_high_accuracy():
+    from columns import least_action as LA
+    net = k6(lambda t: 1.0 + torch.tanh(torch.as_tensor(t) - 2.0))
+    y0 = net.initial_state(values=K6_Q0)
+    t = torch.linspace(0.0, 6.0, 121, dtype=torch.float64)
+    pos, _ = net.canonical_pairs()
+    a = LA.solve_window(net, y0[:, pos], t, optimizer="lbfgs")
+    b = LA.solve_window(net, y0[:, pos], t, optimizer="newton")
+    assert b["grad_max"] <= 1e-9 and b["grad_max"] < a["grad_max"]
+    assert float(a["action"]) == pytest.approx(float(b["action"]), rel=1e-10)
+    assert (a["q"] - b["q"]).abs().max() <= 1e-6
