@@ -417,23 +417,24 @@ class Network(nn.Module):
 
     def position_masses(self) -> torch.Tensor:
         """The mass (precision) of every position, in ``canonical_pairs`` order. Shapes: (S/2,)."""
-        out = []
+        out = [torch.zeros(0, dtype=self.dtype, device=self.device)]
         for name, f, start, n in self.layout.blocks:
-            if not f.startswith("p_"):
-                col = self.columns[name]
-                out.append(col.masses()[f].expand(n))
+            col = self.columns[name]
+            if col.is_hamiltonian and f in col.positions:
+                out.append(col.masses()[f].to(self.dtype).expand(n))
         if self.layout.n_learnable:
             out.append(self.plasticity.m_W.to(self.dtype).expand(self.layout.n_learnable))
         return torch.cat(out)
 
     def canonical_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Indices (positions, momenta) into y pairing every q with its p. Shapes: (S/2,) each."""
+        """Indices (positions, momenta) into y pairing every q with its p, for the Hamiltonian
+        column types and the learnable edges. Shapes: (P,) each (P = S/2 when all are Hamiltonian)."""
         return self._pos_idx, self._mom_idx
 
     def _canonical_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
-        pos, mom = [], []
-        for name, f, start, n in self.layout.blocks:
-            if not f.startswith("p_"):
+        pos, mom = [torch.zeros(0, dtype=torch.long)], [torch.zeros(0, dtype=torch.long)]
+        for name, f, start, n in self.layout.blocks:   # non-Hamiltonian types have no pairs
+            if self.columns[name].is_hamiltonian and f in self.columns[name].positions:
                 pos.append(torch.arange(start, start + n))
                 mom.append(torch.arange(self.layout.offset(name, "p_" + f),
                                         self.layout.offset(name, "p_" + f) + n))

@@ -3,9 +3,10 @@ Stuart–Landau column vs a NumPy (or neurolib, if installed) baseline, P6 peak 
 
 Every figure is a ratio against a baseline measured in the same process. Medians over repeats.
 
-P1  BM network (NetworkBMColumn, all E = 10 N edges learnable), one dynamics call, float64.
+P1  BM network (NetworkBMColumn, all E = 10 N edges learnable), one dynamics call (float64;
+    ``--dtype=float32`` for the other precision).
     Byte floor per call = bytes that must move: read the state and write its derivative
-    (2·S·8 with S = 4N + 2E), read the edge sources and targets (2·E·8) and CSR rows ((N+1)·8),
+    (2·S·itemsize with S = 4N + 2E), read the int64 edge sources and targets (2·E·8) and CSR rows ((N+1)·8),
     divided by the bandwidth of a large tensor copy (2·bytes / time) measured here.
 P2  80-node Stuart–Landau (Hopf) network with diffusive coupling written as a user ColumnType,
     Euler, dt = 0.1 ms over ``p2_seconds`` (10 s in the full run), single network and B = 128.
@@ -38,6 +39,7 @@ class Config:
     p6_nodes: int = 100000
     p6_edges: int = 1000000
     p6_steps: int = 20
+    dtype: str = "float64"
     seed: int = 0
     device: str = "cpu"
 
@@ -84,17 +86,19 @@ def random_coupling(n, e, seed, learnable=True):
 
 
 def bench_p1(cfg, device):
-    bw = copy_bandwidth(device)
+    bw = copy_bandwidth(device, getattr(torch, cfg.dtype))
     rows = []
     for n in cfg.p1_sizes:
         cp = random_coupling(n, 10 * n, cfg.seed)
-        net = C.Network(cp, {"bm": C.NetworkBMColumn(n)}, stimulus=1.0, dtype=torch.float64).to(device)
+        dt_ = getattr(torch, cfg.dtype)
+        net = C.Network(cp, {"bm": C.NetworkBMColumn(n)}, stimulus=1.0, dtype=dt_).to(device)
         y = net.initial_state(noise=0.1, seed=cfg.seed)
-        t = torch.tensor(0.0, dtype=torch.float64, device=device)
+        t = torch.tensor(0.0, dtype=dt_, device=device)
         with torch.no_grad():
             sec = _median_time(lambda: net(t, y), cfg.p1_repeats, device)
         S, E = net.state_size, cp.n_edges
-        floor_bytes = 2 * S * 8 + 2 * E * 8 + (n + 1) * 8
+        item = torch.finfo(dt_).bits // 8      # index bytes (int64 CSR pointers) stay 8
+        floor_bytes = 2 * S * item + 2 * E * 8 + (n + 1) * 8
         rows.append({"N": n, "E": E, "call_ms": sec * 1e3, "floor_ms": floor_bytes / bw * 1e3,
                      "fraction_of_floor": floor_bytes / bw / sec,
                      "ns_per_edge": sec / E * 1e9})

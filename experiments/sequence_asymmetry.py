@@ -45,7 +45,7 @@ class Config:
     gamma_W: float = 0.05
     alpha_W: float = 0.5
     init_scale: float = 0.1
-    seeds: int = 3
+    seeds: int = 5
     free_run_t: float = 60.0
     sensitivity: bool = True
     seed: int = 0

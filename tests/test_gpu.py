@@ -1,0 +1,46 @@
+"""The same code on CUDA (skipped without a GPU; CI has none): results equal the CPU's."""
+
+import networkx as nx
+import pytest
+import torch
+
+import columns as C
+import columns.analysis as A
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+
+def learning_net(device):
+    G = nx.DiGraph()
+    G.add_nodes_from(range(4), type="bm")
+    for i in range(4):
+        G.add_edge(i, (i + 1) % 4, weight=0.2, learnable=True)
+        G.add_edge((i + 2) % 4, i, weight=-0.1)
+    s = C.Stimulus.sampled(torch.tensor([0.0, 1.0, 2.0]),
+                           torch.tensor([[1.0, -0.5, 0.3, 0.0], [0.0, 1.0, -0.5, 0.2],
+                                         [0.5, 0.0, 1.0, -0.5]]))
+    return C.Network.from_graph(G, stimulus=s, dtype=torch.float64).to(device)
+
+
+@pytest.mark.parametrize("solver, opts", [("ivp", {}), ("least_action", {"window": 20, "overlap": 10}),
+                                          ("least_action", {"optimizer": "lbfgs"}),
+                                          ("gradient", {})])
+def test_solvers_on_cuda_match_cpu(solver, opts):
+    t = torch.linspace(0.0, 2.0, 41, dtype=torch.float64)
+    out = {}
+    for dev in ("cpu", "cuda"):
+        net = learning_net(dev)
+        y0 = net.initial_state(noise=0.1, seed=2)
+        rec = C.simulate(net, t.to(dev), y0=y0, solver=solver, solver_options=opts,
+                         method="rk4" if solver == "ivp" else "dopri5", progress=False)
+        out[dev] = torch.cat([rec["mu"], rec["W"]], -1)
+    tol = 1e-9 if solver == "ivp" else 1e-6
+    assert (out["cpu"] - out["cuda"]).abs().max() <= tol
+
+
+def test_analysis_on_cuda():
+    net = learning_net("cuda")
+    fps = A.find_fixed_points(net, n_starts=8)
+    assert fps and all(fp.rhs_norm <= 1e-10 for fp in fps)
+    res = A.hamiltonian_residuals(A.jacobian(net, fps[0].y))
+    assert max(res.values()) <= 1e-8
