@@ -23,8 +23,10 @@ steps, and p_K = 0 exactly):
 
 Receding horizon (long streams): windows of ``window`` steps; the first ``window − overlap`` are
 committed, the next window starts at the committed end and is warm-started with the rest of the
-previous solution. ``simulate(solver="least_action", window=…, overlap=…)`` drives it chunk by
-chunk (memory bounded by a window).
+previous solution. ``simulate(solver="least_action", solver_options={"window": …, "overlap": …})``
+drives it chunk by chunk (memory bounded by a window). At a commit point the positions continue
+but the momenta jump: the next window sees further into the future (the recording keeps the new
+window's p there).
 
 Shapes: q (K+1, B, n) positions in ``network.canonical_pairs`` order; y (K+1, B, S).
 """

@@ -398,7 +398,7 @@ class Network(nn.Module):
     def prior_flow(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
         """F(q; s) of every position (canonical order; the momenta in y are ignored): q̇ at p = 0.
 
-        Differentiable in y. Shapes: y (B, S) -> (B, S/2).
+        Differentiable in y. Shapes: y (B, S) -> (B, P) (P positions, see ``canonical_pairs``).
         """
         pos, mom = self.canonical_pairs()
         z = y.index_fill(-1, mom, 0.0)
@@ -416,7 +416,7 @@ class Network(nn.Module):
         return z
 
     def position_masses(self) -> torch.Tensor:
-        """The mass (precision) of every position, in ``canonical_pairs`` order. Shapes: (S/2,)."""
+        """The mass (precision) of every position, in ``canonical_pairs`` order. Shapes: (P,)."""
         out = [torch.zeros(0, dtype=self.dtype, device=self.device)]
         for name, f, start, n in self.layout.blocks:
             col = self.columns[name]

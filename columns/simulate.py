@@ -108,7 +108,8 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
         rtol, atol: tolerances of adaptive methods.
         step_size: fixed step for fixed-step methods (default: the output grid).
         record: field names to record (default all: column fields and learnable-edge fields).
-        chunk: output times integrated per chunk (bounds device memory).
+        chunk: output times integrated per chunk (bounds device memory); for least_action the
+            chunk is the committed part of a window (window − overlap).
         max_norm: divergence bound on max|y|.
         progress: show a progress bar (default: when stderr is a terminal).
         update_state: write the final state into ``network.state``.

@@ -102,7 +102,7 @@ def bench_p1(cfg, device):
         rows.append({"N": n, "E": E, "call_ms": sec * 1e3, "floor_ms": floor_bytes / bw * 1e3,
                      "fraction_of_floor": floor_bytes / bw / sec,
                      "ns_per_edge": sec / E * 1e9})
-        del net, cp, y
+        net = cp = y = None     # free before the next size
     x = np.log([r["N"] + r["E"] for r in rows])
     yv = np.log([r["call_ms"] for r in rows])
     big = [r for r in rows if r["N"] >= 10000] if len(rows) > 2 else rows

@@ -91,7 +91,7 @@ def bench_iteration(cfg: Config, device, dtype) -> list[dict]:
                          "eval_over_ivp": t_eval / t_ivp,
                          "ns_per_step_column": t_eval / (K * n) * 1e9,
                          "ns_per_step_node_or_edge": t_eval / (K * (n + E)) * 1e9})
-            del net
+            net = None      # free before the next size
     return rows
 
 

@@ -16,7 +16,6 @@ Writes results.json, k6_phase_portraits.png, k6_trajectories.png, k6_fixed_point
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -91,7 +90,6 @@ def main(cfg: Config, out: str) -> dict:
         net.set_stimulus(s)
         fps = A.find_fixed_points(net, center=y0[0, :3], n_starts=48, scale=1.5, seed=cfg.seed)
         fp_at[name] = fps
-    map0 = [f for f in fp_at["before"] if f.U_morse_index == 0]
     levels = np.linspace(cfg.s0, cfg.s1, cfg.track_levels).tolist()
     branches = []
     for fp in fp_at["before"]:

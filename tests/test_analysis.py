@@ -8,7 +8,6 @@ import torch
 
 import columns as C
 import columns.analysis as A
-import graphs
 from tests.conftest import single_type_network
 
 

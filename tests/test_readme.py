@@ -22,7 +22,7 @@ def test_extension_example_runs():
     import torch
     import columns as C
     ns = {}
-    exec(compile(python_blocks()[1], "README extension", "exec"), ns)
+    exec(compile(python_blocks()[2], "README extension", "exec"), ns)
     G = nx.DiGraph()
     G.add_edge(0, 1, weight=0.3, learnable=True)
     G.add_edge(1, 0, weight=-0.2, learnable=True)
@@ -31,3 +31,13 @@ def test_extension_example_runs():
     net = C.Network.from_graph(G, stimulus=1.0, dtype=torch.float64)
     y = net.initial_state(noise=0.3, seed=0)
     assert torch.allclose(net(torch.tensor(0.0), y), net.rhs_autograd(torch.tensor(0.0), y))
+
+
+def test_solvers_example_runs():
+    ns = {}
+    exec(compile(python_blocks()[1], "README solvers", "exec"), ns)
+    kinds = sorted(fp.classification["kind"] for fp in ns["fps"])
+    assert kinds == ["saddle", "saddle", "saddle-centre"]
+    mapq = [fp.q for fp in ns["fps"] if fp.U_morse_index == 0 and fp.q[0] > 0][0]
+    assert abs(float(ns["path"]["mu"][300, 0, 0]) - float(mapq[0])) < 1e-2     # MAP(s=1) is 0.18 away
+    assert abs(float(ns["pc"]["mu"][-1, 0, 0]) - float(mapq[0])) < 1e-3

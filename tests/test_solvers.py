@@ -1,6 +1,5 @@
 """The four solvers of spec §3 against closed forms and each other (float64)."""
 
-import math
 
 import networkx as nx
 import pytest
