@@ -70,10 +70,11 @@ def _grad_hess(network, q, t, s, free):
         g = torch.autograd.grad(U, x, create_graph=True)[0][:, free]
         f = g.shape[1]
         rows = []
-        for j in range(f):   # f Hessian-vector products, each for every start at once (small f)
-            hj = torch.autograd.grad(g[:, j].sum(), x, retain_graph=j < f - 1)[0][:, free]
-            rows.append(hj)
-    return g.detach(), torch.stack(rows, 1)
+        for j in range(f if g.requires_grad else 0):   # f Hessian rows, each for all starts
+            hj = torch.autograd.grad(g[:, j].sum(), x, retain_graph=j < f - 1, allow_unused=True)[0]
+            rows.append(torch.zeros_like(x)[:, free] if hj is None else hj[:, free])
+    H = torch.stack(rows, 1) if rows else g.new_zeros(g.shape[0], f, f)
+    return g.detach(), H
 
 
 def newton(network, q0: torch.Tensor, t=0.0, s=None, free: torch.Tensor | None = None,
