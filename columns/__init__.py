@@ -1,7 +1,8 @@
 """columns: Bayesian-mechanics cortical columns as vectorised PyTorch modules.
 
 Public surface: column types (abstract ``ColumnType``, ``HamiltonianColumn``; final ``K6Column``,
-``NetworkBMColumn``, ``GenericBMColumn``), ``HebbianPlasticity``, ``Network``, ``Stimulus``,
+``NetworkBMColumn``, ``GenericBMColumn``, ``FEPColumn``), the batched discrete-time FEP attractor
+networks ``FEPRuns``, ``HebbianPlasticity``, ``Network``, ``Stimulus``,
 ``simulate``, ``Recording``, the registry, and the project's errors.
 """
 
@@ -10,6 +11,8 @@ from graphs.errors import (ColumnsError, ConfigError, DeviceError, DivergenceErr
 
 from .bm_network import NetworkBMColumn
 from .column import ColumnType
+from .fep_column import FEPColumn
+from .fep_runs import FEPRuns
 from .generic import GenericBMColumn
 from .hamiltonian import HamiltonianColumn
 from .k6 import K6Column
@@ -26,6 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ColumnType", "HamiltonianColumn", "K6Column", "NetworkBMColumn", "GenericBMColumn",
+    "FEPColumn", "FEPRuns",
     "HebbianPlasticity", "Network", "Stimulus", "simulate", "SOLVERS", "Recording", "ColumnView",
     "implicit_midpoint", "column_type", "known_types", "register_column_type", "ColumnsError",
     "ConfigError", "DeviceError", "DivergenceError", "GraphError", "ParameterError",

@@ -6,9 +6,10 @@ from graphs.errors import GraphError
 
 from .bm_network import NetworkBMColumn
 from .column import ColumnType
+from .fep_column import FEPColumn
 from .k6 import K6Column
 
-_REGISTRY: dict[str, type[ColumnType]] = {"bm": NetworkBMColumn, "k6": K6Column}
+_REGISTRY: dict[str, type[ColumnType]] = {"bm": NetworkBMColumn, "k6": K6Column, "fep": FEPColumn}
 
 
 def register_column_type(name: str, cls: type[ColumnType]) -> None:
