@@ -15,6 +15,8 @@ EXPERIMENTS = {
     "sequence-asymmetry": ("experiments.sequence_asymmetry", "BM network trained by receding-horizon "
                            "least action on cyclic vs random sequences vs the gradient baseline: "
                            "coupling asymmetry and replay"),
+    "fep-sim1": ("experiments.fep_sim1", "Spisak & Friston Sim 1: two correlated bars -> "
+                 "decorrelated attractors (FEP attractor network)"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
     "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "

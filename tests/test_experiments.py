@@ -69,3 +69,11 @@ def test_bench_solvers_tiny(tmp_path):
     res = run("bench-solvers", tmp_path)
     assert len(res["iteration"]) == 4 and all(r["eval_ms"] > 0 for r in res["iteration"])
     assert len(res["stream"]) == 2 and all(r["windows"] >= 1 for r in res["stream"])
+
+
+def test_fep_sim1_tiny(tmp_path):
+    res = run("fep-sim1", tmp_path)
+    assert res["corr_patterns"] == pytest.approx(0.7706, abs=1e-4)
+    a = res["corr_attractors"]
+    assert len(a["values"]) == 5 and a["max"] < 0.3          # decorrelated from 0.77
+    assert res["relaxation_converged"]

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import columns as C
-import graphs
 from columns.langevin import cb_sample, counter_uniform, langevin, langevin_prime, log_x_over_sinh
 from graphs.errors import ParameterError, StimulusError
 
