@@ -91,11 +91,11 @@ def main(cfg: Config, out: str) -> dict:
            "relaxation_steps_max": int(rel["steps"].max()), "paper": PAPER, "seeds": seeds.tolist()}
     fig, axes = plt.subplots(1, 5, figsize=(13, 3))
     for k in range(2):
-        axes[k].imshow(P[k].reshape(5, 5).cpu(), cmap="gray")
+        axes[k].imshow(P[k].reshape(5, 5).cpu().numpy(), cmap="gray")
         axes[k].set_title(f"pattern {k}")
-        axes[2 + k].imshow(A[0, k].reshape(5, 5).cpu(), cmap="RdBu_r", vmin=-1, vmax=1)
+        axes[2 + k].imshow(A[0, k].reshape(5, 5).cpu().numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
         axes[2 + k].set_title(f"attractor {k}")
-    im = axes[4].imshow(J[0].cpu(), cmap="RdBu_r")
+    im = axes[4].imshow(J[0].cpu().numpy(), cmap="RdBu_r")
     axes[4].set_title("J (seed 0)")
     fig.colorbar(im, ax=axes[4], shrink=0.8)
     for ax in axes:
