@@ -17,6 +17,8 @@ EXPERIMENTS = {
                            "coupling asymmetry and replay"),
     "fep-sim1": ("experiments.fep_sim1", "Spisak & Friston Sim 1: two correlated bars -> "
                  "decorrelated attractors (FEP attractor network)"),
+    "fep-sim2": ("experiments.fep_sim2", "Spisak & Friston Sim 2: digits retrieval, one-shot "
+                 "generalisation, attractors (three regimes; --grid for all 380 runs)"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
     "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "

@@ -77,3 +77,15 @@ def test_fep_sim1_tiny(tmp_path):
     a = res["corr_attractors"]
     assert len(a["values"]) == 5 and a["max"] < 0.3          # decorrelated from 0.77
     assert res["relaxation_converged"]
+
+
+def test_fep_sim2_tiny(tmp_path):
+    res = run("fep-sim2", tmp_path)
+    for regime in ("balanced", "high_complexity", "low_complexity"):
+        r = res[regime]
+        assert len(r["dR2_retrieval"]["values"]) == 2
+        assert -1.0 <= r["dR2_retrieval"]["min"] <= r["dR2_retrieval"]["max"] <= 1.0
+        assert r["n_attractors"]["min"] >= 1
+    # the balanced and high-complexity networks retrieve better than the low-complexity one
+    assert res["high_complexity"]["dR2_retrieval"]["median"] > res["low_complexity"]["dR2_retrieval"]["median"]
+    assert 0.0 < res["data_orthogonality_deg"]["without_diagonal"] < 90.0

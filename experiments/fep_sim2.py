@@ -1,0 +1,228 @@
+"""Spisak & Friston Sim 2: digits, retrieval, one-shot generalisation, attractors (spec fep-attractor.md).
+
+N = 64 (8×8 digits, squared and z-scored per image); the first 10 images (0..9) are learned.
+Training (code semantics): α = 0.001, ``epochs`` × 10 stochastic steps, a uniformly random training
+image per epoch, bias = evidence × image. Every run (regime × seed, or the whole 20 × 19 grid of
+evidence ∈ {1..20} × β ∈ 10^linspace(−2, 0, 19)) is one row of one batched ``FEPRuns`` job.
+
+Evaluation, per run, no learning, β = 1:
+- retrieval: 100 trials, image k mod 10, bias 0.1·evidence·z + N(0, sd²) with sd = std(bias);
+  100 stochastic steps per trial, the state carried over between trials; response = mean state;
+  score ΔR² = corr(response, z)² − corr(noisy bias, z)²; the median over trials;
+- one-shot generalisation: the same with random test images;
+- attractors: deterministic relaxation from L(0.1·evidence·z) of the 10 images; count = unique rows
+  after rounding to 2 decimals; orthogonality = mean |90° − angle| over attractor pairs with
+  1° < angle < 179° (and the same for the data, with and without the diagonal).
+
+Writes results.json and fep_sim2.png (``--grid``: fep_sim2_heatmaps.png, the four heat maps).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+import columns as C
+from columns.langevin import langevin
+
+from .fep_data import counter_normal, digits
+
+REGIMES = {"balanced": (11.0, 0.16681), "high_complexity": (16.0, 0.35938),
+           "low_complexity": (6.0, 0.027826)}
+PAPER = {"balanced": {"dR2_retrieval": 0.292, "dR2_generalisation": 0.070, "n_attractors": 10,
+                      "orthogonality_deg": 17.34},
+         "high_complexity": {"dR2_retrieval": 0.270, "dR2_generalisation": -0.0505,
+                             "n_attractors": 10, "orthogonality_deg": 27.57},
+         "low_complexity": {"dR2_retrieval": 0.1645, "dR2_generalisation": 0.0845,
+                            "n_attractors": 1, "orthogonality_deg": None}}
+
+
+@dataclass
+class Config:
+    epochs: int = 5000
+    steps_per_epoch: int = 10
+    alpha: float = 0.001
+    seeds: int = 5
+    grid: bool = False
+    trials: int = 100
+    trial_steps: int = 100
+    rule: str = "code"
+    seed: int = 0
+    device: str = "cpu"
+
+    @classmethod
+    def tiny(cls) -> "Config":
+        return cls(epochs=200, seeds=2, trials=20, trial_steps=20)
+
+
+def corr2(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    a = a - a.mean(-1, keepdim=True)
+    b = b - b.mean(-1, keepdim=True)
+    return ((a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp(min=1e-300)) ** 2
+
+
+def orthogonality(X: torch.Tensor, diagonal: bool = False) -> float:
+    """mean |90° − angle| over pairs (rows) with 1° < angle < 179° (NaN if none)."""
+    Xn = X / X.norm(dim=-1, keepdim=True).clamp(min=1e-300)
+    ang = torch.rad2deg(torch.arccos((Xn @ Xn.T).clamp(-1, 1)))
+    k = X.shape[0]
+    if diagonal:
+        vals = ang.flatten()
+    else:
+        vals = ang[~torch.eye(k, dtype=torch.bool, device=X.device)]
+    sel = (vals > 1) & (vals < 179)
+    if diagonal:
+        sel = sel | (vals <= 1e-6)                 # the diagonal pairs (angle 0) included
+    return float((90 - vals[sel]).abs().mean()) if sel.any() else float("nan")
+
+
+def train(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor, cfg: Config) -> torch.Tensor:
+    R = net.runs
+    orders = torch.as_tensor(np.stack([np.random.default_rng(int(s) + 17).integers(0, Z.shape[0], cfg.epochs)
+                                       for s in net.seeds.cpu()]), device=Z.device)   # (R, epochs)
+    sigma = torch.zeros(R, Z.shape[1], dtype=Z.dtype, device=Z.device)
+    for e in range(cfg.epochs):
+        bias = evidence.view(-1, 1) * Z[orders[:, e]]
+        for _ in range(cfg.steps_per_epoch):
+            sigma = net.step(sigma, bias)
+    return sigma
+
+
+def evaluate(net: C.FEPRuns, images: torch.Tensor, evidence: torch.Tensor, cfg: Config,
+             random_images: bool, offset: int) -> torch.Tensor:
+    """Median ΔR² over trials per run. images (K, N)."""
+    R, N = net.runs, images.shape[1]
+    ones = torch.ones(R, dtype=images.dtype, device=images.device)
+    sigma = torch.zeros(R, N, dtype=images.dtype, device=images.device)
+    scores = []
+    for k in range(cfg.trials):
+        if random_images:
+            idx = torch.as_tensor([np.random.default_rng([int(s), offset, k]).integers(0, images.shape[0])
+                                   for s in net.seeds.cpu()], device=images.device)
+        else:
+            idx = torch.full((R,), k % images.shape[0], device=images.device)
+        clean = images[idx]                                                  # (R, N)
+        bias = 0.1 * evidence.view(-1, 1) * clean
+        noisy = bias + bias.std(-1, unbiased=False, keepdim=True) * counter_normal(
+            net.seeds, offset * 100000 + k, N, images.dtype, images.device)
+        acc = torch.zeros_like(sigma)
+        for _ in range(cfg.trial_steps):
+            sigma = net.step(sigma, noisy, learn=False, beta=ones)
+            acc = acc + sigma
+        scores.append(corr2(acc / cfg.trial_steps, clean) - corr2(noisy, clean))
+    return torch.stack(scores, 1).median(1).values
+
+
+def attractors(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor) -> dict:
+    start = langevin(0.1 * evidence.view(-1, 1, 1) * Z.unsqueeze(0))        # (R, 10, N)
+    rel = net.relax(start)
+    counts, orth = [], []
+    for r in range(net.runs):                                                 # small: per-run unique rows
+        A = torch.unique(torch.round(rel["sigma"][r] * 100) / 100, dim=0)
+        counts.append(int(A.shape[0]))
+        orth.append(orthogonality(A) if A.shape[0] > 1 else float("nan"))
+    return {"n_attractors": counts, "orthogonality_deg": orth,
+            "converged_fraction": float(rel["converged"].float().mean()), "sigma": rel["sigma"]}
+
+
+def summary(v) -> dict:
+    v = np.asarray(v, dtype=float)
+    ok = v[np.isfinite(v)]
+    if not ok.size:
+        return {"median": None, "min": None, "max": None, "values": v.tolist()}
+    return {"median": float(np.median(ok)), "min": float(ok.min()), "max": float(ok.max()),
+            "values": [None if not np.isfinite(x) else float(x) for x in v]}
+
+
+def run_batch(evidence, beta, seeds, cfg: Config, device):
+    train_Z, test_Z = digits(device)
+    net = C.FEPRuns(64, len(seeds), beta=torch.as_tensor(beta), alpha=cfg.alpha,
+                    seeds=torch.as_tensor(seeds), rule=cfg.rule, device=device)
+    ev = torch.as_tensor(evidence, dtype=torch.float64, device=device)
+    t0 = time.perf_counter()
+    train(net, train_Z, ev, cfg)
+    t_train = time.perf_counter() - t0
+    J_trained = net.J.clone()
+    ret = evaluate(net, train_Z, ev, cfg, False, 1)
+    gen = evaluate(net, test_Z, ev, cfg, True, 2)
+    net.J = J_trained
+    att = attractors(net, train_Z, ev)
+    return net, {"dR2_retrieval": ret.cpu().numpy(), "dR2_generalisation": gen.cpu().numpy(),
+                 "n_attractors": np.asarray(att["n_attractors"]),
+                 "orthogonality_deg": np.asarray(att["orthogonality_deg"]),
+                 "converged_fraction": att["converged_fraction"], "train_s": t_train,
+                 "eval_s": time.perf_counter() - t0 - t_train}, att
+
+
+def main(cfg: Config, out: str) -> dict:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    device = torch.device(cfg.device)
+    train_Z, _ = digits(device)
+    res = {"data_orthogonality_deg": {"without_diagonal": orthogonality(train_Z),
+                                      "with_diagonal": orthogonality(train_Z, diagonal=True)}}
+    t0 = time.perf_counter()
+    if cfg.grid:
+        evid = np.arange(1, 21, dtype=float)
+        betas = np.logspace(-2, 0, 19)
+        E, Bt = np.meshgrid(evid, betas, indexing="ij")                       # (20, 19)
+        seeds = cfg.seed + np.arange(E.size)
+        _, m, _ = run_batch(E.ravel(), Bt.ravel(), seeds, cfg, device)
+        res["grid"] = {"evidence": evid.tolist(), "beta": betas.tolist(),
+                       **{k: np.asarray(m[k], dtype=float).reshape(E.shape).tolist()
+                          for k in ("dR2_retrieval", "dR2_generalisation", "n_attractors",
+                                    "orthogonality_deg")}}
+        res["grid_wall_s"] = time.perf_counter() - t0
+        fig, axes = plt.subplots(1, 4, figsize=(18, 4))
+        for ax, k in zip(axes, ("dR2_retrieval", "dR2_generalisation", "n_attractors",
+                                "orthogonality_deg")):
+            im = ax.imshow(np.asarray(m[k], dtype=float).reshape(E.shape).T, origin="lower",
+                           aspect="auto", extent=(0.5, 20.5, -0.5, 18.5))
+            ax.set(xlabel="evidence", ylabel="β index (10^(−2 + k/9))", title=k)
+            fig.colorbar(im, ax=ax)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "fep_sim2_heatmaps.png"), dpi=110)
+        plt.close(fig)
+        res["figures"] = ["fep_sim2_heatmaps.png"]
+        print(f"Sim 2 grid: 380 runs in {res['grid_wall_s']:.1f} s")
+        return res
+    names = list(REGIMES)
+    evidence = np.repeat([REGIMES[n][0] for n in names], cfg.seeds)
+    beta = np.repeat([REGIMES[n][1] for n in names], cfg.seeds)
+    seeds = np.tile(cfg.seed + np.arange(cfg.seeds), len(names))
+    net, m, att = run_batch(evidence, beta, seeds, cfg, device)
+    res["wall_s"] = time.perf_counter() - t0
+    res["train_s"], res["eval_s"] = m["train_s"], m["eval_s"]
+    for i, n in enumerate(names):
+        sl = slice(i * cfg.seeds, (i + 1) * cfg.seeds)
+        res[n] = {"evidence": REGIMES[n][0], "beta": REGIMES[n][1], "paper": PAPER[n],
+                  **{k: summary(m[k][sl]) for k in ("dR2_retrieval", "dR2_generalisation",
+                                                     "n_attractors", "orthogonality_deg")}}
+        r = res[n]
+        print(f"Sim 2 {n}: ΔR² retrieval {r['dR2_retrieval']['median']:.3f} "
+              f"[{r['dR2_retrieval']['min']:.3f}, {r['dR2_retrieval']['max']:.3f}] (paper "
+              f"{PAPER[n]['dR2_retrieval']}), generalisation {r['dR2_generalisation']['median']:.3f} "
+              f"(paper {PAPER[n]['dR2_generalisation']}), attractors {r['n_attractors']['median']:.0f} "
+              f"(paper {PAPER[n]['n_attractors']}), orthogonality {r['orthogonality_deg']['median']} "
+              f"(paper {PAPER[n]['orthogonality_deg']})")
+    res["relaxation_converged_fraction"] = m["converged_fraction"]
+    fig, axes = plt.subplots(len(names), 10, figsize=(12, 1.4 * len(names) + 0.5))
+    for i, n in enumerate(names):
+        for k in range(10):
+            ax = axes[i, k]
+            ax.imshow(att["sigma"][i * cfg.seeds, k].reshape(8, 8).cpu().numpy(), cmap="RdBu_r",
+                      vmin=-1, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[i, 0].set_ylabel(n.replace("_", "\n"), fontsize=7)
+    fig.suptitle("attractors reached from each training digit (first seed per regime)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "fep_sim2.png"), dpi=110)
+    plt.close(fig)
+    res["figures"] = ["fep_sim2.png"]
+    return res
