@@ -19,6 +19,8 @@ EXPERIMENTS = {
                  "decorrelated attractors (FEP attractor network)"),
     "fep-sim2": ("experiments.fep_sim2", "Spisak & Friston Sim 2: digits retrieval, one-shot "
                  "generalisation, attractors (three regimes; --grid for all 380 runs)"),
+    "fep-sim3": ("experiments.fep_sim3", "Spisak & Friston Sim 3: cyclic digit sequence -> "
+                 "asymmetric couplings, random-order controls, free-run replay"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
     "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "

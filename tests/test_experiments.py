@@ -89,3 +89,10 @@ def test_fep_sim2_tiny(tmp_path):
     # the balanced and high-complexity networks retrieve better than the low-complexity one
     assert res["high_complexity"]["dR2_retrieval"]["median"] > res["low_complexity"]["dR2_retrieval"]["median"]
     assert 0.0 < res["data_orthogonality_deg"]["without_diagonal"] < 90.0
+
+
+def test_fep_sim3_tiny(tmp_path):
+    res = run("fep-sim3", tmp_path)
+    cyc, rnd = res["asymmetry_cyclic"], res["asymmetry_random_1step"]
+    assert cyc["min"] > 3 * rnd["max"] and cyc["min"] > 0.3    # sequence order -> asymmetric J
+    assert len(res["free_run"]["winner_changes"]) == 2
