@@ -71,7 +71,6 @@ class FEPRuns:
             self.J = torch.zeros(self.runs, self.src.numel(), dtype=dtype, device=self.device)
         else:
             self.J = torch.zeros(self.runs, n, n, dtype=dtype, device=self.device)
-            self.mask = 1.0 - torch.eye(n, dtype=dtype, device=self.device)
         self.t = 0
 
     def _per_run(self, v, name):
@@ -152,8 +151,9 @@ class FEPRuns:
         else:
             if self.rule == "paper":
                 err = new - langevin(b + self.field(new))
-            dJ = err.unsqueeze(-1) * new.unsqueeze(-2)                       # (R, N, N)
-            self.J = self.J + a.unsqueeze(-1) * dJ * self.mask
+            # J += α err newᵀ (one batched rank-1 update in place), then the diagonal back to 0
+            self.J = self.J.baddbmm((a * err).unsqueeze(-1), new.unsqueeze(-2))
+            self.J.diagonal(dim1=-2, dim2=-1).zero_()
 
     # -- free energy and attractors ------------------------------------------------------------
     def vfe(self, sigma: torch.Tensor, bias=None, J: torch.Tensor | None = None) -> torch.Tensor:

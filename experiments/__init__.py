@@ -21,6 +21,8 @@ EXPERIMENTS = {
                  "generalisation, attractors (three regimes; --grid for all 380 runs)"),
     "fep-sim3": ("experiments.fep_sim3", "Spisak & Friston Sim 3: cyclic digit sequence -> "
                  "asymmetric couplings, random-order controls, free-run replay"),
+    "fep-sim4": ("experiments.fep_sim4", "Spisak & Friston Sim 4: free activity without input "
+                 "(forgetting): J before vs after, norm ratio, retrieval"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
     "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "

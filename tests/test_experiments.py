@@ -96,3 +96,11 @@ def test_fep_sim3_tiny(tmp_path):
     cyc, rnd = res["asymmetry_cyclic"], res["asymmetry_random_1step"]
     assert cyc["min"] > 3 * rnd["max"] and cyc["min"] > 0.3    # sequence order -> asymmetric J
     assert len(res["free_run"]["winner_changes"]) == 2
+
+
+def test_fep_sim4_tiny(tmp_path):
+    res = run("fep-sim4", tmp_path)
+    for name in ("beta1", "beta_train"):
+        c = res[name]["corr_J_before_after"]
+        assert len(c["values"]) == 2 and 0.5 < c["min"] <= c["max"] < 1.0   # J changed, mostly kept
+        assert res[name]["norm_ratio"]["min"] > 0
