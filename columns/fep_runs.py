@@ -20,6 +20,8 @@ Attractors: deterministic relaxation σ ← L(J σ) (b = 0, β = 1) until the va
 
 changes by < ``tol`` (max ``max_steps``; non-converged starts are reported).
 
+Learning updates ``J`` in place (clone it to keep a snapshot).
+
 Shapes: σ, b (R, N) or (R, C, N) for C chains per run; J (R, N, N) or (R, E); β, α, seeds (R,).
 """
 
@@ -147,12 +149,13 @@ class FEPRuns:
             else:
                 h_new = self.field(new)
                 dJ = (new[:, self.tgt] - langevin(b + h_new)[:, self.tgt]) * new[:, self.src]
-            self.J = self.J + a * dJ
+            self.J.add_(a * dJ)
         else:
             if self.rule == "paper":
                 err = new - langevin(b + self.field(new))
-            # J += α err newᵀ (one batched rank-1 update in place), then the diagonal back to 0
-            self.J = self.J.baddbmm((a * err).unsqueeze(-1), new.unsqueeze(-2))
+            # J += α err newᵀ: one batched rank-1 update, in place (J is this object's own
+            # buffer: clone it to keep a snapshot), then the diagonal back to exactly 0
+            self.J.addcmul_((a * err).unsqueeze(-1), new.unsqueeze(-2))
             self.J.diagonal(dim1=-2, dim2=-1).zero_()
 
     # -- free energy and attractors ------------------------------------------------------------

@@ -51,6 +51,7 @@ class Config:
     trials: int = 100
     trial_steps: int = 100
     rule: str = "code"
+    dtype: str = "float64"
     seed: int = 0
     device: str = "cpu"
 
@@ -139,10 +140,11 @@ def summary(v) -> dict:
 
 
 def run_batch(evidence, beta, seeds, cfg: Config, device):
-    train_Z, test_Z = digits(device)
+    dtype = getattr(torch, cfg.dtype)
+    train_Z, test_Z = (z.to(dtype) for z in digits(device))
     net = C.FEPRuns(64, len(seeds), beta=torch.as_tensor(beta), alpha=cfg.alpha,
-                    seeds=torch.as_tensor(seeds), rule=cfg.rule, device=device)
-    ev = torch.as_tensor(evidence, dtype=torch.float64, device=device)
+                    seeds=torch.as_tensor(seeds), rule=cfg.rule, dtype=dtype, device=device)
+    ev = torch.as_tensor(evidence, dtype=dtype, device=device)
     t0 = time.perf_counter()
     train(net, train_Z, ev, cfg)
     t_train = time.perf_counter() - t0
