@@ -25,6 +25,8 @@ EXPERIMENTS = {
                  "(forgetting): J before vs after, norm ratio, retrieval"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
+    "bench-fep": ("experiments.bench_fep", "benchmark P3: FEP attractor step at N = 64 / 1024 vs a "
+                  "NumPy step; the 380-run Sim 2 grid wall time"),
     "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "
                       "ivp, scaling in K(N+E); receding horizon with 1e3 columns / 1e4 edges"),
 }

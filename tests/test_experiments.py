@@ -104,3 +104,9 @@ def test_fep_sim4_tiny(tmp_path):
         c = res[name]["corr_J_before_after"]
         assert len(c["values"]) == 2 and 0.5 < c["min"] <= c["max"] < 1.0   # J changed, mostly kept
         assert res[name]["norm_ratio"]["min"] > 0
+
+
+def test_bench_fep_tiny(tmp_path):
+    res = run("bench-fep", tmp_path)
+    assert [r["N"] for r in res["rows"]] == [64, 256]
+    assert all(r["ours_R1_ms_per_step"] > 0 and r["numpy_ms_per_step"] > 0 for r in res["rows"])
