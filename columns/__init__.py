@@ -12,6 +12,7 @@ from graphs.errors import (ColumnsError, ConfigError, DeviceError, DivergenceErr
 from .bm_network import NetworkBMColumn
 from .column import ColumnType
 from .fep_column import FEPColumn
+from .fep_meanfield import FEPMeanField
 from .fep_runs import FEPRuns
 from .generic import GenericBMColumn
 from .hamiltonian import HamiltonianColumn
@@ -29,7 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ColumnType", "HamiltonianColumn", "K6Column", "NetworkBMColumn", "GenericBMColumn",
-    "FEPColumn", "FEPRuns",
+    "FEPColumn", "FEPRuns", "FEPMeanField",
     "HebbianPlasticity", "Network", "Stimulus", "simulate", "SOLVERS", "Recording", "ColumnView",
     "implicit_midpoint", "column_type", "known_types", "register_column_type", "ColumnsError",
     "ConfigError", "DeviceError", "DivergenceError", "GraphError", "ParameterError",

@@ -149,3 +149,31 @@ def test_bad_input():
         C.FEPRuns(3, 1, rule="oja")
     with pytest.raises(ParameterError, match="tau"):
         C.FEPColumn(2, tau=0.0)
+
+
+def test_meanfield_form_euler_is_the_map_and_keeps_the_diagonal_zero():
+    from torchdiffeq import odeint
+    n, beta = 5, 0.8
+    runs, _ = trained(runs=1, n=n, beta=torch.tensor([beta], dtype=F64))
+    bias = torch.linspace(-1, 1, n, dtype=F64)
+    mf = C.FEPMeanField(n, beta=beta, alpha=0.0, tau=0.5, bias=bias)
+    s0 = torch.linspace(-0.5, 0.5, n, dtype=F64).unsqueeze(0)
+    y = odeint(mf, mf.initial_state(s0, runs.J.clone()), torch.tensor([0.0, 0.5, 1.0], dtype=F64),
+               method="euler", options={"step_size": 0.5})
+    s = s0
+    for k in (1, 2):
+        s = runs.step(s, bias, learn=False, stochastic=False)
+        assert torch.allclose(mf.split(y[k])[0], s, rtol=0, atol=1e-14)
+    learner = C.FEPMeanField(n, beta=beta, alpha=0.1, bias=bias)
+    y = odeint(learner, learner.initial_state(s0), torch.linspace(0, 5, 6, dtype=F64), method="rk4",
+               options={"step_size": 0.25})
+    J = learner.split(y[-1])[2][0]
+    assert torch.count_nonzero(torch.diagonal(J)) == 0 and J.abs().max() > 1e-3
+
+
+def test_continuous_trace_keeps_the_order_specific_asymmetry(tmp_path):
+    from experiments import fep_sim3
+    from experiments.fep_data import digits
+    cfg = fep_sim3.Config()                       # 600 presentations (about 15 s)
+    out = fep_sim3.continuous_form(cfg, digits()[0][1:4])
+    assert out["order_specific_trace"] > 3 * abs(out["order_specific_no_trace"])
