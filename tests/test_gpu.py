@@ -44,3 +44,17 @@ def test_analysis_on_cuda():
     assert fps and all(fp.rhs_norm <= 1e-10 for fp in fps)
     res = A.hamiltonian_residuals(A.jacobian(net, fps[0].y))
     assert max(res.values()) <= 1e-8
+
+
+def test_fep_runs_on_cuda_match_cpu():
+    out = {}
+    for dev in ("cpu", "cuda"):
+        net = C.FEPRuns(16, 4, beta=torch.tensor([0.1, 0.3, 1.0, 2.0]), alpha=0.01, device=dev)
+        g = torch.Generator().manual_seed(0)
+        pats = torch.randn(3, 16, generator=g, dtype=torch.float64).to(dev)
+        s = torch.zeros(4, 16, dtype=torch.float64, device=dev)
+        for k in range(60):
+            s = net.step(s, 5.0 * pats[k % 3])
+        out[dev] = (net.J.cpu(), s.cpu())
+    assert torch.allclose(out["cpu"][0], out["cuda"][0], rtol=0, atol=1e-9)
+    assert torch.allclose(out["cpu"][1], out["cuda"][1], rtol=0, atol=1e-9)
