@@ -41,3 +41,9 @@ def test_solvers_example_runs():
     mapq = [fp.q for fp in ns["fps"] if fp.U_morse_index == 0 and fp.q[0] > 0][0]
     assert abs(float(ns["path"]["mu"][300, 0, 0]) - float(mapq[0])) < 1e-2     # MAP(s=1) is 0.18 away
     assert abs(float(ns["pc"]["mu"][-1, 0, 0]) - float(mapq[0])) < 1e-3
+
+
+def test_fep_example_runs():
+    ns = {}
+    exec(compile(python_blocks()[3], "README FEP", "exec"), ns)
+    assert float(ns["r"].median()) < 0.0 < 0.7 < float(ns["P"].corrcoef()[0, 1])
