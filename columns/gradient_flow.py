@@ -45,7 +45,6 @@ def advance(network, y: torch.Tensor, ts: torch.Tensor, *, kappa: float = 1.0,
     K, B, n = q.shape
     full = y_ref.unsqueeze(0).expand(K, -1, -1).clone()
     full[..., pos] = q
-    masses = network.position_masses().to(y)
     for k in range(K):     # momenta at rest, one call per output time (s(t_k) differs)
-        full[k][:, mom] = -masses * network.prior_flow(ts[k], full[k])
+        full[k] = network.momenta_at_rest(ts[k], full[k])
     return full

@@ -404,15 +404,15 @@ class Network(nn.Module):
         z = y.index_fill(-1, mom, 0.0)
         return self(t, z, s)[..., pos]
 
-    def momenta_at_rest(self, t, y: torch.Tensor) -> torch.Tensor:
-        """y with every momentum set to −M F(q): the momenta of a fixed point q (p* = −M F(q*))."""
-        pos, mom = self.canonical_pairs()
+    def momenta_at_rest(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
+        """y with every momentum set to −M F(q): the momenta of a fixed point q (p* = −M F(q*)).
+
+        ``s`` (B, N) overrides s(t). Shapes: y (B, S) or (S,) -> same.
+        """
+        _, mom = self.canonical_pairs()
         z = y.detach().clone()
-        z[..., mom] = 0.0
         with torch.no_grad():
-            qdot = self(t, z)[..., pos]          # with p = 0, q̇ = F(q)
-        masses = self.position_masses().to(z)
-        z[..., mom] = -masses * qdot
+            z[..., mom] = -self.position_masses().to(z) * self.prior_flow(t, z, s)
         return z
 
     def position_masses(self) -> torch.Tensor:

@@ -118,7 +118,7 @@ def describe(network, q: torch.Tensor, t=0.0, s=None, free=None) -> FixedPoint:
     """Full description of the fixed point at positions q (n,): p*, U, residuals, spectrum."""
     tt = as_time(network, t)
     y = positions_to_state(network, q.unsqueeze(0))
-    y = network.momenta_at_rest(tt, y) if s is None else _momenta_at_rest_s(network, tt, y, s)
+    y = network.momenta_at_rest(tt, y, s)
     g, Hs = _grad_hess(network, q.unsqueeze(0), t, s,
                        torch.ones(q.numel(), dtype=torch.bool, device=q.device) if free is None else free)
     with torch.no_grad():
@@ -130,14 +130,6 @@ def describe(network, q: torch.Tensor, t=0.0, s=None, free=None) -> FixedPoint:
                       grad_norm=float(g.abs().max()) if g.numel() else 0.0,
                       rhs_norm=float(rhs.abs().max()), eigenvalues=ev,
                       classification=classify(ev), U_morse_index=int((hev < 0).sum()))
-
-
-def _momenta_at_rest_s(network, t, y, s):
-    pos, mom = network.canonical_pairs()
-    F = network.prior_flow(t, y, s).detach()
-    z = y.detach().clone()
-    z[:, mom] = -network.position_masses().to(z) * F
-    return z
 
 
 def find_fixed_points(network, t=0.0, s=None, starts: torch.Tensor | None = None,
