@@ -21,6 +21,8 @@ import torch
 import columns as C
 from columns.langevin import langevin
 
+from .stats import corr, summary
+
 PAPER = {"corr_attractors": -0.19, "corr_patterns": 0.77}
 
 
@@ -51,16 +53,6 @@ def bars() -> torch.Tensor:
     return (P - P.mean(1, keepdim=True)) / P.std(1, unbiased=False, keepdim=True)
 
 
-def corr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    a = a - a.mean(-1, keepdim=True)
-    b = b - b.mean(-1, keepdim=True)
-    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp(min=1e-300)
-
-
-def summary(v) -> dict:
-    v = np.asarray(v, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
-            "values": v.tolist()}
 
 
 def main(cfg: Config, out: str) -> dict:

@@ -30,6 +30,7 @@ import columns as C
 from columns.langevin import langevin
 
 from .fep_data import counter_normal, digits
+from .stats import corr, summary
 
 REGIMES = {"balanced": (11.0, 0.16681), "high_complexity": (16.0, 0.35938),
            "low_complexity": (6.0, 0.027826)}
@@ -59,11 +60,6 @@ class Config:
     def tiny(cls) -> "Config":
         return cls(epochs=200, seeds=2, trials=20, trial_steps=20)
 
-
-def corr2(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    a = a - a.mean(-1, keepdim=True)
-    b = b - b.mean(-1, keepdim=True)
-    return ((a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp(min=1e-300)) ** 2
 
 
 def orthogonality(X: torch.Tensor, diagonal: bool = False) -> float:
@@ -114,7 +110,7 @@ def evaluate(net: C.FEPRuns, images: torch.Tensor, evidence: torch.Tensor, cfg: 
         for _ in range(cfg.trial_steps):
             sigma = net.step(sigma, noisy, learn=False, beta=ones)
             acc = acc + sigma
-        scores.append(corr2(acc / cfg.trial_steps, clean) - corr2(noisy, clean))
+        scores.append(corr(acc / cfg.trial_steps, clean) ** 2 - corr(noisy, clean) ** 2)
     return torch.stack(scores, 1).median(1).values
 
 
@@ -129,14 +125,6 @@ def attractors(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor) -> dict:
     return {"n_attractors": counts, "orthogonality_deg": orth,
             "converged_fraction": float(rel["converged"].float().mean()), "sigma": rel["sigma"]}
 
-
-def summary(v) -> dict:
-    v = np.asarray(v, dtype=float)
-    ok = v[np.isfinite(v)]
-    if not ok.size:
-        return {"median": None, "min": None, "max": None, "values": v.tolist()}
-    return {"median": float(np.median(ok)), "min": float(ok.min()), "max": float(ok.max()),
-            "values": [None if not np.isfinite(x) else float(x) for x in v]}
 
 
 def run_batch(evidence, beta, seeds, cfg: Config, device):

@@ -23,6 +23,7 @@ import columns as C
 from columns.langevin import langevin
 
 from .fep_data import digits
+from .stats import corr, summary
 
 PAPER = {"asymmetry_cyclic": 0.981}
 
@@ -46,16 +47,6 @@ class Config:
         return cls(epochs=300, seeds=2, continuous_presentations=60)
 
 
-def summary(v) -> dict:
-    v = np.asarray(v, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
-            "values": v.tolist()}
-
-
-def corr(a, b):
-    a = a - a.mean(-1, keepdim=True)
-    b = b - b.mean(-1, keepdim=True)
-    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp(min=1e-300)
 
 
 def continuous_form(cfg: Config, Z: torch.Tensor) -> dict:

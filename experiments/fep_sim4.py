@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 import columns as C
 
 from . import fep_sim2
 from .fep_data import digits
+from .stats import summary
 
 PAPER = {"corr_J_before_after_beta1": 0.973}
 
@@ -42,11 +42,6 @@ class Config:
     def tiny(cls) -> "Config":
         return cls(train_epochs=200, steps=500, seeds=2, trials=5, trial_steps=10)
 
-
-def summary(v) -> dict:
-    v = np.asarray(v, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
-            "values": v.tolist()}
 
 
 def main(cfg: Config, out: str) -> dict:

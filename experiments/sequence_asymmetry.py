@@ -32,6 +32,8 @@ import torch
 
 import columns as C
 
+from .stats import summary
+
 
 @dataclass
 class Config:
@@ -139,11 +141,6 @@ def train(cfg: Config, order: str, solver: str, seed: int, device) -> dict:
             "converged": rec.config.get("solver_converged", True), "asymmetry_trace": traj,
             "pattern_order": seq[:12].tolist()}
 
-
-def summary(vals) -> dict:
-    v = np.asarray(vals, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
-            "values": v.tolist()}
 
 
 def main(cfg: Config, out: str) -> dict:
