@@ -11,8 +11,10 @@ Evaluation, per run, no learning, β = 1:
   score ΔR² = corr(response, z)² − corr(noisy bias, z)²; the median over trials;
 - one-shot generalisation: the same with random test images;
 - attractors: deterministic relaxation from L(0.1·evidence·z) of the 10 images; count = unique rows
-  after rounding to 2 decimals; orthogonality = mean |90° − angle| over attractor pairs with
-  1° < angle < 179° (and the same for the data, with and without the diagonal).
+  after rounding to 2 decimals; orthogonality = mean |90° − angle| over all pairs of the 10 relaxed
+  states with 1° < angle < 179° — as the authors' code does it: an attractor reached from two digits
+  enters its pairs twice (the angle filter drops the pair itself), starts that do not converge are
+  left out. The same for the data, with and without the diagonal (angle 0, |90° − 0| = 90°).
 
 Writes results.json and fep_sim2.png (``--grid``: fep_sim2_heatmaps.png, the four heat maps).
 """
@@ -63,18 +65,19 @@ class Config:
 
 
 def orthogonality(X: torch.Tensor, diagonal: bool = False) -> float:
-    """mean |90° − angle| over pairs (rows) with 1° < angle < 179° (NaN if none)."""
+    """mean |90° − angle| over pairs of rows (i ≠ j) with 1° < angle < 179° (NaN if none).
+
+    ``diagonal=True`` is the authors' figure for the data: the mean over the whole k × k matrix of
+    the pairwise angles with its diagonal set to exactly 0° (so each of the k self-pairs adds 90°).
+    """
     Xn = X / X.norm(dim=-1, keepdim=True).clamp(min=1e-300)
     ang = torch.rad2deg(torch.arccos((Xn @ Xn.T).clamp(-1, 1)))
-    k = X.shape[0]
+    eye = torch.eye(X.shape[0], dtype=torch.bool, device=X.device)
     if diagonal:
-        vals = ang.flatten()
-    else:
-        vals = ang[~torch.eye(k, dtype=torch.bool, device=X.device)]
-    sel = (vals > 1) & (vals < 179)
-    if diagonal:
-        sel = sel | (vals <= 1e-6)                 # the diagonal pairs (angle 0) included
-    return float((90 - vals[sel]).abs().mean()) if sel.any() else float("nan")
+        return float((90 - ang.masked_fill(eye, 0.0)).abs().mean())
+    vals = ang[~eye]
+    vals = vals[(vals > 1) & (vals < 179)]
+    return float((90 - vals).abs().mean()) if vals.numel() else float("nan")
 
 
 def train(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor, cfg: Config) -> torch.Tensor:
@@ -119,9 +122,9 @@ def attractors(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor) -> dict:
     rel = net.relax(start)
     counts, orth = [], []
     for r in range(net.runs):                                                 # small: per-run unique rows
-        A = torch.unique(torch.round(rel["sigma"][r] * 100) / 100, dim=0)
-        counts.append(int(A.shape[0]))
-        orth.append(orthogonality(A) if A.shape[0] > 1 else float("nan"))
+        S = rel["sigma"][r][rel["converged"][r]]                              # converged starts only
+        counts.append(int(torch.unique(torch.round(S * 100) / 100, dim=0).shape[0]))
+        orth.append(orthogonality(S) if S.shape[0] > 1 else float("nan"))
     return {"n_attractors": counts, "orthogonality_deg": orth,
             "converged_fraction": float(rel["converged"].float().mean()), "sigma": rel["sigma"]}
 
