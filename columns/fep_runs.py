@@ -74,6 +74,7 @@ class FEPRuns:
         else:
             self.J = torch.zeros(self.runs, n, n, dtype=dtype, device=self.device)
         self.t = 0
+        self._checked_bias = None
 
     def _per_run(self, v, name):
         v = torch.as_tensor(v, dtype=self.dtype, device=self.device)
@@ -109,13 +110,18 @@ class FEPRuns:
         if bias is None:
             return torch.zeros_like(like)
         b = torch.as_tensor(bias, dtype=self.dtype, device=self.device)
-        if not torch.isfinite(b).all():
-            raise StimulusError("FEPRuns: the bias (evidence × pattern) contains non-finite values")
+        if b is not self._checked_bias:          # checked once per bias tensor: no sync per step
+            if not torch.isfinite(b).all():
+                raise StimulusError("FEPRuns: the bias (evidence × pattern) contains non-finite values")
+            self._checked_bias = b
         return b.expand_as(like) if b.dim() < like.dim() else b
 
     def step(self, sigma: torch.Tensor, bias=None, learn: bool = True, stochastic: bool = True,
              beta: torch.Tensor | None = None) -> torch.Tensor:
         """One synchronous step for all runs (and chains); learning updates ``self.J`` in place.
+
+        A bias tensor is checked for non-finite values the first time it is passed (reusing the
+        same tensor for an epoch's steps costs no device sync).
 
         Shapes: σ, bias (R, N) (or (R, C, N) without learning) -> σ(t+1) same shape.
         """

@@ -23,7 +23,8 @@ from torch import nn
 
 from graphs.compile import compile as compile_graph
 from graphs.coupling import Coupling
-from graphs.errors import DeviceError, GraphError, ParameterError, StateError, StimulusError
+from graphs.errors import (DeviceError, GraphError, ParameterError, SolverError, StateError,
+                           StimulusError)
 
 from .column import ColumnType
 from .layout import StateLayout
@@ -66,15 +67,19 @@ class Network(nn.Module):
             raise GraphError(f"edge ({s[e]!r} -> {t[e]!r}) has delay {coupling.delay[e].item()}; "
                              "this network integrates ODEs and does not support delays")
         self.columns = nn.ModuleDict({k: columns[k] for k in coupling.type_slices})
+        self.map_learners: list[str] = []
         self.register_buffer("learn_idx", coupling.learnable.nonzero().flatten())
         n_learn = int(self.learn_idx.numel())
         self.all_learnable = n_learn == coupling.n_edges and n_learn > 0
         if n_learn:
             tgt_types = {coupling.node_types[i] for i in coupling.tgt[self.learn_idx].tolist()}
-            bad = [t for t in tgt_types if not self.columns[t].is_hamiltonian]
+            bad = [t for t in tgt_types if not (self.columns[t].is_hamiltonian or
+                                                 self.columns[t].learns_in_map)]
             if bad:
                 raise GraphError(f"learnable edges target columns of type {bad[0]!r}, which is not "
-                                 "Hamiltonian: Hebbian plasticity needs ∂H/∂ν of the target")
+                                 "Hamiltonian (Hebbian plasticity needs ∂H/∂ν of the target) and "
+                                 "has no learning rule in a discrete-time map")
+            self.map_learners = sorted(t for t in tgt_types if not self.columns[t].is_hamiltonian)
             plasticity = plasticity if plasticity is not None else HebbianPlasticity()
             plasticity.check_edges(n_learn)
         self.plasticity = plasticity
@@ -268,6 +273,10 @@ class Network(nn.Module):
 
         Shapes: y (B, S) or (S,) -> same shape.
         """
+        if self.map_learners:
+            raise SolverError(f"learnable edges into {self.map_learners[0]!r} columns learn by their "
+                              "discrete-time map: run solver='step' (continuous-time FEP learning "
+                              "with a lagged trace: columns.FEPMeanField)")
         squeeze = y.dim() == 1
         if squeeze:
             y = y.unsqueeze(0)

@@ -9,6 +9,8 @@ Solvers (``solver=``, spec bayesian-mechanics.md §3):
   receding horizon with ``solver_options={"window": K_w, "overlap": K_o}`` (steps of the grid).
 - ``"gradient"`` — predictive coding, q̇ = −κ ∇U (``columns.gradient_flow``).
 - ``"riccati"`` — stable-manifold feedback p − p* = −X (q − q*) (``columns.riccati``).
+- ``"step"`` — discrete-time maps, e.g. the FEP attractor node (``columns.step_map``): one
+  synchronous map per step, stochastic or deterministic, learnable couplings by the map's rule.
 
 A solver is a function ``advance(network, y, ts, *, context, **options) -> (K, B, S)`` in
 ``SOLVERS`` (``context`` is one dict per ``simulate`` call: warm starts, diagnostics).
@@ -30,7 +32,7 @@ import torch
 
 from graphs.errors import ColumnsError, DivergenceError, SolverError, StateError
 
-from . import gradient_flow, least_action, riccati
+from . import gradient_flow, least_action, riccati, step_map
 from .midpoint import implicit_midpoint
 from .recording import Recording
 
@@ -50,7 +52,7 @@ def _advance_ivp(network, y, ts, method="dopri5", rtol=1e-7, atol=1e-9, step_siz
 
 
 SOLVERS = {"ivp": _advance_ivp, "least_action": least_action.advance,
-           "gradient": gradient_flow.advance, "riccati": riccati.advance}
+           "gradient": gradient_flow.advance, "riccati": riccati.advance, "step": step_map.advance}
 IVP_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint",
                "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams",
                "scipy_solver", "implicit_midpoint")
@@ -103,7 +105,7 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
         network: a ``columns.Network``.
         t: output times (T,), strictly increasing; the run starts at t[0] from ``y0``.
         y0: initial state (S,) or (B, S); default ``network.state`` (see ``Network.init_state``).
-        solver: "ivp", "least_action", "gradient", "riccati" (or any name in ``SOLVERS``).
+        solver: "ivp", "least_action", "gradient", "riccati", "step" (or any name in ``SOLVERS``).
         method: a torchdiffeq method or "implicit_midpoint" (ivp and gradient).
         rtol, atol: tolerances of adaptive methods.
         step_size: fixed step for fixed-step methods (default: the output grid).
@@ -115,7 +117,8 @@ def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5"
         update_state: write the final state into ``network.state``.
         solver_options: options of the solver: least_action ``window``, ``overlap`` (grid steps;
             default one window over the whole grid), ``rule``, ``max_iter``, ``gtol``; gradient
-            ``kappa``; riccati ``substeps``. For least_action the grid is the discretisation.
+            ``kappa``; riccati ``substeps``; step ``stochastic``, ``learn``, ``seed``,
+            ``first_step``, ``substeps``. For least_action the grid is the discretisation.
 
     Raises:
         DivergenceError: (``.time``, ``.recording`` up to the last good sample).

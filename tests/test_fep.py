@@ -177,3 +177,67 @@ def test_continuous_trace_keeps_the_order_specific_asymmetry(tmp_path):
     cfg = fep_sim3.Config()                       # 600 presentations (about 15 s)
     out = fep_sim3.continuous_form(cfg, digits()[0][1:4])
     assert out["order_specific_trace"] > 3 * abs(out["order_specific_no_trace"])
+
+
+def fep_graph(n, edges=None, learnable=True):
+    """FEP columns on a directed graph (complete by default), every edge learnable from 0."""
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))                       # compiled node order = 0..n−1
+    G.add_edges_from(nx.complete_graph(n, create_using=nx.DiGraph).edges if edges is None else edges)
+    for v in G:
+        G.nodes[v]["type"] = "fep"
+    for e in G.edges:
+        G.edges[e].update(weight=0.0, learnable=learnable)
+    return G
+
+
+@pytest.mark.parametrize("rule,stochastic,sparse", [("code", True, False), ("paper", True, False),
+                                                     ("code", False, False), ("code", True, True)])
+def test_network_step_mode_equals_fep_runs(rule, stochastic, sparse):
+    """The column type wired by graphs, run by simulate(solver="step"), is the batched FEPRuns."""
+    n, B, beta, alpha = 6, 3, 0.6, 0.05
+    g = torch.Generator().manual_seed(3)
+    edges = None
+    if sparse:
+        mask = torch.rand(n, n, generator=g) < 0.5
+        mask.fill_diagonal_(False)
+        edges = [(int(j), int(i)) for i, j in mask.nonzero()]               # j → i
+    G = fep_graph(n, edges)
+    patterns = 4.0 * torch.randn(3, n, generator=g, dtype=F64)
+    T = 30
+    stim = C.Stimulus.sampled(torch.arange(T, dtype=F64), patterns[torch.arange(T) % 3],
+                              interpolation="previous")
+    net = C.Network.from_graph(G, column_types={"fep": {"beta": beta, "alpha": alpha, "rule": rule}},
+                               stimulus=stim, dtype=F64)
+    rec = C.simulate(net, torch.arange(T + 1, dtype=F64), y0=net.initial_state(B), solver="step",
+                     chunk=7, solver_options={"stochastic": stochastic, "seed": 10})
+    src, tgt = (torch.tensor(e) for e in zip(*G.edges)) if sparse else (None, None)
+    runs = C.FEPRuns(n, B, beta=beta, alpha=alpha, seeds=10 + torch.arange(B), rule=rule,
+                     edges=(src, tgt) if sparse else None)
+    sigma = torch.zeros(B, n, dtype=F64)
+    for k in range(T):
+        sigma = runs.step(sigma, patterns[k % 3], stochastic=stochastic)
+        assert torch.allclose(rec["sigma"][k + 1], sigma, rtol=0, atol=1e-12)
+    J_net = torch.zeros(B, n, n, dtype=F64)
+    J_net[:, net.coupling.tgt, net.coupling.src] = rec["W"][-1]
+    assert torch.allclose(J_net, runs.dense_J(), rtol=0, atol=1e-12)
+    assert J_net.abs().max() > 1e-3
+
+
+def test_network_step_mode_checks():
+    from graphs.errors import SolverError
+    net = C.Network.from_graph(fep_graph(4), dtype=F64)
+    with pytest.raises(SolverError, match="solver='step'"):
+        C.simulate(net, torch.arange(3, dtype=F64))                           # ivp cannot learn them
+    G = fep_graph(3, learnable=False)
+    G.add_node(3, type="bm")
+    G.add_edge(3, 0, weight=0.1)
+    mixed = C.Network.from_graph(G, dtype=F64)
+    with pytest.raises(SolverError, match="'bm'"):
+        C.simulate(mixed, torch.arange(3, dtype=F64), solver="step")
+    with pytest.raises(ParameterError, match="rule"):
+        C.FEPColumn(2, rule="oja")
+    # the deterministic map without learning reaches a fixed point of σ = L(β(s + Jσ))
+    rec = C.simulate(net, torch.arange(40, dtype=F64), y0=net.initial_state(1), solver="step",
+                     solver_options={"stochastic": False, "learn": False}, record=["sigma"])
+    assert rec["sigma"].shape == (40, 1, 4)
