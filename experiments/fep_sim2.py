@@ -54,6 +54,7 @@ class Config:
     trials: int = 100
     trial_steps: int = 100
     rule: str = "code"
+    density: float = 1.0          # < 1: a seeded random directed graph (sparse J (R, E)), not the paper's
     dtype: str = "float64"
     seed: int = 0
     device: str = "cpu"
@@ -133,7 +134,13 @@ def attractors(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor) -> dict:
 def run_batch(evidence, beta, seeds, cfg: Config, device):
     dtype = getattr(torch, cfg.dtype)
     train_Z, test_Z = (z.to(dtype) for z in digits(device))
-    net = C.FEPRuns(64, len(seeds), beta=torch.as_tensor(beta), alpha=cfg.alpha,
+    edges = None
+    if cfg.density < 1.0:
+        g = torch.Generator().manual_seed(cfg.seed)
+        mask = (torch.rand(64, 64, generator=g) < cfg.density).fill_diagonal_(False)
+        tgt, src = mask.nonzero().unbind(1)
+        edges = (src, tgt)
+    net = C.FEPRuns(64, len(seeds), beta=torch.as_tensor(beta), alpha=cfg.alpha, edges=edges,
                     seeds=torch.as_tensor(seeds), rule=cfg.rule, dtype=dtype, device=device)
     ev = torch.as_tensor(evidence, dtype=dtype, device=device)
     t0 = time.perf_counter()
