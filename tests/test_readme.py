@@ -47,3 +47,11 @@ def test_fep_example_runs():
     ns = {}
     exec(compile(python_blocks()[3], "README FEP", "exec"), ns)
     assert float(ns["r"].median()) < 0.0 < 0.7 < float(ns["P"].corrcoef()[0, 1])
+
+
+def test_fep_graph_example_runs():
+    ns = {}
+    exec(compile(python_blocks()[4], "README FEP graph", "exec"), ns)
+    J, cp = ns["J"], ns["net"].coupling
+    assert float((J - J.T).norm() / J.norm()) > 0.9                   # random order gives ~0.3
+    assert bool((J[cp.tgt, cp.src] != 0).all())                        # every edge of the graph learned
