@@ -58,3 +58,21 @@ def test_fep_runs_on_cuda_match_cpu():
         out[dev] = (net.J.cpu(), s.cpu())
     assert torch.allclose(out["cpu"][0], out["cuda"][0], rtol=0, atol=1e-9)
     assert torch.allclose(out["cpu"][1], out["cuda"][1], rtol=0, atol=1e-9)
+
+
+def test_fep_step_mode_on_cuda_matches_cpu():
+    import networkx as nx
+    G = nx.gnp_random_graph(24, 0.4, seed=0).to_directed()
+    nx.set_node_attributes(G, "fep", "type")
+    nx.set_edge_attributes(G, 0.0, "weight")
+    nx.set_edge_attributes(G, True, "learnable")
+    pats = 5.0 * torch.randn(3, 24, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    out = {}
+    for dev in ("cpu", "cuda"):
+        stim = C.Stimulus.sampled(torch.arange(41.0), pats[torch.arange(41) % 3], interpolation="previous")
+        net = C.Network.from_graph(G, column_types={"fep": {"alpha": 0.05}}, stimulus=stim,
+                                   dtype=torch.float64).to(dev)
+        rec = C.simulate(net, torch.arange(41.0, dtype=torch.float64, device=dev),
+                         y0=net.initial_state(2), solver="step", progress=False)
+        out[dev] = torch.cat([rec["sigma"], rec["W"]], -1)
+    assert (out["cpu"] - out["cuda"]).abs().max() <= 1e-9
