@@ -87,7 +87,10 @@ def _field_indices(network, record):
 def _bad_index(traj: torch.Tensor, max_norm: float) -> int | None:
     """First k with a non-finite or too-large state (any batch member), else None."""
     flat = traj.reshape(traj.shape[0], -1)
-    bad = ~torch.isfinite(flat).all(-1) | (flat.abs().nan_to_num(float("inf")).amax(-1) > max_norm)
+    if flat.is_complex():
+        flat = torch.view_as_real(flat).reshape(flat.shape[0], -1)
+    # one pass: max|y| propagates NaN, and NaN <= bound is False
+    bad = ~(torch.linalg.vector_norm(flat, ord=float("inf"), dim=-1) <= max_norm)
     if bad.any():
         return int(bad.nonzero()[0, 0])
     return None

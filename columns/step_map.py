@@ -89,13 +89,14 @@ def advance(network, y: torch.Tensor, ts: torch.Tensor, *, context: dict, stocha
     substeps = int(substeps)
     if substeps < 1:
         raise SolverError(f"step: substeps must be >= 1, got {substeps}")
-    if learn and network.layout.n_learnable:
-        tgt_types = {network.coupling.node_types[i]
-                     for i in network.coupling.tgt[network.learn_idx].tolist()}
-        bad = [k for k in tgt_types if not network.columns[k].learns_in_map]
-        if bad:
-            raise SolverError(f"learnable edges target type {bad[0]!r}, which has no learning rule "
-                              "in its map")
+    if learn and network.layout.n_learnable and "step_checked" not in context:
+        tgt = network.coupling.tgt[network.learn_idx]
+        for k, col in network.columns.items():
+            sl = network.coupling.type_slices[k]
+            if not col.learns_in_map and bool(((tgt >= sl.start) & (tgt < sl.stop)).any()):
+                raise SolverError(f"learnable edges target type {k!r}, which has no learning rule "
+                                  "in its map")
+        context["step_checked"] = True
     B, N = y.shape[0], network.n_nodes
     seeds = int(seed) + torch.arange(B, device=network.device)
     alpha_l = _learn_alpha(network) if network.layout.n_learnable else None
