@@ -41,3 +41,21 @@ def test_views_pad_outside_as_walls_and_moves_respect_walls():
     assert bool(Mazes.at_goal(out).all())                                  # through the exit
     assert torch.equal(Mazes.risk(pos, out), torch.zeros(3))
     assert torch.equal(Mazes.risk(out, pos), torch.ones(3))
+
+
+def test_agents_are_batch_invariant_and_learn_their_decision_mapping():
+    from columns.canonical.agent import MazeAgents, prior_E
+    maps = np.stack([create_maze(np.random.default_rng(s)) for s in range(3)])
+    E = torch.stack([prior_E(e) for e in (0.15, 0.25, 0.35)])
+    many = MazeAgents(Mazes(maps), E, seeds=[5, 6, 7], T=450, dtype=torch.float64)
+    one = MazeAgents(Mazes(maps[1:2]), E[1:2], seeds=[6], T=450, dtype=torch.float64)
+    C0 = many.counts["C"].clone()
+    r_many, r_one = many.trial(record_path=True), one.trial(record_path=True)
+    assert torch.equal(r_many["path"][1], r_one["path"][0])
+    assert torch.equal(many.counts["C"][1], one.counts["C"][0])
+    # C† changed by the delayed-modulated Hebbian rule (three 200-step blocks), A and B† by Hebb
+    assert (many.counts["C"] - C0).abs().amax() > 1.0
+    assert float((many.counts["C"] >= 1).all()) == 1.0
+    n = r_many["time"].to(torch.float64) - 1                                # steps taken
+    tot_A = many.counts["A"][:, :, :, 0, 0].sum((1, 2)) - (2e7 + 2 * 9.9e8 + 2e7)
+    assert torch.allclose(tot_A, n, rtol=1e-9)                              # one count per step
