@@ -59,3 +59,15 @@ def test_agents_are_batch_invariant_and_learn_their_decision_mapping():
     n = r_many["time"].to(torch.float64) - 1                                # steps taken
     tot_A = many.counts["A"][:, :, :, 0, 0].sum((1, 2)) - (2e7 + 2 * 9.9e8 + 2e7)
     assert torch.allclose(tot_A, n, rtol=1e-9)                              # one count per step
+
+
+def test_agent_block_tables_equal_the_bayes_count_increments():
+    import columns.canonical as K
+    from columns.canonical.agent import MazeAgents
+    g = torch.Generator().manual_seed(0)
+    o = (torch.rand(1, 50, 7, generator=g, dtype=torch.float64) < 0.5).double()
+    x = torch.rand(1, 50, 5, generator=g, dtype=torch.float64)
+    tables = MazeAgents._tables(x, o, torch.tensor([50.0], dtype=torch.float64))[0]
+    ref = K.counts_increment(o[0], x[0], torch.rand(50, 3, dtype=torch.float64),
+                             torch.zeros(50, dtype=torch.float64), torch.rand(5, dtype=torch.float64))
+    assert torch.allclose(tables, ref["A"], rtol=0, atol=1e-12)

@@ -86,6 +86,7 @@ class MazeAgents:
         self.seeds = torch.as_tensor(seeds, dtype=torch.int64, device=dev)
         self.counts = initial_counts(M, device=dev)
         self.trials_done = 0
+        self.views = mazes.all_views().to(dtype)                       # (M, P, 121), static
 
     def trial(self, record_path: bool = False) -> dict:
         """One trial for every agent; learning applied at the end. Returns per-agent results."""
@@ -96,6 +97,8 @@ class MazeAgents:
         Mc, kc = (v.to(dt) for v in _linear(self.counts["C"]))
         lnE = torch.log(self.E.clamp(min=1e-6)) - torch.log((1 - self.E).clamp(min=1e-6))
         MbMc = torch.cat([Mb, Mc], -1)                                  # (M, 121, 121 + 256)
+        Vo = torch.bmm(self.views, Mo) + ko.unsqueeze(1)                # A-term at every cell (M, P, 121)
+        rows = torch.arange(M, device=dev)
         kd = (kc + lnE).to(dt)                                          # ln D1 − ln D0 = 0
         x = torch.full((M, NS), 0.5, dtype=dt, device=dev)              # code: qs(:, 1) = D (equal channels)
         pos = env.start()
@@ -110,9 +113,10 @@ class MazeAgents:
         step0 = self.trials_done * self.T
         for t in range(2, self.T + 1):
             new_pos = env.move(pos, action)
-            o = env.views(new_pos).to(dt)
+            cell = env.cell_index(new_pos)
+            o = self.views[rows, cell]
             both = torch.bmm(x.unsqueeze(1), MbMc).squeeze(1)           # (M, 121 + 256)
-            x_new = torch.sigmoid(torch.bmm(o.unsqueeze(1), Mo).squeeze(1) + ko + both[:, :NS] + kb)
+            x_new = torch.sigmoid(Vo[rows, cell] + both[:, :NS] + kb)
             vd = both[:, NS:] + kd                                     # decision from x_{t−1}
             # P(k) ∝ y/(1 − y + 1e−6): log odds = log σ(v) − log(σ(−v) + 1e−6)
             logodds = torch.nn.functional.logsigmoid(vd) - torch.logaddexp(
@@ -147,6 +151,16 @@ class MazeAgents:
             out["path"] = torch.stack(path, 1).cpu()
         return out
 
+    @staticmethod
+    def _tables(post, pre, n):
+        """2 × 2 count tables [pre value, post value] from one product: with x̄ = w − x on the
+        active steps, x̄ᵀp̄ = n − Σp − Σx + xᵀp etc. post (M, K, n_post), pre (M, K, n_pre)."""
+        xp = post.mT @ pre                                              # (M, n_post, n_pre)
+        sp, sx = pre.sum(1).unsqueeze(1), post.sum(1).unsqueeze(2)      # (M, 1, n_pre), (M, n_post, 1)
+        nn = n.view(-1, 1, 1)
+        return torch.stack([torch.stack([nn - sp - sx + xp, sx - xp]),
+                            torch.stack([sp - xp, xp])]).permute(2, 0, 1, 3, 4)
+
     def _flush(self, buf, acc, Cnew):
         """Block sums of the buffered steps into A, B (pending) and C (with the block's Γ)."""
         if not buf["w"]:
@@ -157,13 +171,9 @@ class MazeAgents:
         G = torch.stack(buf["G"], 1)
         for k in buf:
             buf[k].clear()
-        wo, wx = w.unsqueeze(-1) - o, w.unsqueeze(-1) - x               # ō, x̄ on active steps
-        wxp = w.unsqueeze(-1) - xp
-        acc["A"] += torch.stack([torch.stack([wx.mT @ wo, x.mT @ wo]),
-                                 torch.stack([wx.mT @ o, x.mT @ o])]).permute(2, 0, 1, 3, 4)
-        acc["B"] += torch.stack([torch.stack([wx.mT @ wxp, x.mT @ wxp]),
-                                 torch.stack([wx.mT @ xp, x.mT @ xp])]).permute(2, 0, 1, 3, 4)
         n = w.sum(1)                                                    # steps of each agent (M,)
+        acc["A"] += self._tables(x, o, n)
+        acc["B"] += self._tables(x, xp, n)
         M, K = w.shape
         net = BLOCK * (1 - 2 * (G * w).sum(1) / n.clamp(min=1))
         gam = torch.where(net <= 0, 0.55, torch.where(net <= 10, 0.45, 0.0))
@@ -173,8 +183,11 @@ class MazeAgents:
         def by_decision(v):                                             # Σ_τ v_τ ⊗ e_{d_{τ+1}}
             out = torch.zeros(M * ND, NS, dtype=torch.float64, device=v.device)
             return out.index_add_(0, idx, v.reshape(-1, NS)).view(M, ND, NS)
-        Sd, Sdb = by_decision(xp), by_decision(wxp)
-        sx, sxb = xp.sum(1).unsqueeze(1), wxp.sum(1).unsqueeze(1)      # (M, 1, NS)
+        Sd = by_decision(xp)
+        count = by_decision(w.unsqueeze(-1).expand(-1, -1, NS))         # times each δ was drawn
+        Sdb = count - Sd                                               # Σ x̄_τ ⊗ e_{d_{τ+1}}
+        sx = xp.sum(1).unsqueeze(1)                                     # (M, 1, NS)
+        sxb = n.view(M, 1, 1) - sx
         Cnew[:, 1, 1] = (Cnew[:, 1, 1] + g * Sd).clamp(min=1)
         Cnew[:, 1, 0] = (Cnew[:, 1, 0] + g * (sx - Sd)).clamp(min=1)
         Cnew[:, 0, 1] = (Cnew[:, 0, 1] + g * Sdb).clamp(min=1)

@@ -100,6 +100,23 @@ class Mazes:
         new[:, 1] = new[:, 1].clamp(max=COLS - 1)
         return new
 
+    def cell_index(self, pos: torch.Tensor) -> torch.Tensor:
+        """Index of an agent cell (odd, odd) in ``cells()`` order; the goal is the last. (M,)"""
+        idx = (pos[:, 0] // 2) * (COLS // 2) + pos[:, 1] // 2
+        return torch.where(self.at_goal(pos), (ROWS // 2) * (COLS // 2), idx)
+
+    def cells(self) -> torch.Tensor:
+        """Every agent cell (row-major) and then the goal: (P, 2) with P = 9 · 49 + 1."""
+        r = torch.arange(1, ROWS - 1, 2, device=self.device)
+        c = torch.arange(1, COLS - 1, 2, device=self.device)
+        grid = torch.stack(torch.meshgrid(r, c, indexing="ij"), -1).reshape(-1, 2)
+        return torch.cat([grid, torch.tensor([GOAL], device=self.device)])
+
+    def all_views(self) -> torch.Tensor:
+        """Views at every agent cell and the goal: (M, P, 121) uint8."""
+        cells = self.cells()
+        return torch.stack([self.views(c.expand(self.n, 2)) for c in cells], 1)
+
     @staticmethod
     def risk(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         """0 if the column increased, 1 if it decreased, 0.5 otherwise. (M,)"""
