@@ -268,6 +268,18 @@ class Network(nn.Module):
         out = torch.zeros(v.shape[0], self.coupling.n_edges, dtype=v.dtype, device=v.device)
         return out.index_copy(1, self.learn_idx, v)
 
+    def send(self, parts: dict) -> torch.Tensor:
+        """x (B, N): every type's presynaptic signal, in compiled node order."""
+        return torch.cat([self.columns[k].send(parts[k]) for k in self.columns], dim=-1)
+
+    def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int):
+        """(W (B|1, E) or None without edges, ν = W x (B, N)): one sparse product (no autograd
+        through the CSR path; see ``_differentiable_parts``)."""
+        if not self.coupling.n_edges:
+            return None, torch.zeros_like(x).expand(B, -1)
+        W = self.edge_weights(W_l)
+        return W, self.coupling.forward_product(W, x).expand(B, -1)
+
     def forward(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
         """dy/dt. ``s`` (B, N) overrides s(t) (the solvers evaluate many times in one batch).
 
@@ -283,12 +295,9 @@ class Network(nn.Module):
         parts, W_l, P_l = self.layout.split(y)
         B, cp = y.shape[0], self.coupling
         s = self.stimulus_at(t, B, s).expand(B, -1)                      # (B, N)
-        x = torch.cat([self.columns[k].send(parts[k]) for k in self.columns], dim=-1)   # (B, N)
+        x = self.send(parts)                                              # (B, N)
         has_edges = cp.n_edges > 0
-        W = self.edge_weights(W_l) if has_edges else None                 # (B|1, E)
-        nu = cp.forward_product(W, x) if has_edges else torch.zeros_like(x)
-        if nu.shape[0] != B:
-            nu = nu.expand(B, -1)
+        W, nu = self.field(W_l, x, B)
         derivs, g = {}, []
         for k, col in self.columns.items():
             sl = cp.type_slices[k]
@@ -329,7 +338,7 @@ class Network(nn.Module):
         parts, W_l, P_l = self.layout.split(y)
         cp, B = self.coupling, y.shape[0]
         s = self.stimulus_at(t, B, s).expand(B, -1)
-        x = torch.cat([self.columns[k].send(parts[k]) for k in self.columns], dim=-1)
+        x = self.send(parts)
         nu = torch.zeros_like(x)
         if cp.n_edges:
             nu = nu.index_add(1, cp.tgt, self.edge_weights(W_l) * x[:, cp.src])

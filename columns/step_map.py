@@ -56,19 +56,17 @@ def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
     parts, W_l, P_l = network.layout.split(y)
     cp, B = network.coupling, y.shape[0]
     s = s.expand(B, -1)
-    x = torch.cat([network.columns[k].send(parts[k]) for k in network.columns], dim=-1)
-    W = network.edge_weights(W_l) if cp.n_edges else None
-    nu = (cp.forward_product(W, x) if cp.n_edges else torch.zeros_like(x)).expand(B, -1)
+    W, nu = network.field(W_l, network.send(parts), B)
     new = {}
     for k, col in network.columns.items():
         sl = cp.type_slices[k]
         new[k] = col.step(parts[k], nu[:, sl], s[:, sl], None if u is None else u[:, sl])
     if not (learn and network.layout.n_learnable):
         return network.layout.join(new, W_l, P_l)
-    x_new = torch.cat([network.columns[k].send(new[k]) for k in network.columns], dim=-1)
+    x_new = network.send(new)
     nu_new = None
     if any(c.needs_new_field for c in network.columns.values()):
-        nu_new = cp.forward_product(W, x_new).expand(B, -1)
+        nu_new = network.field(W_l, x_new, B)[1]
     err = torch.zeros_like(x_new)
     for k, col in network.columns.items():
         if col.learns_in_map:
