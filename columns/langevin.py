@@ -101,3 +101,14 @@ def counter_uniform(seeds: torch.Tensor, step: int, n: int, dtype=torch.float64,
     z = _splitmix64(key + int(step) * 0x100000001 + idx * 0x9E3779B1)
     bits = (z >> 11) & ((1 << 53) - 1)                      # 53 random bits
     return (bits.to(torch.float64) * (1.0 / (1 << 53))).to(dtype)
+
+
+def counter_uniform_steps(seeds: torch.Tensor, steps: torch.Tensor, dtype=torch.float64,
+                          device=None) -> torch.Tensor:
+    """One uniform per run and step for many steps at once: (R, K), column k equal to
+    ``counter_uniform(seeds, steps[k], 1)[:, 0]``. steps (K,) int64."""
+    seeds = torch.as_tensor(seeds, dtype=torch.int64, device=device).reshape(-1, 1)
+    steps = torch.as_tensor(steps, dtype=torch.int64, device=seeds.device).reshape(1, -1)
+    z = _splitmix64(_splitmix64(seeds * 1_000_003 + 12345) + steps * 0x100000001)
+    bits = (z >> 11) & ((1 << 53) - 1)
+    return (bits.to(torch.float64) * (1.0 / (1 << 53))).to(dtype)

@@ -1,6 +1,7 @@
 """The maze environment of Isomura et al. (2022)."""
 
 import numpy as np
+import pytest
 import torch
 
 from columns.canonical.maze import COLS, GOAL, ROWS, START, Mazes, create_maze, shortest_path
@@ -67,7 +68,49 @@ def test_agent_block_tables_equal_the_bayes_count_increments():
     g = torch.Generator().manual_seed(0)
     o = (torch.rand(1, 50, 7, generator=g, dtype=torch.float64) < 0.5).double()
     x = torch.rand(1, 50, 5, generator=g, dtype=torch.float64)
-    tables = MazeAgents._tables(x, o, torch.tensor([50.0], dtype=torch.float64))[0]
+    tables = MazeAgents._tables(x[0].T.unsqueeze(0) @ o, x.sum(1), o.sum(1),
+                                torch.tensor([50.0], dtype=torch.float64))[0]
     ref = K.counts_increment(o[0], x[0], torch.rand(50, 3, dtype=torch.float64),
                              torch.zeros(50, dtype=torch.float64), torch.rand(5, dtype=torch.float64))
     assert torch.allclose(tables, ref["A"], rtol=0, atol=1e-12)
+
+
+def _open_mazes(n):
+    """Mazes without wall segments (posts only): agents reach the goal within a few hundred steps."""
+    maps = np.stack([create_maze(np.random.default_rng(s)) for s in range(n)])
+    inner = maps[:, 1:-1, 1:-1]
+    inner[...] = 0
+    maps[:, 2:-2:2, 2:-2:2] = 1
+    return maps
+
+
+def test_compiled_and_lockstep_steppers_agree_in_float64_through_the_goal():
+    pytest.importorskip("numba")
+    from columns.canonical.agent import MazeAgents, prior_E
+    maps = _open_mazes(5)
+    E = torch.stack([prior_E(e) for e in (0.15, 0.25, 0.35, 0.4, 0.45)])
+    a, b = (MazeAgents(Mazes(maps), E, seeds=[3, 1, 4, 1, 5], T=650, dtype=torch.float64,
+                       backend=be) for be in ("numba", "torch"))
+    reached = 0
+    for _ in range(2):
+        ra, rb = a.trial(record_path=True), b.trial(record_path=True)
+        assert torch.equal(ra["time"], rb["time"]) and torch.equal(ra["path"], rb["path"])
+        assert torch.equal(ra["decisions"], rb["decisions"])
+        assert torch.equal(ra["decisions"].sum(1), (ra["time"] - 1).double())   # one draw a step
+        reached += int((ra["time"] < 650).sum())
+        for k in "ABC":
+            assert torch.allclose(a.counts[k], b.counts[k], rtol=1e-13, atol=0), k
+    assert reached >= 4                    # agents left the batch mid-block (compaction tested)
+    # a path is a walk on agent cells: consecutive cells differ by at most one move
+    path = ra["path"][0, :int(ra["time"][0])]
+    r, c = path // 49, path % 49
+    assert int(((r.diff().abs() + c.diff().abs()) <= 1).all()) == 1
+
+
+def test_counter_uniform_steps_equals_per_step_draws():
+    from columns.langevin import counter_uniform, counter_uniform_steps
+    seeds = torch.tensor([0, 7, 123456789])
+    steps = torch.tensor([2, 3, 40000, 2**24])
+    many = counter_uniform_steps(seeds, steps)
+    for k, s in enumerate(steps.tolist()):
+        assert torch.equal(many[:, k], counter_uniform(seeds, s, 1)[:, 0])

@@ -7,7 +7,7 @@ of which the first move, k // 64 ∈ {up, down, left, right}, is executed). At s
     pos_t = move(pos_{t−1}, a_{t−1});  o_t = view(pos_t)
     x_t   = sig(ln Ā_{1·}·(o; ō) − ln Ā_{0·}·(o; ō) + ln B̄†_{1·}·(x′; x̄′) − ln B̄†_{0·}·(x′; x̄′) + ln D1 − ln D0)
     y_t   = sig(ln C̄†_{1·}·(x′; x̄′) − ln C̄†_{0·}·(x′; x̄′) + ln E1 − ln E0),     x′ = x_{t−1}
-    d_t ~ P(k) ∝ y_k / (1 − y_k + 10⁻⁶)     (the authors' capped odds, computed in log space)
+    d_t ~ P(k) ∝ y_k / (1 − y_k + 10⁻⁶)     (the authors' capped odds, as 1/(e^{−v}(1+10⁻⁶)+10⁻⁶))
     G_t = risk(pos_{t−1}, pos_t)
 
 with ln Ā the log of the Dirichlet means (floored at 10⁻⁶ as in the code). After the trial (goal
@@ -16,8 +16,10 @@ block b (pairs τ = t − 1 in the block, risk G_τ with G_1 = 0, as in the code
 net = 200 (1 − 2 mean G) ; Γ = 0.55 if net ≤ 0, 0.45 if net ≤ 10, else 0;
 C† ← max(C† + (1 − 2Γ) Σ_τ (x_τ; x̄_τ) ⊗ (d_{τ+1}; 1 − d_{τ+1}), 1).
 
-All agents step together (finished ones masked); the block sums are batched matrix products; the
-decision draws come from ``counter_uniform(seed_m, step)`` per agent (batch-independent).
+Agents run in 200-step blocks (``agent_steps``: all agents in lockstep with torch, or each agent
+in a compiled loop on a CPU); after each block the block sums are batched matrix products and
+agents that reached the goal leave the batch. The decision draws come from
+``counter_uniform(seed_m, step)`` per agent, so an agent's run does not depend on its batch.
 
 Shapes: M agents; counts A (M, 2, 2, 121, 121) [o value, s value, s, o]; B (M, 2, 2, 121, 121)
 [s′ value, s value, s, s′]; C (M, 2, 2, 256, 121) [s′ value, δ value, δ, s′]; D (121,), E (M, 256).
@@ -25,11 +27,12 @@ Shapes: M agents; counts A (M, 2, 2, 121, 121) [o value, s value, s, o]; B (M, 2
 
 from __future__ import annotations
 
-import math
 
 import torch
 
-from ..langevin import counter_uniform
+from ..langevin import counter_uniform_steps
+from .agent_steps import (c_update_numba, c_update_torch, numba_available, steps_numba,
+                          steps_torch)
 from .maze import Mazes
 
 NO = NS = 121
@@ -76,10 +79,21 @@ class MazeAgents:
         seeds: (M,) ints for the decision draws.
         T: maximum steps per trial (20 000).
         dtype: of the per-step inference (counts are float64).
+        backend: "numba" (CPU: each agent's block in a compiled loop, agents in parallel),
+            "torch" (all agents in lockstep, one batched product per step: any device) or
+            "auto" (numba on a CPU when it is installed).
     """
 
-    def __init__(self, mazes: Mazes, E, seeds, T: int = 20000, dtype=torch.float32):
-        self.env, self.T, self.dtype = mazes, int(T), dtype
+    def __init__(self, mazes: Mazes, E, seeds, T: int = 20000, dtype=torch.float32,
+                 backend: str = "auto"):
+        if backend not in ("auto", "torch", "numba"):
+            raise ValueError(f"MazeAgents: backend must be 'auto', 'torch' or 'numba', got {backend!r}")
+        if backend == "auto":
+            backend = "numba" if mazes.device.type == "cpu" and numba_available() else "torch"
+        if backend == "numba" and mazes.device.type != "cpu":
+            raise ValueError("MazeAgents: backend='numba' runs on the CPU; use 'torch' on "
+                             f"{mazes.device}")
+        self.env, self.T, self.dtype, self.backend = mazes, int(T), dtype, backend
         dev = mazes.device
         M = mazes.n
         self.E = torch.as_tensor(E, dtype=torch.float64, device=dev).expand(M, ND).clone()
@@ -87,108 +101,119 @@ class MazeAgents:
         self.counts = initial_counts(M, device=dev)
         self.trials_done = 0
         self.views = mazes.all_views().to(dtype)                       # (M, P, 121), static
+        self.views_flat = self.views.reshape(-1, NO)
+        # a step is one row f = (m·P + cell)·5 + action of the move tables: the next cell's view
+        # row, the next step's row (less its action), whether it reaches the goal, its risk
+        nxt, risk = mazes.transitions()                                  # (M, P, 5) each
+        P = nxt.shape[1]
+        m = torch.arange(M, device=dev).view(-1, 1, 1)
+        self.P = P
+        self.row = (m * P + nxt).reshape(-1)                              # its new cell's view row
+        self.fnext = (m * (P * 5) + nxt * 5).reshape(-1)                 # next step's row − its action
+        self.arrive = (nxt == P - 1).reshape(-1)                         # this move reaches the goal
+        self.risk_flat = risk.reshape(-1)
+
+    def _terms(self):
+        """Per-trial linear forms of the log-means: the input drive at every cell (incl. ln B̄
+        offset) (M·P, 121), the recurrent and decision weights [B† | C†] (M, 121, 377) and the
+        decision offsets (M, 256)."""
+        dt = self.dtype
+        Mo, ko = _linear(self.counts["A"])
+        Mb, kb = _linear(self.counts["B"])
+        Mc, kc = _linear(self.counts["C"])
+        lnE = torch.log(self.E.clamp(min=1e-6)) - torch.log((1 - self.E).clamp(min=1e-6))
+        W = torch.cat([Mb, Mc], -1).to(dt)                               # (M, 121, 121 + 256)
+        drive = torch.bmm(self.views, Mo.to(dt)) + (ko + kb).to(dt).unsqueeze(1)   # ln D1 − ln D0 = 0
+        return drive.reshape(-1, NS), W, (kc + lnE).to(dt)
 
     def trial(self, record_path: bool = False) -> dict:
-        """One trial for every agent; learning applied at the end. Returns per-agent results."""
+        """One trial for every agent; learning applied at the end.
+
+        Returns {"time": (M,) step at the goal (T if not reached), "decisions": (M, 256) how often
+        each output neuron was drawn, "path": (M, T) cell indices (−1 after the goal) if asked}.
+        Agents step in 200-step blocks; those that reached the goal leave the batch after theirs.
+        """
         env, dev, dt = self.env, self.env.device, self.dtype
-        M = env.n
-        Mo, ko = (v.to(dt) for v in _linear(self.counts["A"]))
-        Mb, kb = (v.to(dt) for v in _linear(self.counts["B"]))
-        Mc, kc = (v.to(dt) for v in _linear(self.counts["C"]))
-        lnE = torch.log(self.E.clamp(min=1e-6)) - torch.log((1 - self.E).clamp(min=1e-6))
-        MbMc = torch.cat([Mb, Mc], -1)                                  # (M, 121, 121 + 256)
-        Vo = torch.bmm(self.views, Mo) + ko.unsqueeze(1)                # A-term at every cell (M, P, 121)
-        rows = torch.arange(M, device=dev)
-        kd = (kc + lnE).to(dt)                                          # ln D1 − ln D0 = 0
-        x = torch.full((M, NS), 0.5, dtype=dt, device=dev)              # code: qs(:, 1) = D (equal channels)
-        pos = env.start()
-        action = torch.full((M,), -1, dtype=torch.int64, device=dev)
-        active = torch.ones(M, dtype=torch.bool, device=dev)
+        M, P = env.n, self.P
+        drive, W, kd = self._terms()
+        stepper = steps_numba if self.backend == "numba" else steps_torch
+        ids = torch.arange(M, device=dev)                                # active agents
+        f = ids * (P * 5) + env.cell_index(env.start()) * 5 + 4         # row (agent, cell, action); 4 = stay
+        G_last = torch.zeros(M, dtype=torch.float64, device=dev)         # G_1 = 0
+        x = torch.full((M, NS), 0.5, dtype=dt, device=dev)               # code: qs(:, 1) = D
         time = torch.full((M,), self.T, dtype=torch.int64, device=dev)
-        acc = {k: torch.zeros_like(self.counts[k]) for k in ("A", "B")}
-        Cnew = self.counts["C"].clone()
-        G_prev = torch.zeros(M, dtype=torch.float64, device=dev)         # G_1 = 0
-        buf = {"o": [], "x": [], "xp": [], "d": [], "G": [], "w": []}
-        path = [pos.clone()] if record_path else None
-        step0 = self.trials_done * self.T
-        for t in range(2, self.T + 1):
-            new_pos = env.move(pos, action)
-            cell = env.cell_index(new_pos)
-            o = self.views[rows, cell]
-            both = torch.bmm(x.unsqueeze(1), MbMc).squeeze(1)           # (M, 121 + 256)
-            x_new = torch.sigmoid(Vo[rows, cell] + both[:, :NS] + kb)
-            vd = both[:, NS:] + kd                                     # decision from x_{t−1}
-            # P(k) ∝ y/(1 − y + 1e−6): log odds = log σ(v) − log(σ(−v) + 1e−6)
-            logodds = torch.nn.functional.logsigmoid(vd) - torch.logaddexp(
-                torch.nn.functional.logsigmoid(-vd), torch.tensor(math.log(1e-6), dtype=dt, device=dev))
-            cdf = torch.softmax(logodds, -1).cumsum(-1)
-            u = counter_uniform(self.seeds, step0 + t, 1, dt, dev)          # (M, 1)
-            d = torch.searchsorted(cdf, u * cdf[:, -1:]).clamp(max=ND - 1).squeeze(1)
-            G = Mazes.risk(pos, new_pos).to(torch.float64)
-            w = active.to(dt)
-            buf["o"].append(o * w[:, None]); buf["x"].append(x_new * w[:, None])
-            buf["xp"].append(x * w[:, None]); buf["d"].append(d); buf["G"].append(G_prev)
-            buf["w"].append(w)
-            pos = torch.where(active.unsqueeze(1), new_pos, pos)
-            x = torch.where(active.unsqueeze(1), x_new, x)
-            action = torch.where(active, d // (ND // 4), action)
-            G_prev = G
-            if record_path:
-                path.append(pos.clone())
-            reached = active & Mazes.at_goal(pos)
-            time = torch.where(reached, torch.full_like(time, t), time)
-            active = active & ~reached
-            if (t - 1) % BLOCK == 0 or t == self.T or not bool(active.any()):
-                self._flush(buf, acc, Cnew)
-                if not bool(active.any()):
-                    break
-        self.counts["A"] += acc["A"]
-        self.counts["B"] += acc["B"]
-        self.counts["C"] = Cnew
-        self.trials_done += 1
-        out = {"time": time.cpu()}
+        acc = {k: torch.zeros((M,) + shape, dtype=torch.float64, device=dev) for k, shape in
+               (("xo", (NS, NO)), ("xx", (NS, NS)), ("x", (NS,)), ("o", (NO,)), ("xp", (NS,)),
+                ("n", ()))}
+        C = self.counts["C"].clone()
+        dec = torch.zeros(M, ND, dtype=torch.float64, device=dev)
+        path = torch.full((M, self.T), -1, dtype=torch.int64, device=dev) if record_path else None
         if record_path:
-            out["path"] = torch.stack(path, 1).cpu()
+            path[:, 0] = env.cell_index(env.start())
+        step0 = self.trials_done * self.T
+        t = 2
+        while t <= self.T and len(ids):
+            K = min(BLOCK - (t - 2) % BLOCK, self.T - t + 1)            # steps left in this block
+            xs = torch.empty(len(ids), K + 1, NS, dtype=dt, device=dev)  # x_{t−1}, x_t, ...
+            xs[:, 0] = x
+            fs = torch.empty(len(ids), K, dtype=torch.int64, device=dev)
+            ds = torch.empty_like(fs)
+            U = counter_uniform_steps(self.seeds[ids], torch.arange(step0 + t, step0 + t + K), dt, dev)
+            f, n, reached = stepper(W, drive, kd, self.row, self.fnext, self.arrive, ids, f, xs, fs,
+                                    ds, U)
+            valid = torch.arange(fs.shape[1], device=dev) < n.unsqueeze(1)   # (Ma, K′)
+            fs, ds = fs.where(valid, 0), ds.where(valid, 0)
+            xs = xs[:, :fs.shape[1] + 1].where(torch.cat([valid[:, :1], valid], 1).unsqueeze(-1), 0)
+            if record_path:
+                cells = self.row[fs] - (ids * P).unsqueeze(1)
+                k = torch.arange(fs.shape[1], device=dev).expand_as(fs)
+                path[ids.unsqueeze(1).expand_as(fs)[valid], (t - 1 + k)[valid]] = cells[valid]
+            time[ids[reached]] = t + n[reached] - 1
+            G_last = self._flush(ids, xs, fs, ds, G_last, n, acc, C, dec)
+            x = xs[torch.arange(len(ids), device=dev), n]
+            keep = ~reached
+            ids, f, x, G_last = ids[keep], f[keep], x[keep], G_last[keep]
+            t += K
+        self.counts["A"] += self._tables(acc["xo"], acc["x"], acc["o"], acc["n"])
+        self.counts["B"] += self._tables(acc["xx"], acc["x"], acc["xp"], acc["n"])
+        self.counts["C"] = C
+        self.trials_done += 1
+        out = {"time": time.cpu(), "decisions": dec.cpu()}
+        if record_path:
+            out["path"] = path.cpu()
         return out
 
     @staticmethod
-    def _tables(post, pre, n):
-        """2 × 2 count tables [pre value, post value] from one product: with x̄ = w − x on the
-        active steps, x̄ᵀp̄ = n − Σp − Σx + xᵀp etc. post (M, K, n_post), pre (M, K, n_pre)."""
-        xp = post.mT @ pre                                              # (M, n_post, n_pre)
-        sp, sx = pre.sum(1).unsqueeze(1), post.sum(1).unsqueeze(2)      # (M, 1, n_pre), (M, n_post, 1)
-        nn = n.view(-1, 1, 1)
-        return torch.stack([torch.stack([nn - sp - sx + xp, sx - xp]),
-                            torch.stack([sp - xp, xp])]).permute(2, 0, 1, 3, 4)
+    def _tables(prod, s_post, s_pre, n):
+        """2 × 2 count tables [pre value, post value] of n steps from the sums Σ post ⊗ pre
+        (prod (M, n_post, n_pre)), Σ post (M, n_post), Σ pre (M, n_pre): with x̄ = 1 − x,
+        Σ x̄ ⊗ p̄ = n − Σp − Σx + Σ x ⊗ p etc. Returns (M, 2, 2, n_post, n_pre)."""
+        sp, sx, nn = s_pre.unsqueeze(1), s_post.unsqueeze(2), n.view(-1, 1, 1).to(prod.dtype)
+        return torch.stack([torch.stack([nn - sp - sx + prod, sx - prod]),
+                            torch.stack([sp - prod, prod])]).permute(2, 0, 1, 3, 4)
 
-    def _flush(self, buf, acc, Cnew):
-        """Block sums of the buffered steps into A, B (pending) and C (with the block's Γ)."""
-        if not buf["w"]:
-            return
-        o, x, xp = (torch.stack(buf[k], 1).to(torch.float64) for k in ("o", "x", "xp"))  # (M, K, n)
-        w = torch.stack(buf["w"], 1).to(torch.float64)                  # (M, K)
-        d = torch.stack(buf["d"], 1)
-        G = torch.stack(buf["G"], 1)
-        for k in buf:
-            buf[k].clear()
-        n = w.sum(1)                                                    # steps of each agent (M,)
-        acc["A"] += self._tables(x, o, n)
-        acc["B"] += self._tables(x, xp, n)
-        M, K = w.shape
-        net = BLOCK * (1 - 2 * (G * w).sum(1) / n.clamp(min=1))
-        gam = torch.where(net <= 0, 0.55, torch.where(net <= 10, 0.45, 0.0))
-        g = (1 - 2 * gam).view(M, 1, 1)                                 # (1 − 2Γ) of this block
-        idx = (torch.arange(M, device=d.device).view(-1, 1) * ND + d).reshape(-1)
-
-        def by_decision(v):                                             # Σ_τ v_τ ⊗ e_{d_{τ+1}}
-            out = torch.zeros(M * ND, NS, dtype=torch.float64, device=v.device)
-            return out.index_add_(0, idx, v.reshape(-1, NS)).view(M, ND, NS)
-        Sd = by_decision(xp)
-        count = by_decision(w.unsqueeze(-1).expand(-1, -1, NS))         # times each δ was drawn
-        Sdb = count - Sd                                               # Σ x̄_τ ⊗ e_{d_{τ+1}}
-        sx = xp.sum(1).unsqueeze(1)                                     # (M, 1, NS)
-        sxb = n.view(M, 1, 1) - sx
-        Cnew[:, 1, 1] = (Cnew[:, 1, 1] + g * Sd).clamp(min=1)
-        Cnew[:, 1, 0] = (Cnew[:, 1, 0] + g * (sx - Sd)).clamp(min=1)
-        Cnew[:, 0, 1] = (Cnew[:, 0, 1] + g * Sdb).clamp(min=1)
-        Cnew[:, 0, 0] = (Cnew[:, 0, 0] + g * (sxb - Sdb)).clamp(min=1)
+    def _flush(self, ids, xs, fs, ds, G_last, n, acc, C, dec):
+        """Add one block of agents ``ids`` (n[a] ≤ K steps each) to the pending sums of A and B
+        and to C (with the block's Γ). xs (Ma, K + 1, 121) = x_{t0−1}..x_{t0+K−1}; fs (Ma, K) the
+        move-table rows of the steps; ds (Ma, K) decisions; entries past n are zero. G_last (Ma,):
+        the risk before the block. Returns the risk of each agent's last step (for the next)."""
+        Ma, K = fs.shape
+        f64 = torch.float64
+        valid = torch.arange(K, device=fs.device) < n.unsqueeze(1)
+        w = valid.to(xs.dtype).unsqueeze(-1)
+        o = self.views_flat[self.row[fs].view(-1)].view(Ma, K, NO) * w
+        x, xp = xs[:, 1:], xs[:, :-1] * w
+        for key, v in (("xo", x.mT @ o), ("xx", x.mT @ xp), ("x", x.sum(1)), ("o", o.sum(1)),
+                       ("xp", xp.sum(1)), ("n", n)):
+            acc[key].index_add_(0, ids, v.to(f64))                       # products in dtype
+        G = self.risk_flat[fs]                                           # G_t of each step
+        Gpair = torch.cat([G_last.unsqueeze(1), G[:, :-1]], 1)            # G_τ of pair (x_τ, d_τ+1)
+        net = BLOCK * (1 - 2 * (Gpair * valid).sum(1) / n)
+        g = torch.ones_like(net)                                         # (1 − 2Γ) of this block:
+        g[net <= 10] = 1 - 2 * 0.45                                      # Γ = 0.45 if net ≤ 10,
+        g[net <= 0] = 1 - 2 * 0.55                                       # 0.55 if net ≤ 0, else 0
+        if self.backend == "numba":
+            c_update_numba(C, ids, xp, ds, n, g, dec)
+        else:
+            c_update_torch(C, ids, xp, ds, n, g, dec)
+        return G[torch.arange(Ma, device=fs.device), n - 1]

@@ -92,17 +92,18 @@ class Mazes:
         return self.padded[self._m.view(-1, 1), i, j]
 
     def move(self, pos: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        """New positions after ``action`` (M,) in 0..3 (−1: no move)."""
+        """New positions after ``action`` (M, ...) in 0..3 (−1: no move); pos (M, ..., 2)."""
         step = self.moves[action.clamp(min=0)] * (action >= 0).unsqueeze(-1)
         between = pos + step
-        free = self.maps[self._m, between[:, 0], between[:, 1].clamp(max=COLS - 1)] == 0
+        m = self._m.view((-1,) + (1,) * (action.dim() - 1))
+        free = self.maps[m, between[..., 0], between[..., 1].clamp(max=COLS - 1)] == 0
         new = pos + 2 * step * free.unsqueeze(-1)
-        new[:, 1] = new[:, 1].clamp(max=COLS - 1)
+        new[..., 1] = new[..., 1].clamp(max=COLS - 1)
         return new
 
     def cell_index(self, pos: torch.Tensor) -> torch.Tensor:
-        """Index of an agent cell (odd, odd) in ``cells()`` order; the goal is the last. (M,)"""
-        idx = (pos[:, 0] // 2) * (COLS // 2) + pos[:, 1] // 2
+        """Index of an agent cell (odd, odd) in ``cells()`` order; the goal is the last. (M, ...)"""
+        idx = (pos[..., 0] // 2) * (COLS // 2) + pos[..., 1] // 2
         return torch.where(self.at_goal(pos), (ROWS // 2) * (COLS // 2), idx)
 
     def cells(self) -> torch.Tensor:
@@ -117,12 +118,21 @@ class Mazes:
         cells = self.cells()
         return torch.stack([self.views(c.expand(self.n, 2)) for c in cells], 1)
 
+    def transitions(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every move from every cell as tables: next cell index and risk, (M, P, 5) each, with
+        action 4 = stay (the first step, when no action has been taken yet; risk 0.5)."""
+        cells = self.cells()
+        pos = cells.view(1, -1, 1, 2).expand(self.n, -1, 5, 2)                 # (M, P, 5, 2)
+        act = torch.tensor([0, 1, 2, 3, -1], device=self.device).expand(self.n, len(cells), 5)
+        new = self.move(pos, act)
+        return self.cell_index(new), self.risk(pos, new).to(torch.float64)
+
     @staticmethod
     def risk(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
-        """0 if the column increased, 1 if it decreased, 0.5 otherwise. (M,)"""
-        dc = new[:, 1] - old[:, 1]
+        """0 if the column increased, 1 if it decreased, 0.5 otherwise. (M, ...)"""
+        dc = new[..., 1] - old[..., 1]
         return torch.where(dc > 0, 0.0, torch.where(dc < 0, 1.0, 0.5))
 
     @staticmethod
     def at_goal(pos: torch.Tensor) -> torch.Tensor:
-        return (pos[:, 0] == GOAL[0]) & (pos[:, 1] == GOAL[1])
+        return (pos[..., 0] == GOAL[0]) & (pos[..., 1] == GOAL[1])
