@@ -23,6 +23,12 @@ EXPERIMENTS = {
                  "asymmetric couplings, random-order controls, free-run replay"),
     "fep-sim4": ("experiments.fep_sim4", "Spisak & Friston Sim 4: free activity without input "
                  "(forgetting): J before vs after, norm ratio, retrieval"),
+    "canonical-maze": ("experiments.canonical_maze", "Isomura et al. maze agents: 3 priors x 20 mazes "
+                       "x 100 trials, learning curves, prior estimation, prediction (Figs 4-5)"),
+    "canonical-equivalence": ("experiments.canonical_equivalence", "canonical network = Bayesian "
+                              "POMDP: L == F, rates, plasticity, reverse engineering, as a report"),
+    "bench-maze": ("experiments.bench_maze", "benchmark P4: maze agents (compiled per-agent and torch "
+                   "lockstep steppers) vs a per-agent NumPy loop; the full 3 x 20 x 100 design"),
     "bench-engine": ("experiments.bench_engine", "benchmarks P1 (dynamics call vs byte floor), "
                      "P2 (Stuart-Landau user column), P6 (memory)"),
     "bench-fep": ("experiments.bench_fep", "benchmark P3: FEP attractor step at N = 64 / 1024 vs a "

@@ -112,3 +112,33 @@ def test_bench_fep_tiny(tmp_path):
     res = run("bench-fep", tmp_path)
     assert [r["N"] for r in res["rows"]] == [64, 256]
     assert all(r["ours_R1_ms_per_step"] > 0 and r["numpy_ms_per_step"] > 0 for r in res["rows"])
+
+
+def test_canonical_maze_tiny(tmp_path):
+    res = run("canonical-maze", tmp_path)
+    assert len(res["shortest_path"]["values"]) == 4 and min(res["shortest_path"]["values"]) >= 49
+    for er, name in zip((0.15, 0.25, 0.35), res["conditions"]):
+        b = res["conditions"][name]["blocks"]
+        assert len(b["mean"]) == 2 and all(0 < m <= 5000 for m in b["mean"])
+        assert all(0 <= s <= 1 for s in b["success"])
+        pe = res["prior_estimate"][name]
+        assert abs(pe["e_right_true"] - er) < 1e-12
+        # trial 1 draws from E alone (C† uniform): thousands of draws pin E_right to ±0.03
+        assert abs(pe["e_right_estimated"]["median"] - er) < 0.03
+        assert abs(sum(pe["estimated_by_move_median"].values()) - 1) < 0.02
+    assert res["prior_estimate"]["e_right=0.15"]["e_right_estimated"]["max"] < \
+        res["prior_estimate"]["e_right=0.35"]["e_right_estimated"]["min"]
+    assert set(res["prediction"]) >= {"e_right=0.25", "corr_blocks_all_conditions"}
+
+
+def test_canonical_equivalence_tiny(tmp_path):
+    res = run("canonical-equivalence", tmp_path)
+    assert res["all_within_tolerance"] and res["max_error"]["L_minus_F_rel"] <= 1e-9
+    assert -1.1 < res["digamma_gap"]["loglog_slope"] < -0.9                 # O(1/count)
+
+
+def test_bench_maze_tiny(tmp_path):
+    res = run("bench-maze", tmp_path)
+    assert res["baseline_matches_library"]["same_times_and_decisions"]
+    assert res["baseline_matches_library"]["max_abs_diff_C"] < 1e-6
+    assert res["numpy_us_per_agent_step"] > 0 and res["torch_us_per_agent_step"] > 0
