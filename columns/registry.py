@@ -5,11 +5,13 @@ from __future__ import annotations
 from graphs.errors import GraphError
 
 from .bm_network import NetworkBMColumn
+from .canonical.column import CanonicalColumn
 from .column import ColumnType
 from .fep_column import FEPColumn
 from .k6 import K6Column
 
-_REGISTRY: dict[str, type[ColumnType]] = {"bm": NetworkBMColumn, "k6": K6Column, "fep": FEPColumn}
+_REGISTRY: dict[str, type[ColumnType]] = {"bm": NetworkBMColumn, "k6": K6Column, "fep": FEPColumn,
+                                          "canonical": CanonicalColumn}
 
 
 def register_column_type(name: str, cls: type[ColumnType]) -> None:
