@@ -77,7 +77,7 @@ def _one(seed: int) -> dict:
     e["reconstructed_L_rel"] = abs(float(rec - true)) / max(1.0, abs(float(true)))
     # plasticity flow from the prior counts → posterior means (W1 shown; the others are alike)
     b30, net30, o30, x30, y30, g30, x030 = problem(seed, T=30)
-    d = K.counts_increment(o30, x30, y30, g30, x030)
+    d = K.counts_increment(o30, x30, y30, 0.5 * g30, x030)          # Γ ≤ 0.5: C's counts stay > 0
     post = K.to_network(K.BayesPOMDP(A=b30.A + d["A"], B=b30.B + d["B"], C=b30.C + d["C"], D=b30.D, E=b30.E))
     hebb, tot = b30.A[1, 1] + d["A"][1, 1], net30.nW1 + d["A"][1, 1] + d["A"][0, 1]
     W = odeint(lambda t, w: (hebb - tot * torch.sigmoid(w)) / tot, net30.W1,

@@ -55,3 +55,16 @@ def test_fep_graph_example_runs():
     J, cp = ns["J"], ns["net"].coupling
     assert float((J - J.T).norm() / J.norm()) > 0.9                   # random order gives ~0.3
     assert bool((J[cp.tgt, cp.src] != 0).all())                        # every edge of the graph learned
+
+
+def test_canonical_example_runs():
+    import torch
+    import columns.canonical as K
+    ns = {}
+    exec(compile(python_blocks()[5], "README canonical", "exec"), ns)
+    assert abs(float(ns["gap"])) < 1e-9
+    x = torch.full((4,), 0.5, dtype=torch.float64)
+    for t in range(5):
+        x = K.fixed_point(ns["net"], ns["o"][t], x)
+    assert torch.allclose(ns["x_graph"], x, atol=1e-12)
+    assert all(((t >= 2) & (t <= 2000)).all() for t in ns["times"])
