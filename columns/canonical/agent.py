@@ -27,7 +27,6 @@ Shapes: M agents; counts A (M, 2, 2, 121, 121) [o value, s value, s, o]; B (M, 2
 
 from __future__ import annotations
 
-
 import torch
 
 from ..langevin import counter_uniform_steps
@@ -78,7 +77,7 @@ class MazeAgents:
         E: (M, 256) or (256,) decision prior P(δ_k = 1).
         seeds: (M,) ints for the decision draws.
         T: maximum steps per trial (20 000).
-        dtype: of the per-step inference (counts are float64).
+        dtype: of the per-step inference and of the block products (counts accumulate in float64).
         backend: "numba" (CPU: each agent's block in a compiled loop, agents in parallel),
             "torch" (all agents in lockstep, one batched product per step: any device) or
             "auto" (numba on a CPU when it is installed).
