@@ -25,6 +25,7 @@ from .registry import column_type, known_types, register_column_type
 from .simulate import SOLVERS, simulate
 from .stimulus import Stimulus
 from .view import ColumnView
+from . import sequences  # noqa: E402  (module: sequential stimuli)
 
 __version__ = "0.1.0"
 

@@ -97,3 +97,49 @@ def modular(n_regions: int = 2, n_per_region: int = 4, p_intra: float = 0.5,
                                 "kind": "intra" if same[i, j] else "inter"})
         for i, j in zip(tgt, src))
     return G
+
+
+def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
+                p_feedforward: float = 0.05, p_feedback: float = 0.02, w_within: float = 0.05,
+                w_feedforward: float = 0.05, w_feedback: float = 0.02, learn_within: bool = True,
+                learn_feedforward: bool = True, learn_feedback: bool = True,
+                column_type: str = "bm", seed: int = 0) -> nx.DiGraph:
+    """The main study's cortico-cortical graph (spec multiregion.md), seeded.
+
+    ``regions`` in hierarchical order (default A, B, C) of ``n`` columns each, labelled
+    ``"{region}{k}"`` with node attributes ``region`` and ``type``. Edges j → i, each present with
+    its kind's probability, weight N(0, w²) for its kind's scale w:
+        ``"within"``       both ends in one region (no self-loops),
+        ``"feedforward"``  region r → region r + 1 (A → B → C),
+        ``"feedback"``     region r + 1 → region r (C → B → A);
+    no edges between regions further apart. ``learnable`` per kind.
+    """
+    regions = [str(r) for r in regions]
+    if not regions or len(set(regions)) != len(regions):
+        raise GraphError(f"multiregion: regions must be distinct names, got {regions}")
+    n = _positive_int("n", n)
+    probs = {"within": _probability("p_within", p_within),
+             "feedforward": _probability("p_feedforward", p_feedforward),
+             "feedback": _probability("p_feedback", p_feedback)}
+    scale = {"within": w_within, "feedforward": w_feedforward, "feedback": w_feedback}
+    learn = {"within": bool(learn_within), "feedforward": bool(learn_feedforward),
+             "feedback": bool(learn_feedback)}
+    rng = np.random.default_rng(seed)
+    R = len(regions)
+    labels = [f"{r}{k}" for r in regions for k in range(n)]
+    reg = np.repeat(np.arange(R), n)
+    G = nx.DiGraph(name=f"multiregion{R}x{n}")
+    for lab, r in zip(labels, reg):
+        G.add_node(lab, type=column_type, region=regions[r])
+    d = reg[:, None] - reg[None, :]                      # [target, source]: target region − source
+    kind = np.full(d.shape, "", dtype=object)
+    kind[d == 0], kind[d == 1], kind[d == -1] = "within", "feedforward", "feedback"
+    p = np.vectorize(lambda k: probs.get(k, 0.0), otypes=[float])(kind)
+    mask = rng.random(d.shape) < p
+    np.fill_diagonal(mask, False)
+    w = rng.normal(size=d.shape) * np.vectorize(lambda k: scale.get(k, 0.0), otypes=[float])(kind)
+    tgt, src = np.nonzero(mask)
+    G.add_edges_from((labels[j], labels[i], {"weight": float(w[i, j]), "learnable": learn[kind[i, j]],
+                                             "kind": kind[i, j]})
+                     for i, j in zip(tgt, src))
+    return G

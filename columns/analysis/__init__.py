@@ -3,13 +3,18 @@
 U(q; s); fixed points (multi-start Newton on ∇U, dedup, p* = −M F(q*)); the Jacobian by
 autograd; spectra and classification; Hamiltonian-structure residuals; H along a trajectory,
 its drift, and dH/dt = (∂H/∂s) ṡ; the largest Lyapunov exponent; fixed points tracked along a
-parameter (stimulus level or learning checkpoints).
+parameter (stimulus level or learning checkpoints); occupancy of attractors (labels, dwell times,
+transitions) and overlap between regions (co-occupancy, joint labels, mutual information, lag,
+coupling asymmetry).
 """
 
 from .energy import energy_drift, hamiltonian_along, power, stimulus_rate
 from .fixed_points import (FixedPoint, describe, find_fixed_points, newton, positions_to_state,
                            require_converged, static_energy, track_fixed_points)
 from .lyapunov import largest_lyapunov
+from .occupancy import dwell_times, label_states, runs, transition_matrix
+from .overlap import (asymmetry, co_occupancy, joint_distribution, lagged, mutual_information,
+                      region_asymmetry)
 from .spectra import (classify, eigenvalues, hamiltonian_residuals, jacobian, pairing_residual,
                       symplectic_matrix)
 
@@ -18,4 +23,6 @@ __all__ = [
     "track_fixed_points", "require_converged", "FixedPoint", "jacobian", "eigenvalues",
     "classify", "pairing_residual", "hamiltonian_residuals", "symplectic_matrix",
     "hamiltonian_along", "energy_drift", "power", "stimulus_rate", "largest_lyapunov",
+    "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
+    "joint_distribution", "mutual_information", "lagged", "asymmetry", "region_asymmetry",
 ]

@@ -1,0 +1,88 @@
+"""Overlap between regions: co-occupancy, joint labels, mutual information, lag, asymmetry.
+
+For two label sequences a, b (T,) (−1 = no attractor; ``occupancy.label_states``):
+
+    co-occupancy  O_ab = P(a_t ≠ −1 and b_t ≠ −1) / min(P(a_t ≠ −1), P(b_t ≠ −1))   (0 if either is 0)
+    joint         P(a_t = i, b_t = j) over the labels −1..K−1 (index 0 = none)
+    MI            Σ_ij P_ij log2(P_ij / (P_i· P_·j))  (bits; "none" is a label)
+    lagged        MI(a_t, b_{t+ℓ}) and O_ab(ℓ) for ℓ = −L..L over the overlapping samples;
+                  the best lag maximises the MI (ℓ > 0: b follows a)
+    asymmetry     ‖W − Wᵀ‖_F / ‖W‖_F of a dense coupling block; within a region (r, r) or between
+                  two regions (the pair block [[0, W_rq], [W_qr, 0]], so W_rq is compared with W_qrᵀ)
+
+Shapes: labels (T,) int64; W (N, N) [target, source]; regions: a length-N sequence of names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def co_occupancy(a: torch.Tensor, b: torch.Tensor) -> float:
+    """O_ab (module docstring)."""
+    ia, ib = a >= 0, b >= 0
+    pa, pb = float(ia.double().mean()), float(ib.double().mean())
+    if min(pa, pb) == 0:
+        return 0.0
+    return float((ia & ib).double().mean()) / min(pa, pb)
+
+
+def joint_distribution(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> torch.Tensor:
+    """P(a = i − 1, b = j − 1): (ka + 1, kb + 1), row/column 0 = none."""
+    if a.shape != b.shape:
+        raise ValueError(f"joint_distribution: label sequences differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+    P = torch.zeros(ka + 1, kb + 1, dtype=torch.float64, device=a.device)
+    if a.numel():
+        P.index_put_((a + 1, b + 1), torch.ones(a.numel(), dtype=torch.float64, device=a.device),
+                     accumulate=True)
+        P /= a.numel()
+    return P
+
+
+def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> float:
+    """I(a; b) in bits from the joint label distribution."""
+    P = joint_distribution(a, b, ka, kb)
+    pi, pj = P.sum(1, keepdim=True), P.sum(0, keepdim=True)
+    nz = P > 0
+    return float((P[nz] * torch.log2(P[nz] / (pi * pj)[nz])).sum())
+
+
+def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> dict:
+    """MI and co-occupancy of (a_t, b_{t+ℓ}) for ℓ = −max_lag..max_lag, and the best lag."""
+    T = a.shape[0]
+    lags = list(range(-max_lag, max_lag + 1))
+    mi, co = [], []
+    for lag in lags:
+        if abs(lag) >= T:
+            mi.append(0.0)
+            co.append(0.0)
+            continue
+        x, y = (a[:T - lag], b[lag:]) if lag >= 0 else (a[-lag:], b[:T + lag])
+        mi.append(mutual_information(x, y, ka, kb))
+        co.append(co_occupancy(x, y))
+    best = lags[max(range(len(lags)), key=lambda i: (mi[i], -abs(lags[i])))]
+    return {"lags": lags, "mi_bits": mi, "co_occupancy": co, "best_lag": best}
+
+
+def asymmetry(W: torch.Tensor) -> float:
+    """‖W − Wᵀ‖_F / ‖W‖_F of a square block (0 for W = 0)."""
+    n = float(W.norm())
+    return float((W - W.T).norm()) / n if n > 0 else 0.0
+
+
+def region_asymmetry(W: torch.Tensor, regions) -> dict:
+    """Asymmetry within each region and between each pair of regions (module docstring)."""
+    regions = np.asarray([str(r) for r in regions])
+    names = list(dict.fromkeys(regions.tolist()))
+    idx = {r: torch.as_tensor(np.nonzero(regions == r)[0], device=W.device) for r in names}
+    out = {"within": {}, "between": {}}
+    for r in names:
+        out["within"][r] = asymmetry(W[idx[r]][:, idx[r]])
+    for i, r in enumerate(names):
+        for q in names[i + 1:]:
+            a, b = W[idx[r]][:, idx[q]], W[idx[q]][:, idx[r]]                # r ← q and q ← r
+            num = float((a - b.T).norm()) * 2 ** 0.5
+            den = float(torch.cat([a.reshape(-1), b.reshape(-1)]).norm())
+            out["between"][f"{r}-{q}"] = num / den if den > 0 else 0.0
+    return out

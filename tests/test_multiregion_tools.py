@@ -1,0 +1,116 @@
+"""The multi-region study's tools on constructed cases with known answers."""
+
+import math
+
+import networkx as nx
+import pytest
+import torch
+
+import columns as C
+import graphs
+from columns import analysis as A
+from columns import sequences as S
+from graphs.errors import GraphError, StimulusError
+
+
+def test_multiregion_graph_kinds_directions_and_seed():
+    G = graphs.multiregion(n=20, p_within=0.4, p_feedforward=0.1, p_feedback=0.05, seed=3)
+    graphs.validate(G)
+    reg = nx.get_node_attributes(G, "region")
+    order = {"A": 0, "B": 1, "C": 2}
+    counts = {"within": 0, "feedforward": 0, "feedback": 0}
+    for u, v, d in G.edges(data=True):
+        step = order[reg[v]] - order[reg[u]]                            # target − source
+        assert d["kind"] == {0: "within", 1: "feedforward", -1: "feedback"}[step] and u != v
+        assert d["learnable"] is True
+        counts[d["kind"]] += 1
+    # densities: within ≈ 0.4 of 3·20·19, feedforward ≈ 0.1 of 2·400, feedback ≈ 0.05 of 800
+    assert abs(counts["within"] / 1140 - 0.4) < 0.06
+    assert abs(counts["feedforward"] / 800 - 0.1) < 0.04 and abs(counts["feedback"] / 800 - 0.05) < 0.03
+    assert nx.utils.edges_equal(G.edges, graphs.multiregion(n=20, p_within=0.4, p_feedforward=0.1,
+                                                             p_feedback=0.05, seed=3).edges)
+    with pytest.raises(GraphError, match="distinct"):
+        graphs.multiregion(regions=("A", "A"))
+
+
+def test_orders_streams_and_region_stimulus():
+    cyc = S.order("cyclic", 3, 7)
+    assert cyc.tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert S.delayed(cyc, 1).tolist() == [-1, 0, 1, 2, 0, 1, 2]
+    rnd = S.order("random", 3, 9, seed=1)
+    assert sorted(rnd[:3].tolist()) == sorted(rnd[3:6].tolist()) == [0, 1, 2]   # permutation cycles
+    pats = torch.eye(3, dtype=torch.float64)
+    v = S.stream(pats, S.delayed(cyc, 1)[:3], dwell=2, gain=2.0)
+    assert v.tolist() == [[0, 0, 0]] * 2 + [[2, 0, 0]] * 2 + [[0, 2, 0]] * 2
+    G = graphs.multiregion(n=3, seed=0)
+    net = C.Network.from_graph(G, dtype=torch.float64)
+    stim = S.region_stimulus(net, {"A": v, "C": -v}, torch.arange(6.0))
+    s = stim(torch.tensor(2.0)).reshape(-1)
+    reg = [str(r) for r in net.coupling.regions]
+    assert s[[i for i, r in enumerate(reg) if r == "A"]].tolist() == [2, 0, 0]
+    assert s[[i for i, r in enumerate(reg) if r == "B"]].tolist() == [0, 0, 0]
+    assert s[[i for i, r in enumerate(reg) if r == "C"]].tolist() == [-2, 0, 0]
+    with pytest.raises(StimulusError, match="region 'D'"):
+        S.region_stimulus(net, {"D": v}, torch.arange(6.0))
+    with pytest.raises(StimulusError, match="region 'A' must be"):
+        S.region_stimulus(net, {"A": v[:, :2]}, torch.arange(6.0))
+    with pytest.raises(StimulusError, match="kind"):
+        S.order("zigzag", 3, 4)
+
+
+def _forced(T=600, lag=3, seed=0):
+    """Region a visits attractors 0 → 1 → 2 (dwell 5, gaps of 'none' between); b repeats a's
+    labels ``lag`` samples later. States are noisy copies of the attractors."""
+    g = torch.Generator().manual_seed(seed)
+    att = torch.linalg.qr(torch.randn(16, 3, generator=g, dtype=torch.float64))[0].T   # orthonormal
+    la = torch.tensor(([0] * 5 + [-1] * 2 + [1] * 5 + [-1] * 2 + [2] * 5 + [-1] * 2) * (T // 21))
+    lb = torch.full_like(la, -1)
+    lb[lag:] = la[:-lag]
+    def states(lab):
+        x = 0.05 * torch.randn(len(lab), 16, generator=g, dtype=torch.float64)
+        on = lab >= 0
+        x[on] += att[lab[on]]
+        x[~on] += torch.randn(int((~on).sum()), 16, generator=g, dtype=torch.float64)  # far from all
+        return x
+    return att, la, lb, states(la), states(lb)
+
+
+def test_occupancy_dwell_and_transitions_on_a_known_sequence():
+    att, la, _, xa, _ = _forced()
+    lab = A.label_states(xa, att, threshold=0.9)
+    assert torch.equal(lab, la)                                         # noisy copies recovered
+    dw = A.dwell_times(lab, 3)
+    assert all(bool((d == 5).all()) and len(d) == len(la) // 21 for d in dw)
+    P = A.transition_matrix(lab, 3)
+    assert P[0, 3] == P[1, 3] == P[2, 3] == 1.0                        # every attractor → none
+    assert torch.allclose(P[3, :3], torch.tensor([1 / 3] * 3, dtype=torch.float64), atol=0.01)
+
+
+def test_overlap_lag_and_mutual_information_are_exact_on_a_shifted_copy():
+    att, la, lb, xa, xb = _forced(lag=3)
+    a, b = A.label_states(xa, att), A.label_states(xb, att)
+    res = A.lagged(a, b, 3, 3, max_lag=8)
+    assert res["best_lag"] == 3
+    # at the right lag b is a copy of a: MI = H(a) and co-occupancy 1
+    i = res["lags"].index(3)
+    p = torch.tensor([5, 5, 5, 6]) / 21.0
+    H = float(-(p * torch.log2(p)).sum())
+    assert abs(res["mi_bits"][i] - H) < 0.01 and res["co_occupancy"][i] == 1.0
+    assert res["mi_bits"][res["lags"].index(-3)] < 0.5 * H
+    assert A.co_occupancy(a, torch.full_like(a, -1)) == 0.0
+    J = A.joint_distribution(a, a, 3, 3)
+    assert torch.allclose(J, torch.diag(J.sum(1)))                     # identical sequences
+    assert abs(A.mutual_information(a, a, 3, 3) - H) < 0.01
+
+
+def test_asymmetry_within_and_between_regions():
+    W = torch.zeros(4, 4, dtype=torch.float64)
+    regions = ["A", "A", "B", "B"]
+    W[1, 0] = 1.0                                                       # A0 → A1 only: fully asymmetric
+    W[2, 0], W[0, 2] = 0.5, 0.5                                         # A0 ↔ B0 symmetric
+    W[3, 1] = 2.0                                                       # A1 → B1, no return
+    out = A.region_asymmetry(W, regions)
+    assert out["within"]["A"] == pytest.approx(math.sqrt(2)) and out["within"]["B"] == 0.0
+    # between: blocks a = W[B←A] = [[0.5, 0], [0, 2]], b = W[A←B] = [[0.5, 0], [0, 0]]
+    assert out["between"]["A-B"] == pytest.approx(math.sqrt(2) * 2 / math.sqrt(0.25 + 4 + 0.25))
+    assert A.asymmetry(W + W.T) == 0.0
