@@ -114,3 +114,79 @@ def test_asymmetry_within_and_between_regions():
     # between: blocks a = W[B←A] = [[0.5, 0], [0, 2]], b = W[A←B] = [[0.5, 0], [0, 0]]
     assert out["between"]["A-B"] == pytest.approx(math.sqrt(2) * 2 / math.sqrt(0.25 + 4 + 0.25))
     assert A.asymmetry(W + W.T) == 0.0
+
+
+def _hopfield(n=30, kappa=3.0, seed=0, regions=("A",), between=0.0):
+    """BM columns (μ_d = 0) with Hopfield couplings W = κ/n Σ_k ξ_k ξ_kᵀ within each region
+    (two orthogonal ±1 patterns per region) and optional couplings r_i → q_i between regions."""
+    g = torch.Generator().manual_seed(seed)
+    G = nx.DiGraph()
+    xi = {}
+    for r in regions:
+        x1 = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0).double()
+        flip = torch.ones(n, dtype=torch.float64)
+        flip[torch.randperm(n, generator=g)[:n // 2]] = -1.0
+        xi[r] = torch.stack([x1, x1 * flip])                               # orthogonal ±1 patterns
+        W = kappa / n * xi[r].T @ xi[r]
+        for i in range(n):
+            G.add_node(f"{r}{i}", type="bm", region=r)
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    G.add_edge(f"{r}{j}", f"{r}{i}", weight=float(W[i, j]))
+    for r, q in zip(regions[:-1], regions[1:]):
+        for i in range(n):
+            G.add_edge(f"{r}{i}", f"{q}{i}", weight=between)
+    net = C.Network.from_graph(G, column_types={"bm": {"mu_d": 0.0}}, dtype=torch.float64)
+    return net, xi
+
+
+def test_attractors_of_a_hopfield_region_are_its_patterns_and_stable():
+    net, xi = _hopfield()
+    g = torch.Generator().manual_seed(1)
+    P = xi["A"]
+    starts = torch.cat([P, -P, P + 0.3 * torch.randn(2, 30, generator=g, dtype=torch.float64),
+                        torch.zeros(1, 30, dtype=torch.float64)])
+    res = A.find_attractors(net, net.initial_state(), starts, dt=0.1, patterns={"A": P})
+    assert bool(res["converged"].all())
+    r = res["regions"]["A"]
+    assert len(r["attractors"]) == 5                        # ±ξ1, ±ξ2 and the origin
+    assert r["basin"].tolist() == [2, 2, 1, 1, 1]           # noisy copies fall back on ±ξ
+    assert bool(r["stable"][:4].all()) and not bool(r["stable"][4])   # the origin is a saddle/source
+    assert r["attractors"][4].abs().max() < 1e-8
+    # the Jacobian of μ̇ = −μ + W tanh μ is −I + W diag(sech² μ): at the origin −I + W
+    W = 3.0 / 30 * P.T @ P
+    W.fill_diagonal_(0.0)
+    assert abs(float(r["max_real_eig"][4]) - float(torch.linalg.eigvalsh(W).max() - 1)) < 1e-9
+    a = r["attractors"][0]
+    J = -torch.eye(30, dtype=torch.float64) + W * (1 - torch.tanh(a) ** 2)
+    assert abs(float(r["max_real_eig"][0]) - float(torch.linalg.eigvals(J).real.max())) < 1e-9
+    corr = r["pattern_corr"]
+    assert float(corr[0, 0]) > 0.99 and float(corr[2, 0]) < -0.99 and float(corr[1, 1]) > 0.99
+    assert float(r["mean_abs_cos"]) < 0.8
+
+
+def test_attractors_are_found_per_region_regardless_of_between_region_edges():
+    net, xi = _hopfield(n=20, regions=("A", "B"), between=5.0, seed=2)
+    starts = torch.cat([torch.cat([xi["A"], xi["B"]], 1), torch.cat([xi["A"], -xi["B"]], 1)])
+    res = A.find_attractors(net, net.initial_state(), starts, dt=0.1, patterns=xi)
+    for r in ("A", "B"):
+        assert len(res["regions"][r]["attractors"]) >= 2
+        best = res["regions"][r]["pattern_corr"].abs().amax(0)
+        assert bool((best > 0.99).all())                     # both stored patterns recovered
+    whole = A.find_attractors(net, net.initial_state(), starts, dt=0.05, within_regions=False)
+    # with the strong A → B edges B is driven by A: its end states differ from B's own attractors
+    assert not torch.allclose(whole["regions"]["B"]["attractors"][0], res["regions"]["B"]["attractors"][0])
+
+
+def test_attractor_track_births_deaths_and_moves():
+    g = torch.Generator().manual_seed(0)
+    base = torch.linalg.qr(torch.randn(12, 4, generator=g, dtype=torch.float64))[0].T   # 4 orthonormal
+    rot = lambda v, e: (v + e * base[3]) / (v + e * base[3]).norm()
+    sets = [base[[0, 1]], torch.stack([rot(base[1], 0.1), base[0], base[2]]),
+            torch.stack([base[2], rot(base[1], 0.2)])]
+    tr = A.track_attractors(sets, threshold=0.9)
+    assert tr["ids"] == [[0, 1], [1, 0, 2], [2, 1]]
+    assert tr["births"] == {0: 0, 1: 0, 2: 1} and tr["deaths"] == {0: 2}
+    assert tr["moved"][1][0] == pytest.approx(1 - 1 / math.sqrt(1.01), abs=1e-12)
+    assert tr["moved"][0] == [pytest.approx(0.0, abs=1e-12)]

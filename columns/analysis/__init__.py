@@ -8,6 +8,7 @@ transitions) and overlap between regions (co-occupancy, joint labels, mutual inf
 coupling asymmetry).
 """
 
+from .attractors import dedup, find_attractors, prior_flow_fn, relax, track_attractors
 from .energy import energy_drift, hamiltonian_along, power, stimulus_rate
 from .fixed_points import (FixedPoint, describe, find_fixed_points, newton, positions_to_state,
                            require_converged, static_energy, track_fixed_points)
@@ -23,6 +24,7 @@ __all__ = [
     "track_fixed_points", "require_converged", "FixedPoint", "jacobian", "eigenvalues",
     "classify", "pairing_residual", "hamiltonian_residuals", "symplectic_matrix",
     "hamiltonian_along", "energy_drift", "power", "stimulus_rate", "largest_lyapunov",
+    "prior_flow_fn", "relax", "dedup", "find_attractors", "track_attractors",
     "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
     "joint_distribution", "mutual_information", "lagged", "asymmetry", "region_asymmetry",
 ]

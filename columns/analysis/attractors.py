@@ -1,0 +1,170 @@
+"""Attractors of each region's prior flow, their stability, and their track through learning.
+
+The prior flow of a network of Hamiltonian columns is q̇ at p = 0 (the generative model's own
+dynamics): for the expectation field μ (each type's first position)
+
+    μ̇ = F_μ(q; ν, s = 0),     ν_i = Σ_{e: j→i, within a region} W_e x_j(q)
+
+with the other positions (w) held at a reference state and only within-region edges (each region's
+own flow; ``within_regions=False`` keeps every edge). For map types (``has_map``, e.g. "fep") the
+deterministic map is iterated instead: state ← step(state, ν, 0, None).
+
+``find_attractors`` relaxes a batch of starts (explicit Euler, dt; converged when
+max|μ̇| < tol), then per region deduplicates the end points (cosine ≥ 1 − dedup, same norm within
+dedup · norm), and gives each attractor its stability: the largest real part of the eigenvalues of
+the region flow's Jacobian ∂μ̇/∂μ (autograd; < 0: stable). ``track_attractors`` matches the
+attractor sets of successive learning checkpoints (Hungarian assignment on |cos| ≥ threshold)
+into persistent identities: births, deaths and how far each moved (1 − cos).
+
+Shapes: starts (B, N) of μ in node order; a region's attractors (K, n_r).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..hamiltonian import HamiltonianColumn
+
+
+def _edge_mask(network, within_regions: bool) -> torch.Tensor:
+    cp = network.coupling
+    if not within_regions:
+        return torch.ones(cp.n_edges, dtype=torch.bool, device=network.device)
+    reg = np.asarray([str(r) for r in cp.regions])
+    same = reg[cp.src.cpu().numpy()] == reg[cp.tgt.cpu().numpy()]
+    return torch.as_tensor(same, device=network.device)
+
+
+def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
+    """(μ (B, N) -> μ̇ (B, N), field name): the prior flow with w and W from ``y_ref`` (S,) or (1, S)."""
+    cp, lay = network.coupling, network.layout
+    y_ref = y_ref.reshape(1, -1)
+    parts, W_l, _ = lay.split(y_ref)
+    W = network.edge_weights(W_l)[0] * _edge_mask(network, within_regions)
+    cols = network.columns
+    if not all(isinstance(c, HamiltonianColumn) for c in cols.values()):
+        raise TypeError("prior_flow_fn: every column type must be Hamiltonian (use map_relax for map types)")
+    field = {name: c.positions[0] for name, c in cols.items()}
+    if len(set(field.values())) != 1:
+        raise TypeError(f"prior_flow_fn: the types' expectation fields differ: {field}")
+
+    def flow(mu: torch.Tensor) -> torch.Tensor:
+        B = mu.shape[0]
+        p = {name: {f: v.expand(B, -1) for f, v in parts[name].items()} for name in cols}
+        for name in cols:
+            sl = cp.type_slices[name]
+            p[name] = dict(p[name], **{field[name]: mu[:, sl]})
+        x = network.send(p)
+        nu = torch.zeros_like(x).index_add(1, cp.tgt, W * x[:, cp.src]) if cp.n_edges else torch.zeros_like(x)
+        out = torch.empty_like(mu)
+        for name, c in cols.items():
+            sl = cp.type_slices[name]
+            out[:, sl] = c.flows(p[name], nu[:, sl], torch.zeros_like(nu[:, sl]))[field[name]]
+        return out
+    return flow, next(iter(field.values()))
+
+
+def relax(flow, mu0: torch.Tensor, dt: float = 0.05, max_steps: int = 20000, tol: float = 1e-9):
+    """Euler relaxation of μ̇ = flow(μ) from mu0 (B, N): (μ, converged (B,), steps)."""
+    mu = mu0.clone()
+    for k in range(max_steps):
+        f = flow(mu)
+        if not torch.isfinite(f).all():
+            raise FloatingPointError(f"relax: the prior flow became non-finite after {k} steps (dt {dt})")
+        done = f.abs().amax(1) < tol
+        if bool(done.all()):
+            return mu, done, k
+        mu = mu + dt * f * (~done).unsqueeze(1)
+    return mu, flow(mu).abs().amax(1) < tol, max_steps
+
+
+def dedup(points: torch.Tensor, tol: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distinct points (K, n) up to ``tol`` (relative distance) and the index of each input's
+    representative (B,). Greedy in input order."""
+    reps, assign = [], []
+    for p in points:
+        for k, r in enumerate(reps):
+            if float((p - r).norm()) <= tol * max(float(r.norm()), 1.0):
+                assign.append(k)
+                break
+        else:
+            reps.append(p)
+            assign.append(len(reps) - 1)
+    if not reps:
+        return points[:0], torch.zeros(0, dtype=torch.int64)
+    return torch.stack(reps), torch.tensor(assign)
+
+
+def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_regions: bool = True,
+                    dt: float = 0.05, max_steps: int = 20000, tol: float = 1e-9,
+                    dedup_tol: float = 1e-3, patterns: dict | None = None) -> dict:
+    """Per region: {"attractors" (K, n_r), "basin" (K,) starts reaching each, "max_real_eig" (K,),
+    "stable" (K,), "mean_abs_cos" between attractors, "pattern_corr" (K, P) with
+    ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps"."""
+    flow, field = prior_flow_fn(network, y_ref, within_regions)
+    mu, conv, steps = relax(flow, starts, dt, max_steps, tol)
+    regions = np.asarray([str(r) for r in network.coupling.regions])
+    out = {"field": field, "converged": conv, "steps": steps, "regions": {}}
+    for r in dict.fromkeys(regions.tolist()):
+        idx = torch.as_tensor(np.nonzero(regions == r)[0], device=mu.device)
+        pts, assign = dedup(mu[conv][:, idx], dedup_tol)
+        eig = []
+        ends = mu[conv]
+        for k, a in enumerate(pts):
+            full = ends[int((assign == k).nonzero()[0, 0])].clone()           # where it was reached
+
+            def region_flow(z, full=full):
+                m = full.clone()
+                m[idx] = z
+                return flow(m.unsqueeze(0))[0, idx]
+            J = torch.autograd.functional.jacobian(region_flow, a)
+            eig.append(float(torch.linalg.eigvals(J).real.max()))
+        eig_t = torch.tensor(eig, dtype=torch.float64)
+        res = {"attractors": pts, "basin": torch.bincount(assign, minlength=len(pts)),
+               "max_real_eig": eig_t, "stable": eig_t < 0}
+        if len(pts) > 1:
+            u = pts / pts.norm(dim=1, keepdim=True).clamp(min=1e-300)
+            c = (u @ u.T).abs()
+            res["mean_abs_cos"] = float(c[~torch.eye(len(pts), dtype=torch.bool)].mean())
+        else:
+            res["mean_abs_cos"] = None
+        if patterns is not None and r in patterns and len(pts):
+            P = torch.as_tensor(patterns[r], dtype=pts.dtype)
+            a_c = pts - pts.mean(1, keepdim=True)
+            p_c = P - P.mean(1, keepdim=True)
+            res["pattern_corr"] = (a_c @ p_c.T) / (a_c.norm(dim=1, keepdim=True) * p_c.norm(dim=1)).clamp(min=1e-300)
+        out["regions"][r] = res
+    return out
+
+
+def track_attractors(sets: list[torch.Tensor], threshold: float = 0.9) -> dict:
+    """Persistent identities for attractor sets at successive checkpoints (each (K_c, n)).
+
+    Returns {"ids": [list of ids per checkpoint], "births": {id: checkpoint}, "deaths": {id:
+    first checkpoint without it}, "moved": {id: [1 − cos to the previous checkpoint, …]}}."""
+    from scipy.optimize import linear_sum_assignment
+    ids, births, deaths, moved = [], {}, {}, {}
+    prev, prev_ids, next_id = None, [], 0
+    for c, cur in enumerate(sets):
+        cur_ids = [-1] * len(cur)
+        if prev is not None and len(prev) and len(cur):
+            u = prev / prev.norm(dim=1, keepdim=True).clamp(min=1e-300)
+            v = cur / cur.norm(dim=1, keepdim=True).clamp(min=1e-300)
+            cos = (u @ v.T).cpu().numpy()
+            rows, cols_ = linear_sum_assignment(-np.abs(cos))
+            for i, j in zip(rows, cols_):
+                if abs(cos[i, j]) >= threshold:
+                    cur_ids[j] = prev_ids[i]
+                    moved[prev_ids[i]].append(float(1 - abs(cos[i, j])))
+        for j in range(len(cur)):
+            if cur_ids[j] < 0:
+                cur_ids[j] = next_id
+                births[next_id], moved[next_id] = c, []
+                next_id += 1
+        for i in prev_ids:
+            if i not in cur_ids and i not in deaths:
+                deaths[i] = c
+        ids.append(cur_ids)
+        prev, prev_ids = cur, cur_ids
+    return {"ids": ids, "births": births, "deaths": deaths, "moved": moved}
