@@ -190,3 +190,10 @@ def test_attractor_track_births_deaths_and_moves():
     assert tr["births"] == {0: 0, 1: 0, 2: 1} and tr["deaths"] == {0: 2}
     assert tr["moved"][1][0] == pytest.approx(1 - 1 / math.sqrt(1.01), abs=1e-12)
     assert tr["moved"][0] == [pytest.approx(0.0, abs=1e-12)]
+
+
+def test_attractors_refuse_non_hamiltonian_types_by_name():
+    G = graphs.multiregion(n=4, column_type="fep", seed=0)
+    net = C.Network.from_graph(G, dtype=torch.float64)
+    with pytest.raises(TypeError, match="FEPColumn"):
+        A.find_attractors(net, net.initial_state(), torch.zeros(1, 12, dtype=torch.float64))

@@ -6,8 +6,8 @@ dynamics): for the expectation field μ (each type's first position)
     μ̇ = F_μ(q; ν, s = 0),     ν_i = Σ_{e: j→i, within a region} W_e x_j(q)
 
 with the other positions (w) held at a reference state and only within-region edges (each region's
-own flow; ``within_regions=False`` keeps every edge). For map types (``has_map``, e.g. "fep") the
-deterministic map is iterated instead: state ← step(state, ν, 0, None).
+own flow; ``within_regions=False`` keeps every edge). (Map types such as "fep" relax by their
+deterministic map instead: ``FEPRuns.relax``; not wired here yet.)
 
 ``find_attractors`` relaxes a batch of starts (explicit Euler, dt; converged when
 max|μ̇| < tol), then per region deduplicates the end points (cosine ≥ 1 − dedup, same norm within
@@ -44,7 +44,8 @@ def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
     W = network.edge_weights(W_l)[0] * _edge_mask(network, within_regions)
     cols = network.columns
     if not all(isinstance(c, HamiltonianColumn) for c in cols.values()):
-        raise TypeError("prior_flow_fn: every column type must be Hamiltonian (use map_relax for map types)")
+        raise TypeError("prior_flow_fn: every column type must be Hamiltonian (a prior flow q̇ at p = 0); "
+                        f"got {[type(c).__name__ for c in cols.values()]}")
     field = {name: c.positions[0] for name, c in cols.items()}
     if len(set(field.values())) != 1:
         raise TypeError(f"prior_flow_fn: the types' expectation fields differ: {field}")
