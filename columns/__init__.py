@@ -25,11 +25,12 @@ from .registry import column_type, known_types, register_column_type
 from .simulate import SOLVERS, simulate
 from .stimulus import Stimulus
 from .view import ColumnView
-from . import sequences  # noqa: E402  (module: sequential stimuli)
+from . import sequences
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "sequences",
     "ColumnType", "HamiltonianColumn", "K6Column", "NetworkBMColumn", "GenericBMColumn",
     "FEPColumn", "FEPRuns", "FEPMeanField",
     "HebbianPlasticity", "Network", "Stimulus", "simulate", "SOLVERS", "Recording", "ColumnView",
