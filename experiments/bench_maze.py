@@ -129,7 +129,6 @@ def _setup(M, seed):
 
 
 def main(cfg: Config, out: str) -> dict:
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     maps, E, seeds = _setup(cfg.mazes, cfg.seed)
     env = Mazes(maps)
     res = {"threads": torch.get_num_threads(), "numba": numba_available()}
