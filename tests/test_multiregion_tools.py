@@ -192,8 +192,32 @@ def test_attractor_track_births_deaths_and_moves():
     assert tr["moved"][0] == [pytest.approx(0.0, abs=1e-12)]
 
 
-def test_attractors_refuse_non_hamiltonian_types_by_name():
-    G = graphs.multiregion(n=4, column_type="fep", seed=0)
+def test_fep_map_attractors_are_fixed_points_of_the_deterministic_map():
+    from columns.langevin import langevin
+    g = torch.Generator().manual_seed(4)
+    n = 16
+    x1 = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0).double()
+    Wd = 4.0 / n * torch.outer(x1, x1)
+    Wd.fill_diagonal_(0.0)
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n), type="fep", region="A")
+    G.add_edges_from((j, i, {"weight": float(Wd[i, j])}) for i in range(n) for j in range(n) if i != j)
+    net = C.Network.from_graph(G, column_types={"fep": {"beta": 1.0}}, dtype=torch.float64)
+    res = A.find_attractors(net, net.initial_state(), torch.stack([x1, -x1, 0 * x1]), tol=1e-12)
+    r = res["regions"]["A"]
+    assert res["kind"] == "map" and bool(res["converged"].all()) and len(r["attractors"]) == 3
+    for a in r["attractors"]:
+        assert torch.allclose(langevin(Wd @ a), a, atol=1e-10)          # σ* = L(β J σ*)
+    assert bool(r["stable"][:2].all()) and not bool(r["stable"][2])      # ±pattern stable, 0 not
+    # at 0: ∂g/∂σ = L′(0) J = J / 3, so ρ = λ_max(J)/3 = (4 − 4/16)/3
+    assert abs(float(r["spectral_radius"][2]) - float(torch.linalg.eigvalsh(Wd).abs().max()) / 3) < 1e-9
+
+
+def test_attractors_refuse_mixed_types_by_name():
+    G = nx.DiGraph()
+    G.add_node(0, type="fep", region="A")
+    G.add_node(1, type="bm", region="A")
+    G.add_edge(0, 1, weight=0.1)
     net = C.Network.from_graph(G, dtype=torch.float64)
     with pytest.raises(TypeError, match="FEPColumn"):
-        A.find_attractors(net, net.initial_state(), torch.zeros(1, 12, dtype=torch.float64))
+        A.find_attractors(net, net.initial_state(), torch.zeros(1, 2, dtype=torch.float64))

@@ -6,8 +6,8 @@ dynamics): for the expectation field μ (each type's first position)
     μ̇ = F_μ(q; ν, s = 0),     ν_i = Σ_{e: j→i, within a region} W_e x_j(q)
 
 with the other positions (w) held at a reference state and only within-region edges (each region's
-own flow; ``within_regions=False`` keeps every edge). (Map types such as "fep" relax by their
-deterministic map instead: ``FEPRuns.relax``; not wired here yet.)
+own flow; ``within_regions=False`` keeps every edge). Map types (``has_map``, e.g. "fep") relax by
+their deterministic map at s = 0 instead (σ ← g(σ); stable when the spectral radius of ∂g/∂σ < 1).
 
 ``find_attractors`` relaxes a batch of starts (explicit Euler, dt; converged when
 max|μ̇| < tol), then per region deduplicates the end points (cosine ≥ 1 − dedup, same norm within
@@ -37,16 +37,22 @@ def _edge_mask(network, within_regions: bool) -> torch.Tensor:
 
 
 def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
-    """(μ (B, N) -> μ̇ (B, N), field name): the prior flow with w and W from ``y_ref`` (S,) or (1, S)."""
+    """(μ (B, N) -> μ̇ (B, N), field name, kind): the prior flow with the other fields and W from
+    ``y_ref`` (S,) or (1, S). kind "flow" (Hamiltonian types: F_μ at p = 0, s = 0) or "map" (map
+    types: g(σ) − σ with g the deterministic map at s = 0, so an Euler step of 1 is the map)."""
     cp, lay = network.coupling, network.layout
     y_ref = y_ref.reshape(1, -1)
     parts, W_l, _ = lay.split(y_ref)
     W = network.edge_weights(W_l)[0] * _edge_mask(network, within_regions)
     cols = network.columns
-    if not all(isinstance(c, HamiltonianColumn) for c in cols.values()):
-        raise TypeError("prior_flow_fn: every column type must be Hamiltonian (a prior flow q̇ at p = 0); "
-                        f"got {[type(c).__name__ for c in cols.values()]}")
-    field = {name: c.positions[0] for name, c in cols.items()}
+    if all(isinstance(c, HamiltonianColumn) for c in cols.values()):
+        kind, field = "flow", {name: c.positions[0] for name, c in cols.items()}
+    elif all(c.has_map for c in cols.values()):
+        kind, field = "map", {name: c.fields[0] for name, c in cols.items()}
+    else:
+        raise TypeError("prior_flow_fn: the column types must all be Hamiltonian (a prior flow q̇ at "
+                        "p = 0) or all define a map; got "
+                        f"{[type(c).__name__ for c in cols.values()]}")
     if len(set(field.values())) != 1:
         raise TypeError(f"prior_flow_fn: the types' expectation fields differ: {field}")
 
@@ -61,9 +67,13 @@ def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
         out = torch.empty_like(mu)
         for name, c in cols.items():
             sl = cp.type_slices[name]
-            out[:, sl] = c.flows(p[name], nu[:, sl], torch.zeros_like(nu[:, sl]))[field[name]]
+            zero = torch.zeros_like(nu[:, sl])
+            if kind == "flow":
+                out[:, sl] = c.flows(p[name], nu[:, sl], zero)[field[name]]
+            else:
+                out[:, sl] = c.step(p[name], nu[:, sl], zero, None)[field[name]] - mu[:, sl]
         return out
-    return flow, next(iter(field.values()))
+    return flow, next(iter(field.values())), kind
 
 
 def relax(flow, mu0: torch.Tensor, dt: float = 0.05, max_steps: int = 20000, tol: float = 1e-9):
@@ -100,13 +110,13 @@ def dedup(points: torch.Tensor, tol: float = 1e-3) -> tuple[torch.Tensor, torch.
 def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_regions: bool = True,
                     dt: float = 0.05, max_steps: int = 20000, tol: float = 1e-9,
                     dedup_tol: float = 1e-3, patterns: dict | None = None) -> dict:
-    """Per region: {"attractors" (K, n_r), "basin" (K,) starts reaching each, "max_real_eig" (K,),
-    "stable" (K,), "mean_abs_cos" between attractors, "pattern_corr" (K, P) with
+    """Per region: {"attractors" (K, n_r), "basin" (K,) starts reaching each, "max_real_eig" (K,)
+    of the flow's Jacobian (maps: also "spectral_radius" of ∂g/∂σ), "stable" (K,), "mean_abs_cos" between attractors, "pattern_corr" (K, P) with
     ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps"."""
-    flow, field = prior_flow_fn(network, y_ref, within_regions)
-    mu, conv, steps = relax(flow, starts, dt, max_steps, tol)
+    flow, field, kind = prior_flow_fn(network, y_ref, within_regions)
+    mu, conv, steps = relax(flow, starts, 1.0 if kind == "map" else dt, max_steps, tol)
     regions = np.asarray([str(r) for r in network.coupling.regions])
-    out = {"field": field, "converged": conv, "steps": steps, "regions": {}}
+    out = {"field": field, "kind": kind, "converged": conv, "steps": steps, "regions": {}}
     for r in dict.fromkeys(regions.tolist()):
         idx = torch.as_tensor(np.nonzero(regions == r)[0], device=mu.device)
         pts, assign = dedup(mu[conv][:, idx], dedup_tol)
@@ -120,10 +130,16 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
                 m[idx] = z
                 return flow(m.unsqueeze(0))[0, idx]
             J = torch.autograd.functional.jacobian(region_flow, a)
-            eig.append(float(torch.linalg.eigvals(J).real.max()))
-        eig_t = torch.tensor(eig, dtype=torch.float64)
+            ev = torch.linalg.eigvals(J)
+            eig.append((float(ev.real.max()), float((ev + 1).abs().max())))   # flow; map: ρ(I + J)
+        eig_t = torch.tensor(eig, dtype=torch.float64).reshape(-1, 2)
         res = {"attractors": pts, "basin": torch.bincount(assign, minlength=len(pts)),
-               "max_real_eig": eig_t, "stable": eig_t < 0}
+               "max_real_eig": eig_t[:, 0]}
+        if kind == "map":
+            res["spectral_radius"] = eig_t[:, 1]
+            res["stable"] = eig_t[:, 1] < 1
+        else:
+            res["stable"] = eig_t[:, 0] < 0
         if len(pts) > 1:
             u = pts / pts.norm(dim=1, keepdim=True).clamp(min=1e-300)
             c = (u @ u.T).abs()
