@@ -1,7 +1,7 @@
 """Canonical network ↔ Bayesian POMDP: the identities of Isomura et al. (2022) as a report.
 
 On ``draws`` random small problems (float64; sizes, counts and activity drawn per draw, the
-generator of tests/test_canonical.py), the largest error of each identity:
+generator ``columns.canonical.random_problem``, as in tests/test_canonical.py), the largest error of each identity:
 
 - L == F (mean-parameter expectations) and the converters network ↔ counts round-trip;
 - ∂L/∂x_t == −(rate RHS), and the fixed point sig(W o + K x′ + h) has zero gradient;
@@ -39,16 +39,7 @@ class Config:
         return cls(draws=5)
 
 
-def problem(seed: int, T: int | None = None):
-    g = torch.Generator().manual_seed(seed)
-    nx_, no, ny = (int(v) for v in torch.randint(1, 7, (3,), generator=g))
-    T = T or int(torch.randint(1, 8, (1,), generator=g))
-    b = K.random_bayes(nx_, no, ny, g)
-
-    def r(*shape):
-        return 0.02 + 0.96 * torch.rand(*shape, generator=g, dtype=F64)
-    o = (torch.rand(T, no, generator=g, dtype=F64) < 0.5).to(F64)
-    return b, K.to_network(b), o, r(T, nx_), r(T, ny), torch.rand(T, generator=g, dtype=F64), r(nx_)
+problem = K.random_problem
 
 
 def _one(seed: int) -> dict:

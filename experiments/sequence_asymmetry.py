@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 import columns as C
+from columns import analysis
 
 from .stats import summary
 
@@ -95,7 +96,8 @@ def coupling_matrix(net: C.Network, W_edges: torch.Tensor) -> np.ndarray:
 
 
 def asymmetry(W: np.ndarray) -> float:
-    return float(np.linalg.norm(W - W.T) / max(np.linalg.norm(W), 1e-300))
+    """‖W − Wᵀ‖/‖W‖ (``columns.analysis.asymmetry``) of a NumPy matrix."""
+    return analysis.asymmetry(torch.as_tensor(W))
 
 
 def free_run(net: C.Network, W: np.ndarray, cfg: Config) -> dict:

@@ -10,16 +10,7 @@ F64 = torch.float64
 DRAWS = range(20)
 
 
-def problem(seed, T=None):
-    g = torch.Generator().manual_seed(seed)
-    nx_, no, ny = (int(v) for v in torch.randint(1, 7, (3,), generator=g))
-    T = T or int(torch.randint(1, 8, (1,), generator=g))
-    b = K.random_bayes(nx_, no, ny, g)
-
-    def r(*shape):
-        return 0.02 + 0.96 * torch.rand(*shape, generator=g, dtype=F64)
-    o = (torch.rand(T, no, generator=g, dtype=F64) < 0.5).to(F64)
-    return b, K.to_network(b), o, r(T, nx_), r(T, ny), torch.rand(T, generator=g, dtype=F64), r(nx_)
+problem = K.random_problem
 
 
 @pytest.mark.parametrize("seed", DRAWS)

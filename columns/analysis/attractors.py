@@ -117,11 +117,11 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
     mu, conv, steps = relax(flow, starts, 1.0 if kind == "map" else dt, max_steps, tol)
     regions = np.asarray([str(r) for r in network.coupling.regions])
     out = {"field": field, "kind": kind, "converged": conv, "steps": steps, "regions": {}}
+    ends = mu[conv]
     for r in dict.fromkeys(regions.tolist()):
         idx = torch.as_tensor(np.nonzero(regions == r)[0], device=mu.device)
-        pts, assign = dedup(mu[conv][:, idx], dedup_tol)
+        pts, assign = dedup(ends[:, idx], dedup_tol)
         eig = []
-        ends = mu[conv]
         for k, a in enumerate(pts):
             full = ends[int((assign == k).nonzero()[0, 0])].clone()           # where it was reached
 

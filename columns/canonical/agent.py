@@ -137,7 +137,8 @@ class MazeAgents:
         drive, W, kd = self._terms()
         stepper = steps_numba if self.backend == "numba" else steps_torch
         ids = torch.arange(M, device=dev)                                # active agents
-        f = ids * (P * 5) + env.cell_index(env.start()) * 5 + 4         # row (agent, cell, action); 4 = stay
+        start = env.cell_index(env.start())
+        f = ids * (P * 5) + start * 5 + 4                                # row (agent, cell, action); 4 = stay
         G_last = torch.zeros(M, dtype=torch.float64, device=dev)         # G_1 = 0
         x = torch.full((M, NS), 0.5, dtype=dt, device=dev)               # code: qs(:, 1) = D
         time = torch.full((M,), self.T, dtype=torch.int64, device=dev)
@@ -148,7 +149,7 @@ class MazeAgents:
         dec = torch.zeros(M, ND, dtype=torch.float64, device=dev)
         path = torch.full((M, self.T), -1, dtype=torch.int64, device=dev) if record_path else None
         if record_path:
-            path[:, 0] = env.cell_index(env.start())
+            path[:, 0] = start
         step0 = self.trials_done * self.T
         t = 2
         while t <= self.T and len(ids):

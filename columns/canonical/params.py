@@ -168,3 +168,17 @@ def random_bayes(nx_: int, no: int, ny: int, generator: torch.Generator | None =
     def prob(n):
         return 0.05 + 0.9 * torch.rand(n, generator=generator, dtype=dtype)
     return BayesPOMDP(A=counts(nx_, no), B=counts(nx_, nx_), C=counts(ny, nx_), D=prob(nx_), E=prob(ny))
+
+
+def random_problem(seed: int, T: int | None = None):
+    """A random identity check (seeded): (bayes, network, o (T, No), x (T, Nx), y (T, Ny),
+    gamma (T,), x0 (Nx,)) with sizes in 1..6, T in 1..7 unless given, rates in (0.02, 0.98)."""
+    g = torch.Generator().manual_seed(seed)
+    nx_, no, ny = (int(v) for v in torch.randint(1, 7, (3,), generator=g))
+    T = T or int(torch.randint(1, 8, (1,), generator=g))
+    b = random_bayes(nx_, no, ny, g)
+
+    def r(*shape):
+        return 0.02 + 0.96 * torch.rand(*shape, generator=g, dtype=torch.float64)
+    o = (torch.rand(T, no, generator=g, dtype=torch.float64) < 0.5).to(torch.float64)
+    return b, to_network(b), o, r(T, nx_), r(T, ny), torch.rand(T, generator=g, dtype=torch.float64), r(nx_)
