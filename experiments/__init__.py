@@ -6,8 +6,10 @@ Each module defines ``Config`` (a dataclass with a ``tiny()`` preset for CI, and
 """
 
 EXPERIMENTS = {
-    "two-region": ("experiments.two_region", "small two-region BM network, switching stimulus "
-                   "(the default until the multi-region study lands)"),
+    "multiregion": ("experiments.multiregion", "the main study: regions A, B, C trained on delayed "
+                    "digit sequences; attractors, their track, occupancy, overlap, asymmetry "
+                    "(--column_type=fep, --solver=gradient)"),
+    "two-region": ("experiments.two_region", "small two-region BM network, switching stimulus"),
     "kim-papers": ("experiments.kim_papers", "Kim's four paper models (K18, K21, K23 complex, K24): "
                    "fixed points, spectra, classification, runs"),
     "k6-learning": ("experiments.k6_learning", "K6 column under a stimulus switch: ivp, least_action, "
@@ -36,4 +38,4 @@ EXPERIMENTS = {
     "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "
                       "ivp, scaling in K(N+E); receding horizon with 1e3 columns / 1e4 edges"),
 }
-DEFAULT = "two-region"
+DEFAULT = "multiregion"
