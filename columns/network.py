@@ -262,6 +262,13 @@ class Network(nn.Module):
             return W0
         return W0.expand(W_learn.shape[0], -1).index_copy(1, self.learn_idx, W_learn)
 
+    def coupling_matrix(self, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Dense couplings W[target, source] of a state (default ``self.state``), learned weights
+        included. Shapes: y (S,) or (B, S) -> (N, N) or (B, N, N)."""
+        y = self.state if y is None else y
+        W = self.coupling.to_dense(self.edge_weights(self.layout.split(y.reshape(-1, y.shape[-1]))[1]))
+        return W[0] if y.dim() == 1 else W
+
     def _scatter_learnable(self, v: torch.Tensor) -> torch.Tensor:
         if self.all_learnable:
             return v

@@ -22,8 +22,9 @@ Analysis (``columns.analysis``), per run:
 3. occupancy over the last ``analysis_fraction`` of training: each region's state labelled by its
    nearest final attractor (cos ≥ ``threshold``), dwell times, transition matrices;
 4. overlap: co-occupancy O_rq, joint labels and mutual information, lagged MI (best lag; B should
-   follow A by delay · dwell steps), coupling asymmetry within / between regions against the
-   random-order control, and the sequence circulation of each input region,
+   follow A by delay · dwell steps), coupling asymmetry ‖W − Wᵀ‖/‖W‖ within / between regions
+   over the reciprocal pairs (on a sparse graph an unpaired edge gives √2 whatever was learned)
+   against the random-order control, and the sequence circulation of each input region,
        circ_r = Σ_k (ξ_{k+1}ᵀ W_rr ξ_k − ξ_kᵀ W_rr ξ_{k+1}) / (P ‖W_rr‖_F ‖ξ‖²)
    (> 0: the couplings carry each pattern forward to the next one in the training order).
 
@@ -48,6 +49,7 @@ from columns import sequences as S
 from graphs.errors import ConfigError
 
 from .fep_data import digits, zscore_rows
+from .runner import write_json
 
 SOLVERS = {"bm": ("least_action", "gradient"), "fep": ("step",)}
 
@@ -62,7 +64,7 @@ class Config:
     p_feedforward: float = 0.05
     p_feedback: float = 0.02
     digits: tuple[int, ...] = (1, 2, 3)
-    gain: float = 0.5
+    gain: float = 2.0
     dwell: int = 10
     n_cycles: int = 10
     delay: int = 1
@@ -71,9 +73,9 @@ class Config:
     window: int = 4
     overlap: int = 2
     gtol: float = 1e-5
-    m_W: float = 0.2
-    gamma_W: float = 0.05
-    alpha_W: float = 0.5
+    m_W: float = 1.0
+    gamma_W: float = 0.2
+    alpha_W: float = 0.04
     fep_evidence: float = 20.0
     fep_beta: float = 1.0
     fep_alpha: float = 0.001
@@ -194,15 +196,6 @@ def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=
             "iterations_max": iters, "solver": solver, "order": order}
 
 
-def coupling_matrix(net: C.Network, state: torch.Tensor) -> torch.Tensor:
-    """Dense W[target, source] (N, N) of a state (all edges; the learnable ones from the state)."""
-    cp = net.coupling
-    _, W_l, _ = net.layout.split(state.reshape(1, -1))
-    W = torch.zeros(cp.n_nodes, cp.n_nodes, dtype=torch.float64, device=state.device)
-    W[cp.tgt, cp.src] = net.edge_weights(W_l)[0].to(torch.float64)
-    return W
-
-
 def region_index(net: C.Network) -> dict:
     regions = np.asarray([str(r) for r in net.coupling.regions])
     return {r: torch.as_tensor(np.nonzero(regions == r)[0], device=net.device)
@@ -228,9 +221,25 @@ def starts(cfg: Config, run: dict, pats: torch.Tensor, field: torch.Tensor) -> t
     return torch.cat([pat, ends, rnd.to(net.device)])
 
 
+def symmetrised(net: C.Network, state: torch.Tensor) -> torch.Tensor:
+    """The state with each learnable coupling replaced by the symmetric part (W + Wᵀ)/2 (an
+    edge without its reverse keeps half its weight)."""
+    W = net.coupling_matrix(state)
+    Ws = 0.5 * (W + W.mT)
+    cp = net.coupling
+    y = state.clone()
+    a, m = net.layout.edge_W
+    y[..., a:a + m] = Ws[..., cp.tgt[net.learn_idx], cp.src[net.learn_idx]]
+    return y
+
+
 def attractors(cfg: Config, run: dict, state: torch.Tensor, pats: torch.Tensor) -> dict:
+    """Each region's attractors at ``state``: of the learned couplings (bm), or of their symmetric
+    part for fep (as Spisak & Friston do: the learned asymmetric J makes the map cycle)."""
     net = run["net"]
     field = run["fields"]["sigma" if cfg.column_type == "fep" else "mu"]
+    if cfg.column_type == "fep":
+        state = symmetrised(net, state)
     x0 = starts(cfg, run, pats, field)
     res = analysis.find_attractors(net, state, x0, patterns={r: pats for r in cfg.regions})
     res["n_starts"] = int(x0.shape[0])
@@ -275,11 +284,15 @@ def occupancy(cfg: Config, run: dict, final: dict) -> dict:
     labels, per = {}, {}
     for r, i in idx.items():
         att = final["regions"][r]["attractors"]
+        K = len(att)
         lab = analysis.label_states(x[t0:, i.cpu()], att.cpu(), cfg.threshold)
         labels[r] = lab
-        K = len(att)
         dw = analysis.dwell_times(lab, K)
+        xs, an = x[t0:, i.cpu()], att.cpu()
+        cos = (xs / xs.norm(dim=1, keepdim=True).clamp(min=1e-300)) @ \
+            (an / an.norm(dim=1, keepdim=True).clamp(min=1e-300)).T if K else torch.zeros(len(xs), 1)
         per[r] = {"occupied_fraction": float((lab >= 0).double().mean()),
+                  "best_cos_median": float(cos.max(1).values.median()),
                   "fraction_per_attractor": [float((lab == k).double().mean()) for k in range(K)],
                   "dwell_median": [float(d.double().median()) if len(d) else None for d in dw],
                   "dwell_mean": [float(d.double().mean()) if len(d) else None for d in dw],
@@ -316,10 +329,14 @@ def analyse(cfg: Config, run: dict, pats: torch.Tensor, track: bool) -> dict:
         out["checkpoints"] = [summarise_attractors(f) for f in found]
         out["track"] = {r: _jsonable_track(analysis.track_attractors(
             [f["regions"][r]["attractors"].cpu() for f in found], cfg.threshold)) for r in cfg.regions}
-    W = coupling_matrix(net, run["states"][-1][0])
+    W = net.coupling_matrix(run["states"][-1][0])
     idx = region_index(net)
-    out["asymmetry"] = analysis.region_asymmetry(W, net.coupling.regions)
-    out["asymmetry"]["whole"] = analysis.asymmetry(W)
+    mask = torch.zeros_like(W, dtype=torch.bool)
+    mask[net.coupling.tgt, net.coupling.src] = True
+    out["asymmetry"] = analysis.region_asymmetry(W, net.coupling.regions, mask)
+    out["asymmetry"]["whole"] = analysis.asymmetry(W, mask)
+    out["asymmetry"]["reciprocal_pairs"] = int((mask & mask.T).sum()) // 2
+    out["asymmetry_all_entries"] = analysis.region_asymmetry(W, net.coupling.regions)
     out["circulation"] = {r: circulation(W[idx[r]][:, idx[r]], pats) for r in cfg.regions[:2]}
     out["coupling_norm"] = {r: float(W[idx[r]][:, idx[r]].norm()) for r in cfg.regions}
     out["wall_s"], out["converged"] = run["wall_s"], run["converged"]
@@ -346,7 +363,7 @@ def save_recording(cfg: Config, run: dict, path: str) -> None:
     ds = rec.to_xarray()
     ci = run["checkpoint_index"]
     src, tgt = cp.edge_labels()
-    Ws = torch.stack([coupling_matrix(net, s[0])[cp.tgt, cp.src] for s in run["states"]]).cpu()
+    Ws = torch.stack([net.coupling_matrix(s[0])[cp.tgt, cp.src] for s in run["states"]]).cpu()
     ds = ds.assign_coords(checkpoint_time=("checkpoint", run["times"][ci].numpy()),
                           coupling_source=("coupling", np.array(src, dtype=object)),
                           coupling_target=("coupling", np.array(tgt, dtype=object)))
@@ -396,8 +413,9 @@ def main(cfg: Config, out: str) -> dict:
                           "n_learnable": int(runs["main"]["net"].layout.n_learnable),
                           "steps": int(T), "duration": float(runs["main"]["times"][-1]),
                           "solver": solver}
-    save_recording(cfg, runs["main"], os.path.join(out, "recording.nc"))
     results["timings"] = timings
+    write_json(os.path.join(out, "results.json"), results)     # kept if a figure fails
+    save_recording(cfg, runs["main"], os.path.join(out, "recording.nc"))
     results["figures"] = report.figures(cfg, runs, results, pats, out)
     results["summary"] = report.write(cfg, results, out)
     return results

@@ -31,7 +31,7 @@ def _save(fig, out: str, name: str) -> str:
 
 
 def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
-    from .multiregion import coupling_matrix, region_index
+    from .multiregion import region_index
     plt = _plt()
     main, res = runs["main"], results["runs"]["main"]
     net = main["net"]
@@ -62,7 +62,7 @@ def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
     # 2. couplings with region blocks, initial and final
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
     for ax, s, what in ((axes[0], main["states"][0], "initial"), (axes[1], main["states"][-1], "final")):
-        W = coupling_matrix(net, s[0]).cpu().numpy()
+        W = net.coupling_matrix(s[0]).cpu().numpy()
         v = max(np.abs(W).max(), 1e-12)
         im = ax.imshow(W, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
         for k in range(1, len(idx)):
@@ -111,6 +111,8 @@ def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
         for c, ids in enumerate(tr["ids"]):
             cp = res["checkpoints"][c]["regions"][r]
             basin = np.asarray(cp["basin"], dtype=float)
+            if not len(ids):
+                continue
             ax.scatter([c] * len(ids), ids, s=10 + 60 * basin / max(basin.max(), 1),
                        c=cp["best_abs_corr"] or "k", cmap="plasma", vmin=0, vmax=1)
         ax.set(title=f"region {r}", xlabel="checkpoint", ylabel="attractor id")
@@ -123,11 +125,13 @@ def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
     runs_ = list(results["runs"])
     for k, name in enumerate(runs_):
         a = results["runs"][name]["asymmetry"]
-        ax.bar(x + (k - (len(runs_) - 1) / 2) * 0.8 / len(runs_), [a[g][b] for g, b in keys],
+        vals = [np.nan if a[g][b] is None else a[g][b] for g, b in keys]
+        ax.bar(x + (k - (len(runs_) - 1) / 2) * 0.8 / len(runs_), vals,
                0.8 / len(runs_), label=f"{name} ({results['runs'][name]['order']}, "
                                         f"{results['runs'][name]['solver']})")
     ax.set_xticks(x, [b for _, b in keys])
-    ax.set(ylabel="‖W − Wᵀ‖/‖W‖", title="coupling asymmetry within and between regions")
+    ax.set(ylabel="‖W − Wᵀ‖/‖W‖", title="coupling asymmetry within and between regions "
+           "(reciprocal pairs)")
     ax.legend(fontsize=8)
     names.append(_save(fig, out, "asymmetry.png"))
     return names
@@ -166,6 +170,10 @@ def write(cfg, results: dict, out: str) -> str:
                f"{'' if m['converged'] else ' (some least-action windows did not converge)'}.")
     lines += [summary, ""]
     lines += ["## Attractors after learning", ""]
+    if cfg.column_type == "fep":
+        lines += ["Attractors of the deterministic map with the symmetric part (J + Jᵀ)/2 of the "
+                  "learned couplings (the asymmetric J itself makes the map cycle, as in Spisak & "
+                  "Friston's Sim 3).", ""]
     for r in reg:
         lines.append("- " + _attractor_sentence(r, m["attractors"]["regions"][r], cfg.digits))
     conv = m["attractors"]
@@ -188,10 +196,17 @@ def write(cfg, results: dict, out: str) -> str:
     for r in reg:
         o = occ["regions"][r]
         dm = [d for d in o["dwell_median"] if d is not None]
-        lines.append(f"- Region {r} is in an attractor {o['occupied_fraction']:.1%} of the time"
+        lines.append(f"- Region {r} is in an attractor {o['occupied_fraction']:.1%} of the time "
+                     f"(median over time of the best cosine to an attractor: {o['best_cos_median']:.2f})"
                      + (f"; median dwell per attractor {', '.join(_fmt(d) for d in dm)} steps "
                         f"(element length {_dwell(cfg)})" if dm else "")
                      + ".")
+    empty = [r for r in reg if occ["regions"][r]["occupied_fraction"] == 0]
+    if empty:
+        lines += ["", f"Region{'s' if len(empty) > 1 else ''} {', '.join(empty)} never came within "
+                  f"cos {cfg.threshold} of {'their' if len(empty) > 1 else 'its'} prior-flow attractors "
+                  "while driven, so every overlap measure involving "
+                  f"{'them' if len(empty) > 1 else 'it'} is 0 by construction."]
     lines += ["", "## Overlap between regions", ""]
     for key, v in occ["pairs"].items():
         a, b = key.split("-")
@@ -204,7 +219,11 @@ def write(cfg, results: dict, out: str) -> str:
         hit = ab["best_lag"] == occ["expected_lag"]
         lines.append(f"- The input delay of {reg[1]} is {occ['expected_lag']} steps; the measured best lag "
                      f"{'equals it' if hit else 'differs from it'} ({ab['best_lag']}).")
-    lines += ["", "## Asymmetry against the random-order control", ""]
+    lines += ["", "## Asymmetry against the random-order control", "",
+              f"‖W − Wᵀ‖/‖W‖ over the {m['asymmetry']['reciprocal_pairs']} reciprocal pairs of "
+              "the graph (an edge without its reverse counts √2 whatever is learned, so it is left "
+              "out; n/a: no pair), and the circulation of each input region (> 0: the couplings "
+              "carry each digit to the next one in the training order).", ""]
     lines.append("| run | order | solver | " + " | ".join(f"within {r}" for r in reg) + " | "
                  + " | ".join(f"{k}" for k in m["asymmetry"]["between"]) + " | circulation "
                  + " / ".join(reg[:2]) + " |")

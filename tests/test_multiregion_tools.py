@@ -114,6 +114,14 @@ def test_asymmetry_within_and_between_regions():
     # between: blocks a = W[B←A] = [[0.5, 0], [0, 2]], b = W[A←B] = [[0.5, 0], [0, 0]]
     assert out["between"]["A-B"] == pytest.approx(math.sqrt(2) * 2 / math.sqrt(0.25 + 4 + 0.25))
     assert A.asymmetry(W + W.T) == 0.0
+    # reciprocal pairs only: the graph has A0 ↔ B0 (both ways) and A0 → A1, A1 → B1 (one way)
+    mask = W != 0
+    W2 = W.clone()
+    W2[0, 2] = -0.5                                                     # the one pair, antisymmetric
+    m = A.region_asymmetry(W2, regions, mask)
+    assert m["within"]["A"] == 0.0 and m["between"]["A-B"] == pytest.approx(2.0)
+    assert A.asymmetry(W2, mask) == pytest.approx(2.0) and A.asymmetry(W, mask) == 0.0
+    assert A.region_asymmetry(torch.zeros(4, 4), regions)["between"]["A-B"] is None
 
 
 def _hopfield(n=30, kappa=3.0, seed=0, regions=("A",), between=0.0):

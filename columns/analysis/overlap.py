@@ -8,7 +8,10 @@ For two label sequences a, b (T,) (−1 = no attractor; ``occupancy.label_states
     lagged        MI(a_t, b_{t+ℓ}) and O_ab(ℓ) for ℓ = −L..L over the overlapping samples;
                   the best lag maximises the MI (ℓ > 0: b follows a)
     asymmetry     ‖W − Wᵀ‖_F / ‖W‖_F of a dense coupling block; within a region (r, r) or between
-                  two regions (the pair block [[0, W_rq], [W_qr, 0]], so W_rq is compared with W_qrᵀ)
+                  two regions (the pair block [[0, W_rq], [W_qr, 0]], so W_rq is compared with W_qrᵀ).
+                  With ``mask`` (the adjacency, [target, source] bool) only reciprocal pairs count
+                  (entries with mask_ij and mask_ji): on a sparse graph an edge without its reverse
+                  gives √2 whatever was learned, so the unmasked index mostly measures the graph
 
 Shapes: labels (T,) int64; W (N, N) [target, source]; regions: a length-N sequence of names.
 """
@@ -65,14 +68,20 @@ def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> 
     return {"lags": lags, "mi_bits": mi, "co_occupancy": co, "best_lag": best}
 
 
-def asymmetry(W: torch.Tensor) -> float:
-    """‖W − Wᵀ‖_F / ‖W‖_F of a square block (0 for W = 0)."""
+def _reciprocal(W: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    return W if mask is None else W * (mask & mask.T).to(W.dtype)
+
+
+def asymmetry(W: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """‖W − Wᵀ‖_F / ‖W‖_F of a square block (0 for W = 0); reciprocal pairs only with ``mask``."""
+    W = _reciprocal(W, mask)
     n = float(W.norm())
     return float((W - W.T).norm()) / n if n > 0 else 0.0
 
 
-def region_asymmetry(W: torch.Tensor, regions) -> dict:
+def region_asymmetry(W: torch.Tensor, regions, mask: torch.Tensor | None = None) -> dict:
     """Asymmetry within each region and between each pair of regions (module docstring)."""
+    W = _reciprocal(W, mask)
     regions = np.asarray([str(r) for r in regions])
     names = list(dict.fromkeys(regions.tolist()))
     idx = {r: torch.as_tensor(np.nonzero(regions == r)[0], device=W.device) for r in names}
@@ -84,5 +93,5 @@ def region_asymmetry(W: torch.Tensor, regions) -> dict:
             a, b = W[idx[r]][:, idx[q]], W[idx[q]][:, idx[r]]                # r ← q and q ← r
             num = float((a - b.T).norm()) * 2 ** 0.5
             den = float(torch.cat([a.reshape(-1), b.reshape(-1)]).norm())
-            out["between"][f"{r}-{q}"] = num / den if den > 0 else 0.0
+            out["between"][f"{r}-{q}"] = num / den if den > 0 else None     # no (reciprocal) pair
     return out
