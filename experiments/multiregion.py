@@ -260,7 +260,8 @@ def summarise_attractors(res: dict) -> dict:
             "pattern_corr": pc.tolist() if pc is not None else None,
             "best_pattern": best.indices.tolist() if best is not None else [],
             "best_abs_corr": best.values.tolist() if best is not None else [],
-            "norm": a["attractors"].norm(dim=1).tolist()}
+            "norm": a["attractors"].norm(dim=1).tolist(),
+            "points": a["attractors"].tolist()}
     return out
 
 

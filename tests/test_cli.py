@@ -9,12 +9,13 @@ from columns.cli import main
 def test_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "two-region" in out and "bench-engine" in out
+    assert "two-region" in out and "bench-engine" in out and "multiregion" in out
+    assert "(default)" in [line for line in out.splitlines() if line.startswith("multiregion")][0]
 
 
-def test_default_run_tiny(tmp_path):
+def test_two_region_tiny(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "--tiny", "--out", str(out), "--seed", "3", "--t_end=4"]) == 0
+    assert main(["run", "two-region", "--tiny", "--out", str(out), "--seed", "3", "--t_end=4"]) == 0
     res = json.loads((out / "results.json").read_text())
     assert res["experiment"] == "two-region" and res["seed"] == 3 and res["config"]["t_end"] == 4.0
     assert res["status"] in ("complete", "diverged")

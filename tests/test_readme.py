@@ -68,3 +68,15 @@ def test_canonical_example_runs():
         x = K.fixed_point(ns["net"], ns["o"][t], x)
     assert torch.allclose(ns["x_graph"], x, atol=1e-12)
     assert all(((t >= 2) & (t <= 2000)).all() for t in ns["times"])
+
+
+def test_user_guide_example_runs():
+    import torch
+    ns = {}
+    exec(compile(python_blocks()[6], "README user guide", "exec"), ns)
+    V1, net, W = ns["V1"], ns["net"], ns["W"]
+    assert len(V1["attractors"]) >= 1 and bool(V1["stable"].all())
+    assert float(V1["pattern_corr"].abs().max()) > 0.5                # V1 learned its inputs
+    assert ns["labels"].shape == (ns["times"].numel(),)
+    a, m = net.layout.edge_W                                           # all couplings learn
+    assert torch.equal(W[net.coupling.tgt, net.coupling.src], net.state[0, a:a + m])

@@ -81,6 +81,9 @@ def asymmetry(W: torch.Tensor, mask: torch.Tensor | None = None) -> float:
 
 def region_asymmetry(W: torch.Tensor, regions, mask: torch.Tensor | None = None) -> dict:
     """Asymmetry within each region and between each pair of regions (module docstring)."""
+    if W.dim() != 2 or W.shape[0] != W.shape[1] or W.shape[0] != len(regions):
+        raise ValueError(f"region_asymmetry: W must be (N, N) with N = {len(regions)} regions "
+                         f"entries, got {tuple(W.shape)}")
     W = _reciprocal(W, mask)
     regions = np.asarray([str(r) for r in regions])
     names = list(dict.fromkeys(regions.tolist()))
