@@ -46,7 +46,7 @@ import columns as C
 import graphs
 from columns import analysis
 from columns import sequences as S
-from graphs.errors import ConfigError
+from graphs.errors import ColumnsError, ConfigError
 
 from .fep_data import digits, zscore_rows
 from .runner import write_json
@@ -403,9 +403,15 @@ def main(cfg: Config, out: str) -> dict:
     with tqdm(total=len(plan) * (T - 1), desc="multiregion: training", unit="step") as bar:
         for name, order, slv in plan:
             bar.set_postfix_str(f"{name} ({order}, {slv})")
-            runs[name] = train(cfg, order, slv, pats, device, bar)
+            try:
+                runs[name] = train(cfg, order, slv, pats, device, bar)
+            except (ColumnsError, RuntimeError) as err:     # a comparison run may fail: keep the rest
+                if name == "main":
+                    raise
+                results.setdefault("failed_runs", {})[name] = f"{type(err).__name__}: {err}"
+                continue
             timings[f"train_{name}_s"] = runs[name]["wall_s"]
-    for name in tqdm([p[0] for p in plan], desc="multiregion: analysis", unit="run"):
+    for name in tqdm(list(runs), desc="multiregion: analysis", unit="run"):
         t0 = time.perf_counter()
         results["runs"][name] = analyse(cfg, runs[name], pats, track=(name == "main"))
         timings[f"analysis_{name}_s"] = time.perf_counter() - t0

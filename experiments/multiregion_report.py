@@ -257,6 +257,8 @@ def write(cfg, results: dict, out: str) -> str:
                 ("training wall time (s)", lambda x: _fmt(x["wall_s"], 3))]
         lines += [f"| | {m['solver']} | gradient |", "|---|---|---|"]
         lines += [f"| {what} | {f(m)} | {f(b)} |" for what, f in rows]
+    for name, why in results.get("failed_runs", {}).items():
+        lines += ["", f"The {name} run failed and is left out: {why}"]
     lines += ["", "## Figures", ""]
     lines += [f"![{f}]({f})" for f in results.get("figures", [])]
     lines += ["", "## Timings (s)", "", ", ".join(f"{k} {v:.1f}" for k, v in results["timings"].items()), ""]

@@ -126,3 +126,18 @@ def test_coupling_matrix_and_symmetrised():
     pair = (W != 0) & (W.T != 0)
     assert torch.allclose(Ws[pair], 0.5 * (W + W.T)[pair]) and math.isclose(
         float(Ws[(W != 0) & ~pair].abs().sum()), 0.5 * float(W[(W != 0) & ~pair].abs().sum()))
+
+
+def test_a_failing_comparison_run_keeps_the_rest(tmp_path, monkeypatch):
+    real = M.train
+
+    def train(cfg, order, solver, *a, **k):
+        if order == "random":
+            raise C.DivergenceError("diverged at t = 1.2", time=1.2)
+        return real(cfg, order, solver, *a, **k)
+    monkeypatch.setattr(M, "train", train)
+    out = tmp_path / "fail"
+    assert main(["run", "--tiny", "--baseline=false", "--out", str(out)]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert set(res["runs"]) == {"main"} and "diverged" in res["failed_runs"]["control"]
+    assert "The control run failed" in (out / "report.md").read_text()
