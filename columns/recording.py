@@ -20,6 +20,23 @@ import numpy as np
 import torch
 
 
+def write_netcdf(ds, path) -> str:
+    """Write an ``xarray.Dataset`` to NetCDF atomically (temp file in the same folder, then
+    ``os.replace``); return the path."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".nc.tmp", dir=folder)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
 @dataclass
 class Recording:
     """A trajectory. ``status`` is "complete" or "diverged" (then ``message`` says where)."""
@@ -66,18 +83,7 @@ class Recording:
 
     def save(self, path) -> str:
         """Write NetCDF atomically: a temp file in the same folder, then ``os.replace``."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".nc.tmp", dir=folder)
-        os.close(fd)
-        try:
-            self.to_xarray().to_netcdf(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return path
+        return write_netcdf(self.to_xarray(), path)
 
     @classmethod
     def load(cls, path) -> "Recording":

@@ -46,6 +46,7 @@ import columns as C
 import graphs
 from columns import analysis
 from columns import sequences as S
+from columns.recording import write_netcdf
 from graphs.errors import ColumnsError, ConfigError
 
 from .fep_data import digits, zscore_rows
@@ -196,17 +197,11 @@ def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=
             "iterations_max": iters, "solver": solver, "order": order}
 
 
-def region_index(net: C.Network) -> dict:
-    regions = np.asarray([str(r) for r in net.coupling.regions])
-    return {r: torch.as_tensor(np.nonzero(regions == r)[0], device=net.device)
-            for r in dict.fromkeys(regions.tolist())}
-
-
 def starts(cfg: Config, run: dict, pats: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
     """Relaxation starts (B, N): every pattern in every region, the visited states at the end of
     each element of the last cycle, and seeded random starts."""
     net = run["net"]
-    idx = region_index(net)
+    idx = analysis.region_index(net.coupling.regions, net.device)
     N, P = net.n_nodes, pats.shape[0]
     scale = 1.0 if cfg.column_type == "fep" else float(pats.std())
     pat = torch.zeros(P, N, dtype=torch.float64, device=net.device)
@@ -278,20 +273,18 @@ def circulation(W: torch.Tensor, pats: torch.Tensor) -> float:
 def occupancy(cfg: Config, run: dict, final: dict) -> dict:
     """Labels, dwell times, transitions and pairwise overlap over the analysed part of the run."""
     net = run["net"]
-    idx = region_index(net)
+    idx = analysis.region_index(net.coupling.regions)
     x = run["fields"]["sigma" if cfg.column_type == "fep" else "mu"]
     T = x.shape[0]
     t0 = int(round(T * (1 - cfg.analysis_fraction)))
     labels, per = {}, {}
     for r, i in idx.items():
-        att = final["regions"][r]["attractors"]
+        xs, att = x[t0:, i], final["regions"][r]["attractors"].cpu()
         K = len(att)
-        lab = analysis.label_states(x[t0:, i.cpu()], att.cpu(), cfg.threshold)
+        lab = analysis.label_states(xs, att, cfg.threshold)
         labels[r] = lab
         dw = analysis.dwell_times(lab, K)
-        xs, an = x[t0:, i.cpu()], att.cpu()
-        cos = (xs / xs.norm(dim=1, keepdim=True).clamp(min=1e-300)) @ \
-            (an / an.norm(dim=1, keepdim=True).clamp(min=1e-300)).T if K else torch.zeros(len(xs), 1)
+        cos = analysis.cosines(xs, att) if K else torch.zeros(len(xs), 1)
         per[r] = {"occupied_fraction": float((lab >= 0).double().mean()),
                   "best_cos_median": float(cos.max(1).values.median()),
                   "fraction_per_attractor": [float((lab == k).double().mean()) for k in range(K)],
@@ -331,7 +324,7 @@ def analyse(cfg: Config, run: dict, pats: torch.Tensor, track: bool) -> dict:
         out["track"] = {r: _jsonable_track(analysis.track_attractors(
             [f["regions"][r]["attractors"].cpu() for f in found], cfg.threshold)) for r in cfg.regions}
     W = net.coupling_matrix(run["states"][-1][0])
-    idx = region_index(net)
+    idx = analysis.region_index(net.coupling.regions, net.device)
     mask = torch.zeros_like(W, dtype=torch.bool)
     mask[net.coupling.tgt, net.coupling.src] = True
     out["asymmetry"] = analysis.region_asymmetry(W, net.coupling.regions, mask)
@@ -369,19 +362,7 @@ def save_recording(cfg: Config, run: dict, path: str) -> None:
                           coupling_source=("coupling", np.array(src, dtype=object)),
                           coupling_target=("coupling", np.array(tgt, dtype=object)))
     ds["W_checkpoints"] = (("checkpoint", "coupling"), Ws.numpy())
-    _atomic_netcdf(ds, path)
-
-
-def _atomic_netcdf(ds, path: str) -> None:
-    import tempfile
-    fd, tmp = tempfile.mkstemp(suffix=".nc.tmp", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_netcdf(ds, path)
 
 
 def main(cfg: Config, out: str) -> dict:
@@ -398,7 +379,8 @@ def main(cfg: Config, out: str) -> dict:
         plan.append(("control", "random", solver))
     if cfg.baseline and cfg.column_type == "bm" and solver != "gradient":
         plan.append(("baseline", "cyclic", "gradient"))
-    T = schedule(cfg, "cyclic")[0].numel() * schedule(cfg, "cyclic")[2]
+    order_A, _, dwell, _ = schedule(cfg, "cyclic")
+    T = order_A.numel() * dwell
     timings, runs, results = {}, {}, {"runs": {}}
     with tqdm(total=len(plan) * (T - 1), desc="multiregion: training", unit="step") as bar:
         for name, order, slv in plan:

@@ -15,6 +15,10 @@ import os
 
 import numpy as np
 
+from columns.analysis import region_index
+
+from .runner import write_text
+
 
 def _plt():
     import matplotlib
@@ -31,11 +35,10 @@ def _save(fig, out: str, name: str) -> str:
 
 
 def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
-    from .multiregion import region_index
     plt = _plt()
     main, res = runs["main"], results["runs"]["main"]
     net = main["net"]
-    idx = region_index(net)
+    idx = region_index(net.coupling.regions, net.device)
     names = []
     # 1. phase portrait of the most driven column of region A
     rA = idx[cfg.regions[0]].cpu()
@@ -263,17 +266,9 @@ def write(cfg, results: dict, out: str) -> str:
     lines += [f"![{f}]({f})" for f in results.get("figures", [])]
     lines += ["", "## Timings (s)", "", ", ".join(f"{k} {v:.1f}" for k, v in results["timings"].items()), ""]
     text = "\n".join(lines)
-    _atomic_text(os.path.join(out, "report.md"), text)
+    write_text(os.path.join(out, "report.md"), text)
     return summary
 
 
 def _dwell(cfg) -> int:
     return cfg.fep_dwell if cfg.column_type == "fep" else cfg.dwell
-
-
-def _atomic_text(path: str, text: str) -> None:
-    import tempfile
-    fd, tmp = tempfile.mkstemp(suffix=".md.tmp", dir=os.path.dirname(os.path.abspath(path)))
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)

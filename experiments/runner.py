@@ -57,14 +57,19 @@ def make_config(module, tiny: bool = False, overrides: dict[str, str] | None = N
     return dataclasses.replace(cfg, **changes)
 
 
-def write_json(path: str, data: dict) -> None:
-    """Write JSON atomically (temp file in the same folder, then rename)."""
+def write_text(path: str, text: str) -> None:
+    """Write a text file atomically (temp file in the same folder, then rename)."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".json.tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=folder)
     with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, default=_jsonable)
+        f.write(text)
     os.replace(tmp, path)
+
+
+def write_json(path: str, data: dict) -> None:
+    """Write JSON atomically (``write_text``)."""
+    write_text(path, json.dumps(data, indent=2, default=_jsonable))
 
 
 def _jsonable(x):

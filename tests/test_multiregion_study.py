@@ -60,7 +60,7 @@ def test_recorded_couplings_reproduce_asymmetry_and_circulation(default_run):
     for r in ("A", "B", "C"):
         assert got["within"][r] == pytest.approx(m["asymmetry"]["within"][r], rel=1e-9)
     pats = M.patterns(cfg, torch.device("cpu"))
-    idx = M.region_index(net)
+    idx = A.region_index(cp.regions)
     assert M.circulation(W[idx["A"]][:, idx["A"]], pats) == pytest.approx(m["circulation"]["A"], rel=1e-9)
     assert torch.equal(Wc[0], cp.weight0)                          # checkpoint 0 = the graph's weights
 

@@ -13,9 +13,9 @@ from .energy import energy_drift, hamiltonian_along, power, stimulus_rate
 from .fixed_points import (FixedPoint, describe, find_fixed_points, newton, positions_to_state,
                            require_converged, static_energy, track_fixed_points)
 from .lyapunov import largest_lyapunov
-from .occupancy import dwell_times, label_states, runs, transition_matrix
+from .occupancy import cosines, dwell_times, label_states, runs, transition_matrix
 from .overlap import (asymmetry, co_occupancy, joint_distribution, lagged, mutual_information,
-                      region_asymmetry)
+                      region_asymmetry, region_index)
 from .spectra import (classify, eigenvalues, hamiltonian_residuals, jacobian, pairing_residual,
                       symplectic_matrix)
 
@@ -25,6 +25,6 @@ __all__ = [
     "classify", "pairing_residual", "hamiltonian_residuals", "symplectic_matrix",
     "hamiltonian_along", "energy_drift", "power", "stimulus_rate", "largest_lyapunov",
     "prior_flow_fn", "relax", "dedup", "find_attractors", "track_attractors",
-    "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
-    "joint_distribution", "mutual_information", "lagged", "asymmetry", "region_asymmetry",
+    "cosines", "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
+    "joint_distribution", "mutual_information", "lagged", "asymmetry", "region_asymmetry", "region_index",
 ]

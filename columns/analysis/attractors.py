@@ -25,6 +25,8 @@ import numpy as np
 import torch
 
 from ..hamiltonian import HamiltonianColumn
+from .occupancy import cosines
+from .overlap import region_index
 
 
 def _edge_mask(network, within_regions: bool) -> torch.Tensor:
@@ -115,11 +117,9 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
     ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps"."""
     flow, field, kind = prior_flow_fn(network, y_ref, within_regions)
     mu, conv, steps = relax(flow, starts, 1.0 if kind == "map" else dt, max_steps, tol)
-    regions = np.asarray([str(r) for r in network.coupling.regions])
     out = {"field": field, "kind": kind, "converged": conv, "steps": steps, "regions": {}}
     ends = mu[conv]
-    for r in dict.fromkeys(regions.tolist()):
-        idx = torch.as_tensor(np.nonzero(regions == r)[0], device=mu.device)
+    for r, idx in region_index(network.coupling.regions, mu.device).items():
         pts, assign = dedup(ends[:, idx], dedup_tol)
         eig = []
         for k, a in enumerate(pts):
@@ -141,8 +141,7 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
         else:
             res["stable"] = eig_t[:, 0] < 0
         if len(pts) > 1:
-            u = pts / pts.norm(dim=1, keepdim=True).clamp(min=1e-300)
-            c = (u @ u.T).abs()
+            c = cosines(pts, pts).abs()
             res["mean_abs_cos"] = float(c[~torch.eye(len(pts), dtype=torch.bool)].mean())
         else:
             res["mean_abs_cos"] = None
@@ -166,9 +165,7 @@ def track_attractors(sets: list[torch.Tensor], threshold: float = 0.9) -> dict:
     for c, cur in enumerate(sets):
         cur_ids = [-1] * len(cur)
         if prev is not None and len(prev) and len(cur):
-            u = prev / prev.norm(dim=1, keepdim=True).clamp(min=1e-300)
-            v = cur / cur.norm(dim=1, keepdim=True).clamp(min=1e-300)
-            cos = (u @ v.T).cpu().numpy()
+            cos = cosines(prev, cur).cpu().numpy()
             rows, cols_ = linear_sum_assignment(-np.abs(cos))
             for i, j in zip(rows, cols_):
                 if abs(cos[i, j]) >= threshold:

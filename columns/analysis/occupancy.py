@@ -14,6 +14,13 @@ from __future__ import annotations
 import torch
 
 
+def cosines(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of every row of x (T, n) with every row of y (K, n): (T, K)."""
+    xn = x / x.norm(dim=1, keepdim=True).clamp(min=1e-300)
+    yn = y / y.norm(dim=1, keepdim=True).clamp(min=1e-300)
+    return xn @ yn.T
+
+
 def label_states(x: torch.Tensor, attractors: torch.Tensor, threshold: float = 0.9) -> torch.Tensor:
     """Nearest attractor by cosine similarity, −1 below ``threshold``. x (T, n), attractors (K, n)."""
     if x.dim() != 2 or attractors.dim() != 2 or x.shape[1] != attractors.shape[1]:
@@ -21,10 +28,7 @@ def label_states(x: torch.Tensor, attractors: torch.Tensor, threshold: float = 0
                          f"and {tuple(attractors.shape)}")
     if attractors.shape[0] == 0:
         return torch.full((x.shape[0],), -1, dtype=torch.int64, device=x.device)
-    xn = x / x.norm(dim=1, keepdim=True).clamp(min=1e-300)
-    an = attractors / attractors.norm(dim=1, keepdim=True).clamp(min=1e-300)
-    cos = xn @ an.T                                                    # (T, K)
-    best, k = cos.max(1)
+    best, k = cosines(x, attractors).max(1)
     return torch.where(best >= threshold, k, torch.full_like(k, -1))
 
 

@@ -79,15 +79,21 @@ def asymmetry(W: torch.Tensor, mask: torch.Tensor | None = None) -> float:
     return float((W - W.T).norm()) / n if n > 0 else 0.0
 
 
+def region_index(regions, device=None) -> dict[str, torch.Tensor]:
+    """{region name: the indices (int64) of its entries}, regions in order of first appearance."""
+    regions = np.asarray([str(r) for r in regions])
+    return {r: torch.as_tensor(np.nonzero(regions == r)[0], device=device)
+            for r in dict.fromkeys(regions.tolist())}
+
+
 def region_asymmetry(W: torch.Tensor, regions, mask: torch.Tensor | None = None) -> dict:
     """Asymmetry within each region and between each pair of regions (module docstring)."""
     if W.dim() != 2 or W.shape[0] != W.shape[1] or W.shape[0] != len(regions):
         raise ValueError(f"region_asymmetry: W must be (N, N) with N = {len(regions)} regions "
                          f"entries, got {tuple(W.shape)}")
     W = _reciprocal(W, mask)
-    regions = np.asarray([str(r) for r in regions])
-    names = list(dict.fromkeys(regions.tolist()))
-    idx = {r: torch.as_tensor(np.nonzero(regions == r)[0], device=W.device) for r in names}
+    idx = region_index(regions, W.device)
+    names = list(idx)
     out = {"within": {}, "between": {}}
     for r in names:
         out["within"][r] = asymmetry(W[idx[r]][:, idx[r]])
