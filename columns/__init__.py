@@ -1,40 +1,44 @@
 """columns: Bayesian-mechanics cortical columns as vectorised PyTorch modules.
 
-Public surface: column types (abstract ``ColumnType``, ``HamiltonianColumn``; final ``K6Column``,
-``NetworkBMColumn``, ``GenericBMColumn``, ``FEPColumn``), the batched discrete-time FEP attractor
-networks ``FEPRuns``, ``HebbianPlasticity``, ``Network``, ``Stimulus``,
-``simulate``, ``Recording``, the registry, and the project's errors.
+Public surface:
+- column types (``columns.types``): the abstract ``ColumnType``, ``HamiltonianColumn``,
+  ``MapColumn``, ``TraceLearningColumn``; the built-in ``K6Column``, ``NetworkBMColumn``,
+  ``GenericBMColumn``, ``FEPColumn``, ``FEPTraceColumn``, ``CanonicalColumn``; ``register``;
+  ``HebbianPlasticity``;
+- the engine: ``Network`` (``from_graph``), ``Stimulus``, ``energy`` (H, U, L, … as functions),
+  ``simulate`` with the solver objects ``IVP``, ``LeastAction``, ``Gradient``, ``Riccati``,
+  ``Step`` (``columns.solvers``), ``Recording`` and ``write_netcdf``;
+- ``FEPRuns`` (many FEP attractor networks as one batch), ``rng`` (counter-based uniforms),
+  ``sequences``, ``analysis``, ``canonical``; the project's errors.
 """
 
 from graphs.errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, GraphError,
-                           ParameterError, SolverError, StateError, StimulusError)
+                           ParameterError, RegistryError, SolverError, StateError, StimulusError)
 
-from .bm_network import NetworkBMColumn
-from .column import ColumnType
-from .fep_column import FEPColumn
-from .fep_meanfield import FEPMeanField
+from . import types  # noqa: F401  (registers the built-in column types)
+from . import energy, rng, sequences
 from .fep_runs import FEPRuns
-from .generic import GenericBMColumn
-from .hamiltonian import HamiltonianColumn
-from .k6 import K6Column
-from .midpoint import implicit_midpoint
 from .network import Network
-from .plasticity import HebbianPlasticity
-from .recording import Recording
-from .registry import column_type, known_types, register_column_type
-from .simulate import SOLVERS, simulate
+from .recording import Recording, write_netcdf
+from .registry import column_type, known_types, register, unregister
+from .simulate import simulate
+from .solvers import IVP, SOLVERS, Gradient, LeastAction, Riccati, Solver, Step, implicit_midpoint
 from .stimulus import Stimulus
+from .types import (CanonicalColumn, ColumnType, FEPColumn, FEPTraceColumn, GenericBMColumn,
+                    HamiltonianColumn, HebbianPlasticity, K6Column, MapColumn, NetworkBMColumn,
+                    TraceLearningColumn)
 from .view import ColumnView
-from . import sequences
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "sequences",
-    "ColumnType", "HamiltonianColumn", "K6Column", "NetworkBMColumn", "GenericBMColumn",
-    "FEPColumn", "FEPRuns", "FEPMeanField",
-    "HebbianPlasticity", "Network", "Stimulus", "simulate", "SOLVERS", "Recording", "ColumnView",
-    "implicit_midpoint", "column_type", "known_types", "register_column_type", "ColumnsError",
-    "ConfigError", "DeviceError", "DivergenceError", "GraphError", "ParameterError",
-    "SolverError", "StateError", "StimulusError", "__version__",
+    "types", "energy", "rng", "sequences",
+    "ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
+    "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
+    "FEPRuns", "HebbianPlasticity", "Network", "Stimulus", "simulate", "Solver", "IVP",
+    "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf",
+    "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",
+    "ColumnsError", "ConfigError", "DeviceError", "DivergenceError", "GraphError",
+    "ParameterError", "RegistryError", "SolverError", "StateError", "StimulusError",
+    "__version__",
 ]

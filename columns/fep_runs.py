@@ -1,17 +1,18 @@
-"""Self-orthogonalizing FEP attractor networks (Spisak & Friston 2025), batched discrete-time runs.
+"""Many FEP attractor networks as one batch (Spisak & Friston 2025): the paper reproductions'
+front end over the one FEP implementation (``columns.types.fep``).
 
-R independent networks ("runs") of N continuous-Bernoulli nodes, each with its own couplings
-J (R, N, N) (J[r, i, j]: from j to i) — or, on a sparse graph, J (R, E) on shared edges
-(src → tgt, CSR order by target) — its own inverse temperature β_r, learning rate α_r and seed.
-One step for the whole batch (spec fep-attractor.md, the authors' code semantics):
+R independent networks ("runs") of N continuous-Bernoulli nodes on one graph (the paper's
+complete graph without self-loops, or a sparse one: ``edges``), each with its own couplings J
+(R, E) on the edges (CSR order by target, ``graphs.Coupling``), its own inverse temperature β_r,
+learning rate α_r and seed: the batch B = R of the network engine. One step for the whole batch
+(spec fep-attractor.md, the authors' code semantics) is the map of ``FEPColumn``:
 
-    h = J σ(t),   θ = β (b + h)
-    σ(t+1) ~ CB(θ)  (stochastic)      or      σ(t+1) = L(θ)  (deterministic)
-    ΔJ_ij = α [σ_i(t+1) − L(h_i)] σ_j(t+1),   i ≠ j            (rule="code")
-    ΔJ_ij = α [σ_i σ_j − L(b_i + Σ_{k≠i} J_ik σ_k) σ_j] at σ(t+1)  (rule="paper", the text's rule)
+    h = J σ(t)                      (``Coupling.forward_product``, the network's product)
+    σ(t+1) = fep_map(β (b + h), u)  (CB sample from u = counter_uniform(seed_r, t, N), or L(θ))
+    ΔJ_e = α_r e_i σ_j(t+1)         (e = fep_error(rule, …): "code" or "paper"; ``solvers.step``)
 
-The diagonal (and, on a graph, every absent edge) is never trained: it stays exactly 0. Random
-draws come from ``counter_uniform(seed_r, step, N)``, so each run's stream is its own.
+Absent edges (the diagonal) are never trained: they stay exactly 0. ``J`` reads and writes the
+couplings as dense (R, N, N) on the complete graph and as edge values (R, E) on a sparse one.
 
 Attractors: deterministic relaxation σ ← L(J σ) (b = 0, β = 1) until the variational free energy
 
@@ -20,8 +21,6 @@ Attractors: deterministic relaxation σ ← L(J σ) (b = 0, β = 1) until the va
 
 changes by < ``tol`` (max ``max_steps``; non-converged starts are reported).
 
-Learning updates ``J`` in place (clone it to keep a snapshot).
-
 Shapes: σ, b (R, N) or (R, C, N) for C chains per run; J (R, N, N) or (R, E); β, α, seeds (R,).
 """
 
@@ -29,11 +28,13 @@ from __future__ import annotations
 
 import torch
 
+from graphs.compile import compile_arrays
 from graphs.errors import ParameterError, StimulusError
 
-from .langevin import counter_uniform, cb_sample, langevin, log_x_over_sinh
-
-RULES = ("code", "paper")
+from .rng import counter_uniform
+from .solvers.step import learn_update
+from .types.fep import check_rule, fep_error, fep_map, fep_theta
+from .types.langevin import langevin, log_x_over_sinh
 
 
 class FEPRuns:
@@ -45,14 +46,13 @@ class FEPRuns:
         beta, alpha: scalars or (R,) tensors (inverse temperature, learning rate).
         seeds: (R,) ints (default 0..R−1).
         edges: optional (src, tgt) index tensors (E,) of a sparse graph (no self-loops); default
-            all-to-all (the paper's complete graph, dense J).
+            all-to-all (the paper's complete graph).
         rule: "code" (default) or "paper".
     """
 
     def __init__(self, n: int, runs: int = 1, beta=1.0, alpha=0.01, seeds=None, edges=None,
                  rule: str = "code", dtype=torch.float64, device=None):
-        if rule not in RULES:
-            raise ParameterError(f"FEPRuns: rule must be one of {RULES}, got {rule!r}")
+        check_rule(rule, "FEPRuns")
         self.n, self.runs, self.rule = int(n), int(runs), rule
         self.dtype, self.device = dtype, torch.device(device or "cpu")
         self.beta = self._per_run(beta, "beta")
@@ -68,11 +68,14 @@ class FEPRuns:
             src, tgt = (torch.as_tensor(e, dtype=torch.int64) for e in edges)
             if (src == tgt).any():
                 raise ParameterError("FEPRuns: self-loops are not allowed (the diagonal is never trained)")
-            order = torch.argsort(tgt * self.n + src)
-            self.src, self.tgt = src[order].to(self.device), tgt[order].to(self.device)
-            self.J = torch.zeros(self.runs, self.src.numel(), dtype=dtype, device=self.device)
         else:
-            self.J = torch.zeros(self.runs, n, n, dtype=dtype, device=self.device)
+            i, j = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+            off = i != j
+            src, tgt = j[off], i[off]
+        self.coupling = compile_arrays(self.n, src, tgt, torch.zeros(src.numel()), node_type="fep"
+                                       ).to(self.device)
+        self.src, self.tgt = self.coupling.src, self.coupling.tgt
+        self.W = torch.zeros(self.runs, self.coupling.n_edges, dtype=dtype, device=self.device)
         self.t = 0
         self._checked_bias = None
 
@@ -85,27 +88,32 @@ class FEPRuns:
                                  f"shape {tuple(v.shape)}")
         return v.clone()
 
-    # -- the pieces -----------------------------------------------------------------------------
-    def field(self, sigma: torch.Tensor, J: torch.Tensor | None = None) -> torch.Tensor:
-        """h = J σ. Shapes: σ (R, N) or (R, C, N) -> same."""
-        J = self.J if J is None else J
-        squeeze = sigma.dim() == 2
-        s3 = sigma.unsqueeze(1) if squeeze else sigma                       # (R, C, N)
-        if self.sparse:
-            contrib = J.unsqueeze(1) * s3[..., self.src]                    # (R, C, E)
-            h = torch.zeros_like(s3).index_add_(2, self.tgt, contrib)
-        else:
-            h = s3 @ J.mT                                                   # (R, C, N)
-        return h.squeeze(1) if squeeze else h
+    # -- the couplings ---------------------------------------------------------------------------
+    def _edges(self, J: torch.Tensor | None) -> torch.Tensor:
+        """Edge values (R, E) of J given dense (R, N, N) or as edges."""
+        if J is None:
+            return self.W
+        return J[..., self.tgt, self.src] if J.dim() == 3 else J
+
+    @property
+    def J(self) -> torch.Tensor:
+        """The couplings: dense (R, N, N) on the complete graph, edge values (R, E) on a sparse
+        one (a copy on the complete graph; assign to set them)."""
+        return self.W if self.sparse else self.coupling.to_dense(self.W)
+
+    @J.setter
+    def J(self, value: torch.Tensor) -> None:
+        self.W = self._edges(torch.as_tensor(value, dtype=self.dtype).to(self.device)).clone()
 
     def dense_J(self) -> torch.Tensor:
         """J as (R, N, N) (zeros off the graph)."""
-        if not self.sparse:
-            return self.J
-        out = torch.zeros(self.runs, self.n, self.n, dtype=self.dtype, device=self.device)
-        out[:, self.tgt, self.src] = self.J
-        return out
+        return self.coupling.to_dense(self.W)
 
+    def field(self, sigma: torch.Tensor, J: torch.Tensor | None = None) -> torch.Tensor:
+        """h = J σ. Shapes: σ (R, N) or (R, C, N) -> same."""
+        return self.coupling.forward_product(self._edges(J), sigma)
+
+    # -- the dynamics ----------------------------------------------------------------------------
     def _bias(self, bias, like):
         if bias is None:
             return torch.zeros_like(like)
@@ -118,7 +126,7 @@ class FEPRuns:
 
     def step(self, sigma: torch.Tensor, bias=None, learn: bool = True, stochastic: bool = True,
              beta: torch.Tensor | None = None) -> torch.Tensor:
-        """One synchronous step for all runs (and chains); learning updates ``self.J`` in place.
+        """One synchronous step for all runs (and chains); learning updates the couplings.
 
         A bias tensor is checked for non-finite values the first time it is passed (reusing the
         same tensor for an epoch's steps costs no device sync).
@@ -128,41 +136,20 @@ class FEPRuns:
         b = self._bias(bias, sigma)
         beta = self.beta if beta is None else self._per_run(beta, "beta")
         h = self.field(sigma)
-        bshape = (-1,) + (1,) * (sigma.dim() - 1)
-        theta = beta.view(bshape) * (b + h)
+        theta = fep_theta(beta.view((-1,) + (1,) * (sigma.dim() - 1)), b, h)
+        u = None
         if stochastic:
             C = 1 if sigma.dim() == 2 else sigma.shape[1]
-            u = counter_uniform(self.seeds, self.t, C * self.n, self.dtype, self.device)
-            new = cb_sample(theta, u.view(sigma.shape))
-        else:
-            new = langevin(theta)
+            u = counter_uniform(self.seeds, self.t, C * self.n, self.dtype, self.device).view(sigma.shape)
+        new = fep_map(theta, u)
         if learn:
             if sigma.dim() != 2:
                 raise ParameterError("FEPRuns.step: learning needs one chain per run, σ (R, N)")
-            self._learn(new, h, b)
+            h_new = self.field(new) if self.rule == "paper" else None
+            err = fep_error(self.rule, new, h, h_new, b)
+            self.W = learn_update(self.src, self.tgt, self.W, err, new, self.alpha.view(-1, 1))
         self.t += 1
         return new
-
-    def _learn(self, new, h, b):
-        a = self.alpha.view(-1, 1)
-        if self.rule == "code":
-            err = new - langevin(h)                                          # (R, N)
-        else:
-            err = None
-        if self.sparse:
-            if self.rule == "code":
-                dJ = err[:, self.tgt] * new[:, self.src]
-            else:
-                h_new = self.field(new)
-                dJ = (new[:, self.tgt] - langevin(b + h_new)[:, self.tgt]) * new[:, self.src]
-            self.J.add_(a * dJ)
-        else:
-            if self.rule == "paper":
-                err = new - langevin(b + self.field(new))
-            # J += α err newᵀ: one batched rank-1 update, in place (J is this object's own
-            # buffer: clone it to keep a snapshot), then the diagonal back to exactly 0
-            self.J.addcmul_((a * err).unsqueeze(-1), new.unsqueeze(-2))
-            self.J.diagonal(dim1=-2, dim2=-1).zero_()
 
     # -- free energy and attractors ------------------------------------------------------------
     def vfe(self, sigma: torch.Tensor, bias=None, J: torch.Tensor | None = None) -> torch.Tensor:
@@ -180,12 +167,13 @@ class FEPRuns:
 
         Returns {"sigma" (R, C, N), "steps" (R, C), "converged" (R, C) bool, "F" (R, C)}.
         """
+        J = self._edges(J)
         s = start
         F = self.vfe(s, None, J)
         steps = torch.zeros(F.shape, dtype=torch.int64, device=self.device)
         done = torch.zeros(F.shape, dtype=torch.bool, device=self.device)
-        for k in range(max_steps):
-            new = langevin(self.field(s, J))
+        for _ in range(max_steps):
+            new = fep_map(self.field(s, J), None)
             Fn = self.vfe(new, None, J)
             s = torch.where(done.unsqueeze(-1), s, new)
             newly = ~done & ((Fn - F).abs() < tol)

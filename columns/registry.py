@@ -1,32 +1,58 @@
-"""Column types by name, for graphs whose nodes say ``type="…"``."""
+"""Column types by name, for graphs whose nodes say ``type="…"``.
+
+A column type registers itself in its own file::
+
+    @register
+    class MyColumn(HamiltonianColumn):
+        type_name = "mine"
+        ...
+
+The engine looks names up here and imports no concrete model; the built-in types register when
+``columns.types`` is imported (``import columns`` does it).
+"""
 
 from __future__ import annotations
 
-from graphs.errors import GraphError
+from graphs.errors import GraphError, RegistryError
 
-from .bm_network import NetworkBMColumn
-from .canonical.column import CanonicalColumn
-from .column import ColumnType
-from .fep_column import FEPColumn
-from .k6 import K6Column
-
-_REGISTRY: dict[str, type[ColumnType]] = {"bm": NetworkBMColumn, "k6": K6Column, "fep": FEPColumn,
-                                          "canonical": CanonicalColumn}
+_REGISTRY: dict[str, type] = {}
 
 
-def register_column_type(name: str, cls: type[ColumnType]) -> None:
-    """Make ``cls`` available to graphs whose nodes carry ``type=name``."""
+def register(cls: type) -> type:
+    """Class decorator: make ``cls`` available to graphs whose nodes carry ``type=cls.type_name``.
+
+    Raises:
+        RegistryError: ``cls`` is not a ``ColumnType`` subclass, has no (non-empty string)
+            ``type_name``, or its name is already registered.
+    """
+    from .types.column import ColumnType           # the abstract base, not a model
     if not (isinstance(cls, type) and issubclass(cls, ColumnType)):
-        raise TypeError(f"{cls!r} is not a ColumnType subclass")
+        raise RegistryError(f"{cls!r} is not a ColumnType subclass")
+    name = cls.__dict__.get("type_name") or getattr(cls, "type_name", "")
+    if not isinstance(name, str) or not name:
+        raise RegistryError(f"{cls.__name__} has no type_name: set the class attribute "
+                            "type_name = '...' (the name graphs use in type=...)")
+    if name in _REGISTRY:
+        raise RegistryError(f"column type {name!r} is already registered (by "
+                            f"{_REGISTRY[name].__module__}.{_REGISTRY[name].__qualname__}); "
+                            f"choose another type_name for {cls.__name__}")
     _REGISTRY[name] = cls
+    return cls
 
 
-def column_type(name: str, node=None) -> type[ColumnType]:
+def unregister(name: str) -> None:
+    """Remove a registered name (e.g. a type defined in a notebook cell that is run again)."""
+    if name not in _REGISTRY:
+        raise RegistryError(f"no column type {name!r} is registered; known: {known_types()}")
+    del _REGISTRY[name]
+
+
+def column_type(name: str, node=None) -> type:
     """The class registered as ``name``; ``GraphError`` naming the node if unknown."""
     if name not in _REGISTRY:
         where = f" (node {node!r})" if node is not None else ""
         raise GraphError(f"unknown column type {name!r}{where}; known types: {sorted(_REGISTRY)}; "
-                         "pass column_types={name: YourColumnType} or register_column_type()")
+                         "pass column_types={name: YourColumnType} or decorate it with @register")
     return _REGISTRY[name]
 
 

@@ -1,30 +1,30 @@
-"""``simulate``: integrate a network over a time grid, in chunks, with divergence detection.
+"""``simulate``: run a network over a time grid with any solver, in chunks, with checkpoints.
 
-Solvers (``solver=``, spec bayesian-mechanics.md §3):
+    rec = simulate(net, t, solver=IVP(method="rk4"))              # a solver object, or
+    rec = simulate(net, t, solver="least_action", window=4)       # a name and its options
 
-- ``"ivp"`` — Kim-faithful forward integration of Hamilton's equations with torchdiffeq (any of
-  its methods: "dopri5", "dopri8", "rk4", "euler", …) or ``method="implicit_midpoint"`` (ours,
-  symplectic). Initial momenta are taken from the state (default 0).
-- ``"least_action"`` — the least-action path (``columns.least_action``): q(t_0) given, free end;
-  receding horizon with ``solver_options={"window": K_w, "overlap": K_o}`` (steps of the grid).
-- ``"gradient"`` — predictive coding, q̇ = −κ ∇U (``columns.gradient_flow``).
-- ``"riccati"`` — stable-manifold feedback p − p* = −X (q − q*) (``columns.riccati``).
-- ``"step"`` — discrete-time maps, e.g. the FEP attractor node (``columns.step_map``): one
-  synchronous map per step, stochastic or deterministic, learnable couplings by the map's rule.
+Solvers (``columns.solvers``, spec bayesian-mechanics.md §3): ``"ivp"`` (torchdiffeq methods and
+the implicit midpoint), ``"least_action"`` (receding horizon), ``"gradient"`` (predictive coding),
+``"riccati"`` (stable-manifold feedback), ``"step"`` (discrete-time maps). Every solver returns the
+K samples of the K requested times of a chunk; this loop is the same for all of them:
 
-A solver is a function ``advance(network, y, ts, *, context, **options) -> (K, B, S)`` in
-``SOLVERS`` (``context`` is one dict per ``simulate`` call: warm starts, diagnostics).
-
-The run proceeds chunk by chunk (``chunk`` output times each): device memory is bounded by a
-chunk, samples are copied to the CPU recording as they come, a progress bar advances per chunk.
-After every chunk the state is checked: a non-finite value or max|y| > ``max_norm`` raises
-``DivergenceError`` naming the first bad time, with ``.recording`` holding every sample before it.
+- chunks of ``chunk`` output intervals (the solver may choose: least action commits
+  window − overlap); device memory is bounded by a chunk, samples go to the CPU recording as they
+  come, a progress bar advances per chunk;
+- after every chunk the state is checked: a non-finite value or max|y| > ``max_norm`` raises
+  ``DivergenceError`` naming the first bad time, with ``.recording`` holding every sample before
+  it; a solver's own failure raises its ``SolverError`` with the recording so far;
+- with ``checkpoint=path`` the state, the solver's carry and the recording so far are written
+  atomically every ``checkpoint_every`` chunks (``columns.checkpoint``); ``resume=path`` continues
+  such a run to the result the uninterrupted run gives (bit-identical on CPU). ``resume=True``
+  resumes from ``checkpoint`` when that file exists and starts afresh otherwise.
 
 Shapes: t (T,); y0 (S,) or (B, S); the Recording's fields (T, B, N) / (T, B, E).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time as _time
 
@@ -32,30 +32,171 @@ import torch
 
 from graphs.errors import ColumnsError, DivergenceError, SolverError, StateError
 
-from . import gradient_flow, least_action, riccati, step_map
-from .midpoint import implicit_midpoint
+from . import checkpoint as ckpt
 from .recording import Recording
+from .solvers import Solver, make_solver
 
 EDGE_FIELDS = ("W", "p_W")
+FAILURES = (AssertionError, RuntimeError, SolverError, OverflowError)
 
 
-def _advance_ivp(network, y, ts, method="dopri5", rtol=1e-7, atol=1e-9, step_size=None,
-                 options=None, midpoint_tol=None, midpoint_max_iter=100, **_):
-    if method == "implicit_midpoint":
-        return implicit_midpoint(network, y, ts, step_size=step_size, tol=midpoint_tol,
-                                 max_iter=midpoint_max_iter)
-    from torchdiffeq import odeint
-    opts = dict(options or {})
-    if step_size is not None:
-        opts.setdefault("step_size", step_size)
-    return odeint(network, y, ts, method=method, rtol=rtol, atol=atol, options=opts or None)
+def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, chunk: int = 64,
+             max_norm: float = 1e8, progress: bool | None = None, update_state: bool = True,
+             checkpoint=None, checkpoint_every: int = 1, resume=None,
+             solver_options: dict | None = None, **options) -> Recording:
+    """Run ``network`` over the times ``t`` and return a ``Recording``.
+
+    Args:
+        network: a ``columns.Network``.
+        t: output times (T,), strictly increasing; the run starts at t[0] from ``y0``.
+        y0: initial state (S,) or (B, S); default ``network.state``.
+        solver: a ``Solver`` object or a name in ``columns.solvers.SOLVERS``.
+        record: field names to record (default all: column fields and learnable-edge fields).
+        chunk: output intervals per chunk (bounds device memory); the solver may override it.
+        max_norm: divergence bound on max|y|.
+        progress: show a progress bar (default: when stderr is a terminal).
+        update_state: write the final state into ``network.state``.
+        checkpoint: path of a checkpoint file written every ``checkpoint_every`` chunks.
+        resume: path of a checkpoint to continue from (or True: ``checkpoint`` if it exists).
+        solver_options, **options: options of a solver given by name (e.g. ``method="rk4"``,
+            ``window=4``); an option the solver does not have is a ``SolverError``.
+
+    Raises:
+        DivergenceError: (``.time``, ``.recording`` up to the last good sample).
+        SolverError, StateError, DeviceError, StimulusError: bad arguments (specific messages).
+    """
+    slv = make_solver(solver, {**(solver_options or {}), **options})
+    if int(chunk) < 1:
+        raise SolverError(f"chunk must be >= 1, got {chunk}")
+    if int(checkpoint_every) < 1:
+        raise SolverError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+    grid = _time_grid(t, network)
+    T = grid.numel()
+    slv.check(network)
+    chunk = int(slv.chunk(int(chunk), T - 1))
+    y = network.check_state(network.state if y0 is None else y0, "y0")
+    B = y.shape[0]
+    if network.stimulus is not None:
+        network.stimulus.check(float(grid[0]), B, network.n_nodes, network.real_dtype,
+                               network.device)
+    idx = _field_indices(network, record)
+    cp = network.coupling
+    config = {"solver": slv.name, **slv.settings, "chunk": chunk, "max_norm": max_norm, "batch": B,
+              "n_nodes": cp.n_nodes, "n_edges": cp.n_edges, "dtype": str(network.dtype)}
+    fingerprint = {"solver": repr(slv), "grid": grid.cpu(), "y0": y.detach().cpu(),
+                   "record": list(idx), "chunk": chunk, "state_size": network.state_size,
+                   "dtype": str(network.dtype)}
+    rec = _Record(network, grid, idx, B, config)
+    if resume is True:
+        resume = checkpoint if checkpoint is not None and os.path.exists(checkpoint) else None
+    if resume:
+        data = ckpt.load(resume, fingerprint)
+        k, y, carry = data["k"], data["y"].to(network.device), _to(data["carry"], network.device)
+        rec.restore(data["fields"], k + 1)
+    else:
+        k, carry = 0, slv.start(network, grid, y)
+        rec.store(0, y.unsqueeze(0))
+    bar = _bar(progress, T, slv, k)
+    t_start, n_chunks = _time.perf_counter(), 0
+    try:
+        with torch.no_grad():
+            while k < T - 1:
+                k1 = min(k + chunk, T - 1)
+                try:
+                    traj, new_carry = slv.advance(network, y, grid, k, k1, carry)
+                    failure = None
+                except FAILURES:
+                    traj, new_carry, failure = _locate_failure(slv, network, y, grid, k, k1, carry)
+                bad = _bad_index(traj, max_norm)
+                if bad is not None or failure is not None:
+                    _fail(rec, grid, k, k1, traj, bad, failure, max_norm)
+                rec.store(k, traj)
+                y, carry, k = traj[-1], new_carry, k1
+                n_chunks += 1
+                if checkpoint is not None and (n_chunks % int(checkpoint_every) == 0 or k == T - 1):
+                    ckpt.save(checkpoint, {"fingerprint": fingerprint, "k": k, "y": y.detach().cpu(),
+                                           "carry": _to(carry, "cpu"), "fields": rec.upto(k + 1)})
+                if bar is not None:
+                    bar.update(k1 + 1 - bar.n)
+    except ColumnsError as err:
+        if getattr(err, "recording", None) is None:
+            err.recording = rec.recording("failed", str(err))
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    config.update(slv.diagnostics(carry), wall_time_s=_time.perf_counter() - t_start)
+    if update_state:
+        network.state = y.detach().clone()
+    return rec.recording()
 
 
-SOLVERS = {"ivp": _advance_ivp, "least_action": least_action.advance,
-           "gradient": gradient_flow.advance, "riccati": riccati.advance, "step": step_map.advance}
-IVP_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint",
-               "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams",
-               "scipy_solver", "implicit_midpoint")
+class _Record:
+    """The CPU recording being filled: (T, B, n_f) per field, NaN where not yet computed."""
+
+    def __init__(self, network, grid, idx, B, config):
+        self.network, self.grid, self.idx, self.config = network, grid, idx, config
+        self.fields = {f: torch.full((grid.numel(), B, i.numel()), float("nan"), dtype=network.dtype)
+                       for f, i in idx.items()}
+        self.done = 0
+
+    def store(self, k0: int, traj: torch.Tensor) -> None:
+        traj = traj.detach().cpu()
+        for f, i in self.idx.items():
+            vals = traj[..., i.clamp(min=0)]
+            self.fields[f][k0:k0 + traj.shape[0]] = (torch.where(i >= 0, vals, torch.nan)
+                                                     if (i < 0).any() else vals)
+        self.done = max(self.done, k0 + traj.shape[0])
+
+    def restore(self, fields: dict, n: int) -> None:
+        for f, v in fields.items():
+            self.fields[f][:n] = v
+        self.done = n
+
+    def upto(self, n: int) -> dict:
+        return {f: v[:n].clone() for f, v in self.fields.items()}
+
+    def recording(self, status: str = "complete", message: str = "") -> Recording:
+        net, n = self.network, self.done
+        cp = net.coupling
+        learned = net.learned_edges() if net.layout.n_learnable else None
+        labels = cp.node_labels
+        return Recording(t=self.grid[:n].cpu(), fields={f: v[:n] for f, v in self.fields.items()},
+                         node_labels=labels, node_types=cp.node_types, regions=cp.regions,
+                         edge_source=[labels[j] for j in learned["source"].tolist()] if learned else [],
+                         edge_target=[labels[i] for i in learned["target"].tolist()] if learned else [],
+                         config=self.config, status=status, message=message)
+
+
+def _fail(rec: _Record, grid, k, k1, traj, bad, failure, max_norm):
+    """Keep the good samples of a failed chunk and raise the right error with the recording."""
+    n_good = bad if bad is not None else traj.shape[0]
+    rec.store(k, traj[:n_good])
+    ts = grid[k:k1 + 1]
+    if bad is None and isinstance(failure, SolverError):   # the solver's own failure, state fine
+        failure.recording = rec.recording("failed", str(failure))
+        raise failure
+    t_bad = float(ts[n_good]) if n_good < ts.numel() else float(ts[-1])
+    why = ("non-finite state" if bad is not None and not torch.isfinite(traj[bad]).all()
+           else f"max|y| > {max_norm:g}" if bad is not None else f"solver failed ({failure})")
+    msg = (f"integration diverged at t = {t_bad:.6g} ({why}); the recording keeps "
+           f"{rec.done} samples up to t = {float(grid[rec.done - 1]):.6g}")
+    raise DivergenceError(msg, t_bad, rec.recording("diverged", msg))
+
+
+def _locate_failure(slv, network, y, grid, k0, k1, carry):
+    """Re-run a failed chunk one output interval at a time: (samples up to the failure, the carry
+    there, the error or None)."""
+    out = [y]
+    for k in range(k0, k1):
+        try:
+            step, carry = slv.advance(network, out[-1], grid, k, k + 1, carry)
+        except FAILURES as err:
+            return torch.stack(out), carry, err
+        out.append(step[-1])
+        if _bad_index(step[-1:], float("inf")) is not None:
+            break
+    return torch.stack(out), carry, None
 
 
 def _time_grid(t, network) -> torch.Tensor:
@@ -91,172 +232,24 @@ def _bad_index(traj: torch.Tensor, max_norm: float) -> int | None:
         flat = torch.view_as_real(flat).reshape(flat.shape[0], -1)
     # one pass: max|y| propagates NaN, and NaN <= bound is False
     bad = ~(torch.linalg.vector_norm(flat, ord=float("inf"), dim=-1) <= max_norm)
-    if bad.any():
-        return int(bad.nonzero()[0, 0])
-    return None
+    return int(bad.nonzero()[0, 0]) if bad.any() else None
 
 
-def simulate(network, t, *, y0=None, solver: str = "ivp", method: str = "dopri5",
-             rtol: float = 1e-7, atol: float = 1e-9, step_size: float | None = None,
-             options: dict | None = None, record=None, chunk: int = 64,
-             max_norm: float = 1e8, progress: bool | None = None, midpoint_tol=None,
-             midpoint_max_iter: int = 100, update_state: bool = True,
-             solver_options: dict | None = None) -> Recording:
-    """Integrate ``network`` over the times ``t`` and return a ``Recording``.
-
-    Args:
-        network: a ``columns.Network``.
-        t: output times (T,), strictly increasing; the run starts at t[0] from ``y0``.
-        y0: initial state (S,) or (B, S); default ``network.state`` (see ``Network.init_state``).
-        solver: "ivp", "least_action", "gradient", "riccati", "step" (or any name in ``SOLVERS``).
-        method: a torchdiffeq method or "implicit_midpoint" (ivp and gradient).
-        rtol, atol: tolerances of adaptive methods.
-        step_size: fixed step for fixed-step methods (default: the output grid).
-        record: field names to record (default all: column fields and learnable-edge fields).
-        chunk: output times integrated per chunk (bounds device memory); for least_action the
-            chunk is the committed part of a window (window − overlap).
-        max_norm: divergence bound on max|y|.
-        progress: show a progress bar (default: when stderr is a terminal).
-        update_state: write the final state into ``network.state``.
-        solver_options: options of the solver: least_action ``window``, ``overlap`` (grid steps;
-            default one window over the whole grid), ``rule``, ``max_iter``, ``gtol``; gradient
-            ``kappa``; riccati ``substeps``; step ``stochastic``, ``learn``, ``seed``,
-            ``first_step``, ``substeps``. For least_action the grid is the discretisation.
-
-    Raises:
-        DivergenceError: (``.time``, ``.recording`` up to the last good sample).
-        SolverError, StateError, DeviceError, StimulusError: bad arguments (specific messages).
-    """
-    if solver not in SOLVERS:
-        raise SolverError(f"unknown solver {solver!r}; available: {sorted(SOLVERS)}")
-    if solver == "ivp" and method not in IVP_METHODS:
-        raise SolverError(f"unknown ivp method {method!r}; available: {IVP_METHODS}")
-    if int(chunk) < 1:
-        raise SolverError(f"chunk must be >= 1, got {chunk}")
-    ts_all = _time_grid(t, network)
-    solver_options = dict(solver_options or {})
-    if solver == "least_action":
-        chunk = _least_action_chunk(solver_options, ts_all.numel())
-    y = network.check_state(network.state if y0 is None else y0, "y0")
-    B = y.shape[0]
-    if network.stimulus is not None:
-        network.stimulus.check(float(ts_all[0]), B, network.n_nodes, network.real_dtype,
-                               network.device)
-    idx = _field_indices(network, record)
-    T = ts_all.numel()
-    rec = {f: torch.full((T, B, i.numel()), float("nan"), dtype=network.dtype) for f, i in idx.items()}
-    cp = network.coupling
-    src, tgt = cp.edge_labels() if network.layout.n_learnable else ([], [])
-    learn = network.learn_idx.tolist()
-    config = {"solver": solver, "solver_options": dict(solver_options or {}), "method": method, "rtol": rtol, "atol": atol,
-              "step_size": step_size, "chunk": chunk, "max_norm": max_norm, "batch": B,
-              "n_nodes": cp.n_nodes, "n_edges": cp.n_edges, "dtype": str(network.dtype)}
-
-    def recording(n_done: int, status="complete", message="") -> Recording:
-        return Recording(t=ts_all[:n_done].cpu(), fields={f: v[:n_done] for f, v in rec.items()},
-                         node_labels=cp.node_labels, node_types=cp.node_types, regions=cp.regions,
-                         edge_source=[src[e] for e in learn] if src else [],
-                         edge_target=[tgt[e] for e in learn] if tgt else [],
-                         config=config, status=status, message=message)
-
-    def store(k0: int, traj: torch.Tensor) -> None:
-        traj = traj.detach().cpu()
-        for f, i in idx.items():
-            vals = traj[..., i.clamp(min=0)]
-            rec[f][k0:k0 + traj.shape[0]] = torch.where(i >= 0, vals, torch.nan) if (i < 0).any() else vals
-
-    kw = dict(method=method, rtol=rtol, atol=atol, step_size=step_size, options=options,
-              midpoint_tol=midpoint_tol, midpoint_max_iter=midpoint_max_iter)
-    kw.update(solver_options)
-    context = {"ts_all": ts_all}
-    kw["context"] = context
-    advance = SOLVERS[solver]
+def _bar(progress, T, slv, k):
     if progress is None:
         progress = sys.stderr.isatty()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=T, desc=f"simulate[{solver}:{method}]", unit="t", leave=False)
-    store(0, y.unsqueeze(0))
-    done, k = 1, 0
-    t_start = _time.perf_counter()
-    try:
-        with torch.no_grad():
-            while k < T - 1:
-                k1 = min(k + int(chunk), T - 1)
-                ts = ts_all[k:k1 + 1]
-                failure = None
-                try:
-                    traj = advance(network, y, ts, **kw)
-                except (AssertionError, RuntimeError, SolverError, OverflowError):
-                    traj, failure = _locate_failure(advance, network, y, ts, kw)
-                bad = _bad_index(traj, max_norm)
-                if bad is not None or failure is not None:
-                    n_good = bad if bad is not None else traj.shape[0]
-                    store(k, traj[:n_good])
-                    done = k + n_good
-                    t_bad = float(ts[n_good]) if n_good < ts.numel() else float(ts[-1])
-                    y_last = traj[n_good - 1]
-                    finite_ok = bool(torch.isfinite(y_last).all()) and float(y_last.abs().max()) <= max_norm
-                    if bad is None and finite_ok and isinstance(failure, SolverError) and \
-                            "non-finite" not in str(failure):
-                        failure.recording = recording(done, "failed", str(failure))
-                        raise failure
-                    why = ("non-finite state" if bad is not None and not torch.isfinite(traj[bad]).all()
-                           else f"max|y| > {max_norm:g}" if bad is not None
-                           else f"solver failed ({failure})")
-                    msg = (f"integration diverged at t = {t_bad:.6g} ({why}); the recording keeps "
-                           f"{done} samples up to t = {float(ts_all[done - 1]):.6g}")
-                    raise DivergenceError(msg, t_bad, recording(done, "diverged", msg))
-                store(k if solver != "ivp" else k + 1, traj if solver != "ivp" else traj[1:])
-                done = k1 + 1
-                y = traj[-1]
-                k = k1
-                if bar is not None:
-                    bar.update(k1 + 1 - bar.n)
-    except ColumnsError as err:
-        if getattr(err, "recording", None) is None:
-            err.recording = recording(done, "failed", str(err))
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    config["wall_time_s"] = _time.perf_counter() - t_start
-    if context.get("info"):
-        info = context["info"]
-        config["solver_windows"] = len(info)
-        config["solver_iterations_max"] = max(i["iterations"] for i in info)
-        config["solver_grad_max"] = max(i["grad_max"] for i in info)
-        config["solver_converged"] = all(i["converged"] for i in info)
-    if update_state:
-        network.state = y.detach().clone()
-    return recording(done)
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=T, initial=k + 1, desc=f"simulate[{slv.describe()}]", unit="t", leave=False)
 
 
-def _least_action_chunk(options: dict, T: int) -> int:
-    """Committed steps per receding-horizon window (the whole grid without ``window``)."""
-    window, overlap = options.get("window"), options.get("overlap")
-    if window is None:
-        if overlap:
-            raise SolverError("least_action: 'overlap' needs 'window'")
-        return T - 1
-    window, overlap = int(window), int(overlap if overlap is not None else window // 2)
-    if window < 2 or not 0 <= overlap < window:
-        raise SolverError(f"least_action: need window >= 2 and 0 <= overlap < window, got "
-                          f"window={window}, overlap={overlap}")
-    options["overlap"] = overlap
-    return window - overlap
-
-
-def _locate_failure(advance, network, y, ts, kw):
-    """Re-run a failed chunk one output interval at a time: (samples up to the failure, error)."""
-    out = [y]
-    for k in range(ts.numel() - 1):
-        try:
-            step = advance(network, out[-1], ts[k:k + 2], **kw)
-        except (AssertionError, RuntimeError, SolverError, OverflowError) as err:
-            return torch.stack(out), err
-        out.append(step[-1])
-        if _bad_index(step[-1:], float("inf")) is not None:
-            break
-    return torch.stack(out), None
+def _to(obj, device):
+    """Tensors inside a carry (dicts, lists, tuples) moved to ``device``."""
+    if torch.is_tensor(obj):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: _to(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to(v, device) for v in obj)
+    return obj

@@ -105,3 +105,17 @@ class Stimulus(nn.Module):
                                 f"broadcasts to (B, N) = ({batch}, {n_nodes})")
         if out.device.type != torch.device(device).type and out.numel() > 1:
             raise StimulusError(f"stimulus is on {out.device} but the network is on {device}")
+
+
+def as_stimulus(stimulus, n_nodes: int) -> Stimulus | None:
+    """A ``Stimulus`` from a ``Stimulus``, a callable of t, a constant, or None (no stimulus);
+    ``StimulusError`` when sampled values do not have 1 or ``n_nodes`` columns."""
+    if stimulus is None or isinstance(stimulus, Stimulus):
+        st = stimulus
+    elif callable(stimulus):
+        st = Stimulus.from_callable(stimulus)
+    else:
+        st = Stimulus.constant(stimulus)
+    if st is not None and st.values is not None and st.values.shape[-1] not in (1, n_nodes):
+        raise StimulusError(f"stimulus has {st.values.shape[-1]} columns, the network has {n_nodes}")
+    return st

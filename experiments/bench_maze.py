@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from columns.canonical.agent import BLOCK, ND, NS, MazeAgents, initial_counts, prior_E
-from columns.canonical.agent_steps import numba_available
-from columns.canonical.maze import Mazes, create_maze
-from columns.langevin import counter_uniform_steps
+from experiments.maze.agent import BLOCK, ND, NS, MazeAgents, initial_counts, prior_E
+from experiments.maze.agent_steps import numba_available
+from experiments.maze.maze import Mazes, create_maze
+from columns.rng import counter_uniform_steps
 
 BAR_S = 15 * 60
 

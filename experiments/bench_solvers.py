@@ -23,9 +23,10 @@ import numpy as np
 import torch
 
 import columns as C
-from columns import least_action as LA
+from columns.solvers import least_action as LA
 
 from .bench_engine import _median_time, random_coupling
+from columns import energy
 
 
 @dataclass
@@ -66,7 +67,7 @@ def bench_iteration(cfg: Config, device, dtype) -> list[dict]:
         for K in cfg.windows:
             net = network(n, cfg.seed, device, dtype, K, cfg.dt)
             y0 = net.initial_state(noise=0.1, seed=cfg.seed)
-            pos, _ = net.canonical_pairs()
+            pos, _ = energy.canonical_pairs(net)
             times = torch.arange(K + 1, dtype=dtype, device=device) * cfg.dt
             s = LA.stimulus_grid(net, times[:-1] + cfg.dt / 2, 1)
             dt = times.diff()

@@ -3,7 +3,7 @@ and prediction (spec canonical-network.md; the paper's Figs 4–5).
 
 Design: ``mazes`` mazes × ``trials`` trials for each decision prior E_right ∈ ``e_right``
 (left-biased 0.15, unbiased 0.25, right-biased 0.35: E per output neuron = (0.25, 0.25,
-0.5 − E_r, E_r)/64), all agents in one batch (``columns.canonical.agent.MazeAgents``). A trial ends
+0.5 − E_r, E_r)/64), all agents in one batch (``experiments.maze.agent.MazeAgents``). A trial ends
 at the goal or after T steps (a failure counts as T).
 
 Reported: per 10-trial block the mean time to goal over mazes ± SEM (of the per-maze block means)
@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from columns.canonical.agent import ND, MazeAgents, prior_E
-from columns.canonical.maze import Mazes, create_maze, shortest_path
+from experiments.maze.agent import ND, MazeAgents, prior_E
+from experiments.maze.maze import Mazes, create_maze, shortest_path
 
 from .runner import write_json
 

@@ -24,7 +24,7 @@ def digits(device=None) -> tuple[torch.Tensor, torch.Tensor]:
 
 def counter_normal(seeds: torch.Tensor, step: int, n: int, dtype=torch.float64, device=None):
     """Standard normals (R, n) from the counter-based uniforms (Box–Muller), seeded per run."""
-    from columns.langevin import counter_uniform
+    from columns.rng import counter_uniform
     keyed = torch.as_tensor(seeds, dtype=torch.int64) * 7919 + 104729   # a stream apart from the runs'
     u = counter_uniform(keyed, 2 * step, n, dtype, device).clamp(min=1e-300)
     v = counter_uniform(keyed, 2 * step + 1, n, dtype, device)

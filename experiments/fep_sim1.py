@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import columns as C
-from columns.langevin import langevin
+from columns.types.langevin import langevin
 
 from .stats import corr, summary
 

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 import columns as C
-from columns.langevin import langevin
+from columns.types.langevin import langevin
 
 from .fep_data import counter_normal, digits
 from .stats import corr, summary

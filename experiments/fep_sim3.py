@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import torch
 
 import columns as C
-from columns.langevin import langevin
+from columns.types.langevin import langevin
 
 from .fep_data import digits
 from .stats import corr, summary
@@ -50,23 +51,29 @@ class Config:
 
 
 def continuous_form(cfg: Config, Z: torch.Tensor) -> dict:
-    """Asymmetry learned by the continuous mean-field form (``FEPMeanField``, rk4, τ = 1, one
-    pattern per τ) with and without the lagged presynaptic trace, cyclic vs random order."""
-    from torchdiffeq import odeint
+    """Asymmetry learned by the continuous mean-field form (the "fep_trace" column type on the
+    complete graph, rk4, τ = 1, one pattern per τ) with and without the lagged presynaptic trace,
+    cyclic vs random order."""
     T = cfg.continuous_presentations
     rnd = np.random.default_rng(cfg.seed + 3).integers(0, 3, T + 2)
+    G = nx.complete_graph(Z.shape[1], create_using=nx.DiGraph)
+    nx.set_node_attributes(G, "fep_trace", "type")
+    nx.set_edge_attributes(G, 0.0, "weight")
+    nx.set_edge_attributes(G, True, "learnable")
+    ts = torch.arange(0, T + 1, dtype=Z.dtype, device=Z.device)
     out = {}
     for lag in (True, False):
         for order in ("cyclic", "random"):
             def bias(t, order=order):
                 k = int(torch.floor(torch.as_tensor(t) + 1e-9))
                 return cfg.evidence * Z[(k % 3) if order == "cyclic" else int(rnd[k])]
-            m = C.FEPMeanField(Z.shape[1], beta=cfg.beta, alpha=cfg.continuous_alpha, tau=1.0,
-                               tau_trace=cfg.tau_trace, lag=lag, bias=bias)
-            y0 = m.initial_state(torch.zeros(1, Z.shape[1], dtype=Z.dtype, device=Z.device))
-            ts = torch.arange(0, T + 1, dtype=Z.dtype, device=Z.device)
-            y = odeint(m, y0, ts, method="rk4", options={"step_size": 0.25})[-1]
-            J = m.split(y)[2][0]
+            params = {"beta": cfg.beta, "alpha": cfg.continuous_alpha, "tau": 1.0,
+                      "tau_trace": cfg.tau_trace, "lag": lag}
+            net = C.Network.from_graph(G, column_types={"fep_trace": params}, stimulus=bias,
+                                       dtype=Z.dtype).to(Z.device)
+            C.simulate(net, ts, y0=net.initial_state(), solver=C.IVP(method="rk4", step_size=0.25),
+                       record=["sigma"], progress=False)
+            J = net.coupling_matrix()[0]
             out[f"{'trace' if lag else 'no_trace'}_{order}"] = float((J - J.T).norm() / J.norm())
     out["order_specific_trace"] = out["trace_cyclic"] - out["trace_random"]
     out["order_specific_no_trace"] = out["no_trace_cyclic"] - out["no_trace_random"]

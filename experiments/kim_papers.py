@@ -28,6 +28,7 @@ import columns as C
 import columns.analysis as A
 import graphs
 from graphs.errors import DivergenceError
+from columns import energy
 
 
 @dataclass
@@ -97,7 +98,7 @@ def k18(cfg: Config, out: str, device) -> dict:
     with torch.no_grad():
         th_ = torch.linspace(0, 2 * math.pi, 721, dtype=torch.float64)
         circle = torch.stack([1.6 ** 0.5 * th_.cos(), 1.6 ** 0.5 * th_.sin()], -1).to(device)
-        H_circle = net.hamiltonian(torch.tensor(0.0, dtype=torch.float64), circle)
+        H_circle = energy.hamiltonian(net, torch.tensor(0.0, dtype=torch.float64), circle)
     H_fp = {fp.classification["kind"] + f"@{float(fp.q[0]):.4f}": -fp.U for fp in fps}
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 5))

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -46,13 +46,9 @@ import columns as C
 import graphs
 from columns import analysis
 from columns import sequences as S
-from columns.recording import write_netcdf
 from graphs.errors import ColumnsError, ConfigError
 
 from .fep_data import digits, zscore_rows
-from .runner import write_json
-
-SOLVERS = {"bm": ("least_action", "gradient"), "fep": ("step",)}
 
 
 @dataclass
@@ -96,14 +92,116 @@ class Config:
         return cls(n=16, n_cycles=3, dwell=5, fep_cycles=60, checkpoints=2, random_starts=4)
 
 
+class BMArm:
+    """Bayesian-mechanics columns ("bm"): least action (or the gradient baseline) on μ, Hebbian
+    plasticity; attractors of the learned couplings; starts on the scale of the patterns."""
+
+    name, field, solvers, has_baseline = "bm", "mu", ("least_action", "gradient"), True
+    attractor_note = ""
+
+    def solver_name(self, cfg) -> str:
+        return cfg.solver
+
+    def network(self, G, cfg) -> C.Network:
+        pl = C.HebbianPlasticity(m_W=cfg.m_W, gamma_W=cfg.gamma_W, alpha_W=cfg.alpha_W)
+        return C.Network.from_graph(G, plasticity=pl, dtype=torch.float64)
+
+    def schedule(self, cfg) -> tuple[int, int, float, float]:
+        """(cycles, dwell, gain, Δt)."""
+        return cfg.n_cycles, cfg.dwell, cfg.gain, cfg.dt
+
+    def solver(self, cfg, name: str, first_step: int) -> C.Solver:
+        if name == "least_action":
+            return C.LeastAction(window=cfg.window, overlap=cfg.overlap, gtol=cfg.gtol)
+        return C.Gradient(method="rk4", step_size=cfg.dt / 2)
+
+    def pattern_starts(self, pats: torch.Tensor) -> torch.Tensor:
+        return pats
+
+    def random_starts(self, cfg, N: int, pats: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return float(pats.std()) * torch.randn(cfg.random_starts, N, generator=g, dtype=torch.float64)
+
+    def attractor_state(self, net: C.Network, state: torch.Tensor) -> torch.Tensor:
+        return state
+
+
+class FEPArm:
+    """FEP attractor columns ("fep"): the stochastic map with its learning rule (solver "step");
+    attractors of the symmetric part of J (as Spisak & Friston do: the learned asymmetric J makes
+    the map cycle); starts in [−1, 1]."""
+
+    name, field, solvers, has_baseline = "fep", "sigma", ("step",), False
+    attractor_note = ("Attractors of the deterministic map with the symmetric part (J + Jᵀ)/2 of "
+                      "the learned couplings (the asymmetric J itself makes the map cycle, as in "
+                      "Spisak & Friston's Sim 3).")
+
+    def solver_name(self, cfg) -> str:
+        return "step"
+
+    def network(self, G, cfg) -> C.Network:
+        return C.Network.from_graph(G, column_types={"fep": {"beta": cfg.fep_beta,
+                                                             "alpha": cfg.fep_alpha}},
+                                    dtype=torch.float64)
+
+    def schedule(self, cfg) -> tuple[int, int, float, float]:
+        return cfg.fep_cycles, cfg.fep_dwell, cfg.fep_evidence, 1.0
+
+    def solver(self, cfg, name: str, first_step: int) -> C.Solver:
+        return C.Step(stochastic=True, seed=cfg.seed, first_step=first_step)
+
+    def pattern_starts(self, pats: torch.Tensor) -> torch.Tensor:
+        return pats / pats.abs().max()
+
+    def random_starts(self, cfg, N: int, pats: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return torch.rand(cfg.random_starts, N, generator=g, dtype=torch.float64) * 2 - 1
+
+    def attractor_state(self, net: C.Network, state: torch.Tensor) -> torch.Tensor:
+        return symmetrised(net, state)
+
+
+def symmetrised(net: C.Network, state: torch.Tensor) -> torch.Tensor:
+    """The state with each learnable coupling replaced by the symmetric part (W + Wᵀ)/2 (an
+    edge without its reverse keeps half its weight)."""
+    W = net.coupling_matrix(state)
+    return net.with_learned_weights(state, 0.5 * (W + W.mT))
+
+
+ARMS = {"bm": BMArm(), "fep": FEPArm()}
+
+
+def arm_of(cfg: "Config"):
+    return ARMS[cfg.column_type]
+
+
+@dataclass
+class Run:
+    """One trained network: its recording (T, N) per field, the states at the checkpoints."""
+
+    order: str
+    solver: str
+    net: C.Network
+    times: torch.Tensor
+    fields: dict
+    states: list
+    checkpoint_index: list
+    order_A: torch.Tensor
+    dwell: int
+    wall_s: float
+    converged: bool = True
+    windows: int = 0
+    iterations_max: int = 0
+    extra: dict = field(default_factory=dict)
+
+
 def check(cfg: Config) -> None:
-    if cfg.column_type not in SOLVERS:
-        raise ConfigError(f"--column_type must be one of {sorted(SOLVERS)}, got {cfg.column_type!r}")
+    if cfg.column_type not in ARMS:
+        raise ConfigError(f"--column_type must be one of {sorted(ARMS)}, got {cfg.column_type!r}")
+    arm = ARMS[cfg.column_type]
     if cfg.column_type == "fep" and cfg.solver == "least_action":
         pass                                     # the default: fep runs its own map ("step")
-    elif cfg.solver not in SOLVERS[cfg.column_type]:
+    elif cfg.solver not in arm.solvers:
         raise ConfigError(f"--solver {cfg.solver!r} does not apply to column type "
-                          f"{cfg.column_type!r}; use one of {SOLVERS[cfg.column_type]}")
+                          f"{cfg.column_type!r}; use one of {arm.solvers}")
     if len(cfg.regions) < 2:
         raise ConfigError(f"--regions needs at least two regions (A and B receive input), got {cfg.regions}")
     if cfg.checkpoints < 1 or cfg.dwell < 1 or cfg.n_cycles < 1 or cfg.fep_dwell < 1 or cfg.fep_cycles < 1:
@@ -112,10 +210,6 @@ def check(cfg: Config) -> None:
         raise ConfigError(f"--analysis_fraction must be in (0, 1], got {cfg.analysis_fraction}")
     if cfg.window <= cfg.overlap or cfg.overlap < 0:
         raise ConfigError(f"--window must exceed --overlap >= 0, got {cfg.window} / {cfg.overlap}")
-
-
-def solver_of(cfg: Config) -> str:
-    return "step" if cfg.column_type == "fep" else cfg.solver
 
 
 def patterns(cfg: Config, device) -> torch.Tensor:
@@ -136,49 +230,37 @@ def patterns(cfg: Config, device) -> torch.Tensor:
 def build(cfg: Config, device) -> C.Network:
     G = graphs.multiregion(cfg.regions, cfg.n, cfg.p_within, cfg.p_feedforward, cfg.p_feedback,
                            column_type=cfg.column_type, seed=cfg.seed)
-    if cfg.column_type == "bm":
-        pl = C.HebbianPlasticity(m_W=cfg.m_W, gamma_W=cfg.gamma_W, alpha_W=cfg.alpha_W)
-        net = C.Network.from_graph(G, plasticity=pl, dtype=torch.float64)
-    else:
-        net = C.Network.from_graph(G, column_types={"fep": {"beta": cfg.fep_beta, "alpha": cfg.fep_alpha}},
-                                   dtype=torch.float64)
-    return net.to(device)
+    return arm_of(cfg).network(G, cfg).to(device)
 
 
-def schedule(cfg: Config, order: str) -> tuple[torch.Tensor, torch.Tensor, int, float]:
-    """(A's pattern order, B's, dwell, gain) for the column type."""
+def schedule(cfg: Config, order: str) -> tuple[torch.Tensor, torch.Tensor, int, float, float]:
+    """(A's pattern order, B's, dwell, gain, Δt) for the column type."""
+    cycles, dwell, gain, dt = arm_of(cfg).schedule(cfg)
     P = len(cfg.digits)
-    fep = cfg.column_type == "fep"
-    L = (cfg.fep_cycles if fep else cfg.n_cycles) * P
-    pA = S.order(order, P, L, seed=cfg.seed)
-    return pA, S.delayed(pA, cfg.delay), (cfg.fep_dwell if fep else cfg.dwell), \
-        (cfg.fep_evidence if fep else cfg.gain)
+    pA = S.order(order, P, cycles * P, seed=cfg.seed)
+    return pA, S.delayed(pA, cfg.delay), dwell, gain, dt
 
 
-def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=None) -> dict:
-    """Train one network on one stream in ``checkpoints`` segments. Returns the network, the
-    recorded column fields (T, N) each, the states at the checkpoints, the presented order."""
+def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=None) -> Run:
+    """Train one network on one stream in ``checkpoints`` segments: the network, the recorded
+    column fields (T, N) each, the states at the checkpoints, the presented order."""
+    arm = arm_of(cfg)
     net = build(cfg, device)
-    net.init_state()
-    pA, pB, dwell, gain = schedule(cfg, order)
+    net.state = net.initial_state()
+    pA, pB, dwell, gain, dt = schedule(cfg, order)
     vA = S.stream(pats.cpu(), pA, dwell, gain, cfg.noise, cfg.seed)
     vB = S.stream(pats.cpu(), pB, dwell, gain, cfg.noise, cfg.seed + 1)
     T = vA.shape[0]
-    dt = 1.0 if cfg.column_type == "fep" else cfg.dt
     times = torch.arange(T, dtype=torch.float64) * dt
     regions = list(cfg.regions)
     net.set_stimulus(S.region_stimulus(net, {regions[0]: vA, regions[1]: vB}, times))
     fields = net.layout.node_fields()
-    opts = {"least_action": {"window": cfg.window, "overlap": cfg.overlap, "gtol": cfg.gtol},
-            "gradient": {}, "step": {"stochastic": True, "seed": cfg.seed}}[solver]
     bounds = np.linspace(0, T - 1, cfg.checkpoints + 1).round().astype(int)
     states = [net.state.detach().clone()]
     parts, converged, windows, iters, t0 = [], True, 0, 0, time.perf_counter()
     for c in range(cfg.checkpoints):
         b0, b1 = int(bounds[c]), int(bounds[c + 1])
-        o = dict(opts, first_step=b0) if solver == "step" else opts
-        rec = C.simulate(net, times[b0:b1 + 1].to(device), solver=solver, solver_options=o,
-                         method="rk4", step_size=dt / 2 if solver == "gradient" else None,
+        rec = C.simulate(net, times[b0:b1 + 1].to(device), solver=arm.solver(cfg, solver, b0),
                          record=fields, progress=False)
         if rec.status != "complete":
             raise RuntimeError(f"multiregion: the {order} {solver} run failed at t = {float(rec.t[-1]):.4g}: "
@@ -191,51 +273,33 @@ def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=
         if bar is not None:
             bar.update(b1 - b0)
     rec_fields = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    return {"net": net, "times": times, "fields": rec_fields, "states": states,
-            "checkpoint_index": bounds.tolist(), "order_A": pA, "dwell": dwell,
-            "wall_s": time.perf_counter() - t0, "converged": converged, "windows": windows,
-            "iterations_max": iters, "solver": solver, "order": order}
+    return Run(order=order, solver=solver, net=net, times=times, fields=rec_fields,
+               states=states, checkpoint_index=bounds.tolist(), order_A=pA, dwell=dwell,
+               wall_s=time.perf_counter() - t0, converged=converged, windows=windows,
+               iterations_max=iters)
 
 
-def starts(cfg: Config, run: dict, pats: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
+def starts(cfg: Config, run: Run, pats: torch.Tensor) -> torch.Tensor:
     """Relaxation starts (B, N): every pattern in every region, the visited states at the end of
     each element of the last cycle, and seeded random starts."""
-    net = run["net"]
+    arm, net = arm_of(cfg), run.net
     idx = analysis.region_index(net.coupling.regions, net.device)
     N, P = net.n_nodes, pats.shape[0]
-    scale = 1.0 if cfg.column_type == "fep" else float(pats.std())
     pat = torch.zeros(P, N, dtype=torch.float64, device=net.device)
     for r in idx.values():
-        pat[:, r] = pats / (pats.abs().max() if cfg.column_type == "fep" else 1.0)
-    T, d = field.shape[0], run["dwell"]
-    ends = field[[T - 1 - k * d for k in range(P) if T - 1 - k * d >= 0]].to(net.device)
+        pat[:, r] = arm.pattern_starts(pats)
+    x = run.fields[arm.field]
+    T, d = x.shape[0], run.dwell
+    ends = x[[T - 1 - k * d for k in range(P) if T - 1 - k * d >= 0]].to(net.device)
     g = torch.Generator().manual_seed(cfg.seed + 17)
-    rnd = (torch.rand(cfg.random_starts, N, generator=g, dtype=torch.float64) * 2 - 1
-           if cfg.column_type == "fep" else scale * torch.randn(cfg.random_starts, N, generator=g,
-                                                                 dtype=torch.float64))
-    return torch.cat([pat, ends, rnd.to(net.device)])
+    return torch.cat([pat, ends, arm.random_starts(cfg, N, pats, g).to(net.device)])
 
 
-def symmetrised(net: C.Network, state: torch.Tensor) -> torch.Tensor:
-    """The state with each learnable coupling replaced by the symmetric part (W + Wᵀ)/2 (an
-    edge without its reverse keeps half its weight)."""
-    W = net.coupling_matrix(state)
-    Ws = 0.5 * (W + W.mT)
-    cp = net.coupling
-    y = state.clone()
-    a, m = net.layout.edge_W
-    y[..., a:a + m] = Ws[..., cp.tgt[net.learn_idx], cp.src[net.learn_idx]]
-    return y
-
-
-def attractors(cfg: Config, run: dict, state: torch.Tensor, pats: torch.Tensor) -> dict:
-    """Each region's attractors at ``state``: of the learned couplings (bm), or of their symmetric
-    part for fep (as Spisak & Friston do: the learned asymmetric J makes the map cycle)."""
-    net = run["net"]
-    field = run["fields"]["sigma" if cfg.column_type == "fep" else "mu"]
-    if cfg.column_type == "fep":
-        state = symmetrised(net, state)
-    x0 = starts(cfg, run, pats, field)
+def attractors(cfg: Config, run: Run, state: torch.Tensor, pats: torch.Tensor) -> dict:
+    """Each region's attractors at ``state`` (of the couplings the arm chooses)."""
+    net = run.net
+    state = arm_of(cfg).attractor_state(net, state)
+    x0 = starts(cfg, run, pats)
     res = analysis.find_attractors(net, state, x0, patterns={r: pats for r in cfg.regions})
     res["n_starts"] = int(x0.shape[0])
     return res
@@ -270,11 +334,11 @@ def circulation(W: torch.Tensor, pats: torch.Tensor) -> float:
     return float(fwd - bwd) / den if den > 0 else 0.0
 
 
-def occupancy(cfg: Config, run: dict, final: dict) -> dict:
+def occupancy(cfg: Config, run: Run, final: dict) -> dict:
     """Labels, dwell times, transitions and pairwise overlap over the analysed part of the run."""
-    net = run["net"]
+    net = run.net
     idx = analysis.region_index(net.coupling.regions)
-    x = run["fields"]["sigma" if cfg.column_type == "fep" else "mu"]
+    x = run.fields[arm_of(cfg).field]
     T = x.shape[0]
     t0 = int(round(T * (1 - cfg.analysis_fraction)))
     labels, per = {}, {}
@@ -294,7 +358,7 @@ def occupancy(cfg: Config, run: dict, final: dict) -> dict:
                   "transitions": analysis.transition_matrix(lab, K).tolist()}
     names = list(idx)
     pairs = {}
-    max_lag = max(1, (len(cfg.digits) * run["dwell"]) // 2)
+    max_lag = max(1, (len(cfg.digits) * run.dwell) // 2)
     for a_i, a in enumerate(names):
         for b in names[a_i + 1:]:
             ka = len(final["regions"][a]["attractors"])
@@ -306,15 +370,15 @@ def occupancy(cfg: Config, run: dict, final: dict) -> dict:
                 "joint": analysis.joint_distribution(labels[a], labels[b], ka, kb).tolist(),
                 "best_lag": lg["best_lag"], "mi_at_best_lag": max(lg["mi_bits"]),
                 "lags": lg["lags"], "mi_by_lag": lg["mi_bits"], "co_occupancy_by_lag": lg["co_occupancy"]}
-    presented = run["order_A"].repeat_interleave(run["dwell"])[t0:]
-    return {"t_start": t0, "regions": per, "pairs": pairs, "expected_lag": cfg.delay * run["dwell"],
+    presented = run.order_A.repeat_interleave(run.dwell)[t0:]
+    return {"t_start": t0, "regions": per, "pairs": pairs, "expected_lag": cfg.delay * run.dwell,
             "labels": {r: v.tolist() for r, v in labels.items()}, "presented_A": presented.tolist()}
 
 
-def analyse(cfg: Config, run: dict, pats: torch.Tensor, track: bool) -> dict:
+def analyse(cfg: Config, run: Run, pats: torch.Tensor, track: bool) -> dict:
     """Attractors (at every checkpoint if ``track``, else at the end), occupancy, asymmetry."""
-    net = run["net"]
-    states = run["states"] if track else run["states"][-1:]
+    net = run.net
+    states = run.states if track else run.states[-1:]
     found = [attractors(cfg, run, s, pats) for s in states]
     final = found[-1]
     out = {"attractors": summarise_attractors(final),
@@ -323,7 +387,7 @@ def analyse(cfg: Config, run: dict, pats: torch.Tensor, track: bool) -> dict:
         out["checkpoints"] = [summarise_attractors(f) for f in found]
         out["track"] = {r: _jsonable_track(analysis.track_attractors(
             [f["regions"][r]["attractors"].cpu() for f in found], cfg.threshold)) for r in cfg.regions}
-    W = net.coupling_matrix(run["states"][-1][0])
+    W = net.coupling_matrix(run.states[-1][0])
     idx = analysis.region_index(net.coupling.regions, net.device)
     mask = torch.zeros_like(W, dtype=torch.bool)
     mask[net.coupling.tgt, net.coupling.src] = True
@@ -333,9 +397,9 @@ def analyse(cfg: Config, run: dict, pats: torch.Tensor, track: bool) -> dict:
     out["asymmetry_all_entries"] = analysis.region_asymmetry(W, net.coupling.regions)
     out["circulation"] = {r: circulation(W[idx[r]][:, idx[r]], pats) for r in cfg.regions[:2]}
     out["coupling_norm"] = {r: float(W[idx[r]][:, idx[r]].norm()) for r in cfg.regions}
-    out["wall_s"], out["converged"] = run["wall_s"], run["converged"]
-    out["solver"], out["order"] = run["solver"], run["order"]
-    out["solver_windows"], out["solver_iterations_max"] = run["windows"], run["iterations_max"]
+    out["wall_s"], out["converged"] = run.wall_s, run.converged
+    out["solver"], out["order"] = run.solver, run.order
+    out["solver_windows"], out["solver_iterations_max"] = run.windows, run.iterations_max
     return out
 
 
@@ -345,41 +409,42 @@ def _jsonable_track(t: dict) -> dict:
             "moved": {str(k): v for k, v in t["moved"].items()}}
 
 
-def save_recording(cfg: Config, run: dict, path: str) -> None:
+def save_recording(cfg: Config, run: Run, path: str) -> None:
     """recording.nc: the column fields of the main run at every step, W at the checkpoints."""
-    net = run["net"]
+    net = run.net
     cp = net.coupling
-    fields = {k: v.unsqueeze(1) for k, v in run["fields"].items()}
-    rec = C.Recording(t=run["times"], fields=fields, node_labels=cp.node_labels,
+    fields = {k: v.unsqueeze(1) for k, v in run.fields.items()}
+    rec = C.Recording(t=run.times, fields=fields, node_labels=cp.node_labels,
                       node_types=cp.node_types, regions=cp.regions,
                       config={"experiment": "multiregion", "column_type": cfg.column_type,
-                              "solver": run["solver"], "order": run["order"]})
+                              "solver": run.solver, "order": run.order})
     ds = rec.to_xarray()
-    ci = run["checkpoint_index"]
+    ci = run.checkpoint_index
     src, tgt = cp.edge_labels()
-    Ws = torch.stack([net.coupling_matrix(s[0])[cp.tgt, cp.src] for s in run["states"]]).cpu()
-    ds = ds.assign_coords(checkpoint_time=("checkpoint", run["times"][ci].numpy()),
+    Ws = torch.stack([net.coupling_matrix(s[0])[cp.tgt, cp.src] for s in run.states]).cpu()
+    ds = ds.assign_coords(checkpoint_time=("checkpoint", run.times[ci].numpy()),
                           coupling_source=("coupling", np.array(src, dtype=object)),
                           coupling_target=("coupling", np.array(tgt, dtype=object)))
     ds["W_checkpoints"] = (("checkpoint", "coupling"), Ws.numpy())
-    write_netcdf(ds, path)
+    C.write_netcdf(ds, path)
 
 
-def main(cfg: Config, out: str) -> dict:
+def main(cfg: Config, out: str):
+    """Train and analyse; return (results, finish): ``finish()`` writes recording.nc, the figures
+    and report.md after the runner has written results.json (so a failing figure loses nothing)."""
     from tqdm.auto import tqdm
 
     from . import multiregion_report as report
     check(cfg)
-    device = torch.device(cfg.device)
-    torch.manual_seed(cfg.seed)
+    arm, device = arm_of(cfg), torch.device(cfg.device)
     pats = patterns(cfg, device)
-    solver = solver_of(cfg)
+    solver = arm.solver_name(cfg)
     plan = [("main", "cyclic", solver)]
     if cfg.control:
         plan.append(("control", "random", solver))
-    if cfg.baseline and cfg.column_type == "bm" and solver != "gradient":
+    if cfg.baseline and arm.has_baseline and solver != "gradient":
         plan.append(("baseline", "cyclic", "gradient"))
-    order_A, _, dwell, _ = schedule(cfg, "cyclic")
+    order_A, _, dwell, _, _ = schedule(cfg, "cyclic")
     T = order_A.numel() * dwell
     timings, runs, results = {}, {}, {"runs": {}}
     with tqdm(total=len(plan) * (T - 1), desc="multiregion: training", unit="step") as bar:
@@ -392,19 +457,20 @@ def main(cfg: Config, out: str) -> dict:
                     raise
                 results.setdefault("failed_runs", {})[name] = f"{type(err).__name__}: {err}"
                 continue
-            timings[f"train_{name}_s"] = runs[name]["wall_s"]
+            timings[f"train_{name}_s"] = runs[name].wall_s
     for name in tqdm(list(runs), desc="multiregion: analysis", unit="run"):
         t0 = time.perf_counter()
         results["runs"][name] = analyse(cfg, runs[name], pats, track=(name == "main"))
         timings[f"analysis_{name}_s"] = time.perf_counter() - t0
-    results["network"] = {"n_nodes": runs["main"]["net"].n_nodes,
-                          "n_edges": runs["main"]["net"].coupling.n_edges,
-                          "n_learnable": int(runs["main"]["net"].layout.n_learnable),
-                          "steps": int(T), "duration": float(runs["main"]["times"][-1]),
-                          "solver": solver}
+    net = runs["main"].net
+    results["network"] = {"n_nodes": net.n_nodes, "n_edges": net.coupling.n_edges,
+                          "n_learnable": int(net.layout.n_learnable), "steps": int(T),
+                          "duration": float(runs["main"].times[-1]), "solver": solver}
     results["timings"] = timings
-    write_json(os.path.join(out, "results.json"), results)     # kept if a figure fails
-    save_recording(cfg, runs["main"], os.path.join(out, "recording.nc"))
-    results["figures"] = report.figures(cfg, runs, results, pats, out)
-    results["summary"] = report.write(cfg, results, out)
-    return results
+
+    def finish() -> dict:
+        save_recording(cfg, runs["main"], os.path.join(out, "recording.nc"))
+        figures = report.figures(cfg, runs, results, pats, out)
+        results["figures"] = figures
+        return {"figures": figures, "summary": report.write(cfg, results, out)}
+    return results, finish

@@ -17,6 +17,7 @@ import numpy as np
 
 from columns.analysis import region_index
 
+from .multiregion import arm_of
 from .runner import write_text
 
 
@@ -37,26 +38,26 @@ def _save(fig, out: str, name: str) -> str:
 def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
     plt = _plt()
     main, res = runs["main"], results["runs"]["main"]
-    net = main["net"]
+    net = main.net
     idx = region_index(net.coupling.regions, net.device)
     names = []
     # 1. phase portrait of the most driven column of region A
     rA = idx[cfg.regions[0]].cpu()
     col = int(rA[int(pats.var(0).argmax())])
-    ci = main["checkpoint_index"]
+    ci = main.checkpoint_index
     first, last = slice(0, ci[1] + 1), slice(ci[-2], ci[-1] + 1)
     label = net.coupling.node_labels[col]
-    if "p_mu" in main["fields"]:
+    if "p_mu" in main.fields:
         fig = plt.figure(figsize=(6.5, 5))
         ax = fig.add_subplot(projection="3d")
         for sl, c, what in ((first, "tab:blue", "first segment"), (last, "tab:red", "last segment")):
-            f = main["fields"]
+            f = main.fields
             ax.plot(f["mu"][sl, col], f["w"][sl, col], f["p_mu"][sl, col], color=c, lw=1, label=what)
         ax.set(xlabel="μ", ylabel="w", zlabel="p_μ", title=f"column {label}: before / after learning")
         ax.legend(fontsize=8)
     else:
         fig, ax = plt.subplots(figsize=(7, 3))
-        f = main["fields"]["sigma"]
+        f = main.fields["sigma"]
         ax.plot(np.arange(first.stop), f[first, col], lw=0.8, label="first segment")
         ax.plot(np.arange(last.start, last.stop), f[last, col], lw=0.8, label="last segment")
         ax.set(xlabel="step", ylabel="σ", title=f"column {label}")
@@ -64,7 +65,7 @@ def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
     names.append(_save(fig, out, "phase_portrait.png"))
     # 2. couplings with region blocks, initial and final
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-    for ax, s, what in ((axes[0], main["states"][0], "initial"), (axes[1], main["states"][-1], "final")):
+    for ax, s, what in ((axes[0], main.states[0], "initial"), (axes[1], main.states[-1], "final")):
         W = net.coupling_matrix(s[0]).cpu().numpy()
         v = max(np.abs(W).max(), 1e-12)
         im = ax.imshow(W, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
@@ -173,10 +174,7 @@ def write(cfg, results: dict, out: str) -> str:
                f"{'' if m['converged'] else ' (some least-action windows did not converge)'}.")
     lines += [summary, ""]
     lines += ["## Attractors after learning", ""]
-    if cfg.column_type == "fep":
-        lines += ["Attractors of the deterministic map with the symmetric part (J + Jᵀ)/2 of the "
-                  "learned couplings (the asymmetric J itself makes the map cycle, as in Spisak & "
-                  "Friston's Sim 3).", ""]
+    lines += [arm_of(cfg).attractor_note, ""] if arm_of(cfg).attractor_note else []
     for r in reg:
         lines.append("- " + _attractor_sentence(r, m["attractors"]["regions"][r], cfg.digits))
     conv = m["attractors"]
@@ -271,4 +269,4 @@ def write(cfg, results: dict, out: str) -> str:
 
 
 def _dwell(cfg) -> int:
-    return cfg.fep_dwell if cfg.column_type == "fep" else cfg.dwell
+    return arm_of(cfg).schedule(cfg)[1]

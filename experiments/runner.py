@@ -1,5 +1,9 @@
 """Run an experiment by name: config from defaults/``--tiny`` + ``--key=value`` overrides,
-seeded, on a device, writing ``results.json`` (atomically) with config, versions and timings."""
+seeded (here, once), on a device, writing ``results.json`` (atomically) with config, versions and
+timings. Only the runner writes results.json: an experiment's ``main(cfg, out)`` returns its
+results dict, or ``(results, finish)`` where ``finish()`` makes the figures and returns what to
+add; results.json is then written before the figures (so a failing figure loses nothing) and
+again with them."""
 
 from __future__ import annotations
 
@@ -100,8 +104,16 @@ def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device
     os.makedirs(out, exist_ok=True)
     t0 = time.perf_counter()
     results = module.main(cfg, out)
+    finish = None
+    if isinstance(results, tuple):            # (results, finish): figures after results.json
+        results, finish = results
     results = {"experiment": name, "config": dataclasses.asdict(cfg), "seed": cfg.seed,
                "versions": versions(), **results,
                "timings": {**results.get("timings", {}), "total_s": time.perf_counter() - t0}}
-    write_json(os.path.join(out, "results.json"), results)
+    path = os.path.join(out, "results.json")
+    write_json(path, results)
+    if finish is not None:
+        results.update(finish())
+        results["timings"]["total_s"] = time.perf_counter() - t0
+        write_json(path, results)
     return results

@@ -126,10 +126,10 @@ def train(cfg: Config, order: str, solver: str, seed: int, device) -> dict:
     times, values, seq = stream(cfg, order, seed)
     net.set_stimulus(C.Stimulus.sampled(times, values, interpolation="previous"))
     y0 = net.initial_state()
-    opts = {"window": cfg.window, "overlap": cfg.overlap} if solver == "least_action" else {}
+    slv = (C.LeastAction(window=cfg.window, overlap=cfg.overlap) if solver == "least_action"
+           else C.Gradient(method="rk4"))
     t0 = time.perf_counter()
-    rec = C.simulate(net, times, y0=y0, solver=solver, solver_options=opts, record=["W"],
-                     method="rk4" if solver == "gradient" else "dopri5", progress=False)
+    rec = C.simulate(net, times, y0=y0, solver=slv, record=["W"], progress=False)
     wall = time.perf_counter() - t0
     W = coupling_matrix(net, rec["W"][-1, 0])
     n = cfg.n_columns

@@ -20,6 +20,7 @@ import torch
 
 import columns as C
 import graphs
+from columns import energy
 
 
 @dataclass
@@ -62,7 +63,7 @@ def switching_stimulus(cfg: Config, regions: list[str], dtype, device):
 def map_state(net: C.Network, t0: float) -> torch.Tensor:
     """argmin_q U(q; s(t0)) by L-BFGS, with p* = −M F(q*)."""
     y = net.initial_state().clone()
-    pos, _ = net.canonical_pairs()
+    pos, _ = energy.canonical_pairs(net)
     q = y[0, pos].clone().requires_grad_(True)
     opt = torch.optim.LBFGS([q], max_iter=2000, tolerance_grad=1e-12, tolerance_change=1e-15,
                             line_search_fn="strong_wolfe")
@@ -72,12 +73,12 @@ def map_state(net: C.Network, t0: float) -> torch.Tensor:
         opt.zero_grad()
         z = y.clone()
         z[0, pos] = q
-        U = net.static_energy(tt, z).sum()
+        U = energy.static_energy(net, tt, z).sum()
         U.backward()
         return U
     opt.step(closure)
     y[0, pos] = q.detach()
-    return net.momenta_at_rest(tt, y)
+    return energy.momenta_at_rest(net, tt, y)
 
 
 def main(cfg: Config, out: str) -> dict:
@@ -107,7 +108,7 @@ def main(cfg: Config, out: str) -> dict:
     net_cpu = net.to("cpu")
     net_cpu.set_stimulus(switching_stimulus(cfg, regions, torch.float64, "cpu"))
     full = _states(net_cpu, rec)
-    H = torch.stack([net_cpu.hamiltonian(tt, y) for tt, y in zip(rec.t, full)]).squeeze(-1)
+    H = torch.stack([energy.hamiltonian(net_cpu, tt, y) for tt, y in zip(rec.t, full)]).squeeze(-1)
     mu = rec["mu"][:, 0]                                    # (T, N)
     reg = torch.tensor([r == "r0" for r in regions])
     W = rec["W"][-1, 0] if "W" in rec.fields else torch.zeros(0)

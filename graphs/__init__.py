@@ -7,7 +7,7 @@ the loaders, and the project's error classes.
 from .compile import compile, compile_arrays  # noqa: A004
 from .coupling import Coupling
 from .errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, GraphError,
-                     ParameterError, SolverError, StateError, StimulusError)
+                     ParameterError, RegistryError, SolverError, StateError, StimulusError)
 from .generators import modular, multiregion, random_directed, ring, single_column
 from .loaders import from_graphml, from_numpy, from_tvb_zip
 from .schema import validate
@@ -15,6 +15,6 @@ from .schema import validate
 __all__ = [
     "compile", "compile_arrays", "Coupling", "validate", "modular", "multiregion", "random_directed", "ring", "single_column",
     "from_graphml", "from_numpy", "from_tvb_zip", "ColumnsError", "ConfigError", "DeviceError",
-    "DivergenceError", "GraphError", "ParameterError", "SolverError", "StateError",
+    "DivergenceError", "GraphError", "ParameterError", "RegistryError", "SolverError", "StateError",
     "StimulusError",
 ]

@@ -106,18 +106,33 @@ class Coupling(nn.Module):
             v = v.unsqueeze(0)
         return W, v
 
+    @property
+    def dense(self) -> bool:
+        """Whether products use the dense matrix (at least half of all N² entries are edges)."""
+        return 2 * self.n_edges >= self.n_nodes * self.n_nodes
+
     def forward_product(self, W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """ν = W x: ν_i = Σ_{e: j→i} W_e x_j.
 
-        Shapes: W (B, E) or (E,); x (B, N) -> (B, N). Differentiable when autograd is on
-        (scatter-add); without autograd it is one CSR SpMM for the whole batch.
+        Shapes: W (B, E) or (E,); x (B, N) -> (B, N), or x (B, C, N) (C chains sharing their
+        member's W) -> (B, C, N). Differentiable when autograd is on (scatter-add); without
+        autograd one CSR SpMM for the whole batch, or, on a dense graph (``dense``), one batched
+        dense product.
         """
         W, x = self._check(W, x, "x")
+        if x.dim() == 3:
+            if self.dense:
+                return x @ self.to_dense(W).mT                            # (B, C, N)
+            vals = W.unsqueeze(1) * x[..., self.src]                      # (B, C, E)
+            out = torch.zeros(*vals.shape[:2], self.n_nodes, dtype=vals.dtype, device=vals.device)
+            return out.index_add(2, self.tgt, vals)
         B = max(W.shape[0], x.shape[0])
         if torch.is_grad_enabled() and (W.requires_grad or x.requires_grad):
             vals = W * x[:, self.src]                                     # (B, E)
             out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
             return out.index_add(1, self.tgt, vals)
+        if self.dense:
+            return (x.unsqueeze(1) @ self.to_dense(W).mT).squeeze(1).expand(B, -1)   # (B, N)
         if W.shape[0] == 1:                        # one matrix, all batch members: one SpMM
             A = self._csr(self.crow, self.src, W[0], self.n_nodes)
             return (A @ x.expand(B, -1).T).T                              # (B, N)
@@ -142,11 +157,6 @@ class Coupling(nn.Module):
     def gather_target(self, y: torch.Tensor) -> torch.Tensor:
         """y_i for every edge e: j→i. Shapes: y (B, N) -> (B, E)."""
         return y[..., self.tgt]
-
-    def sum_by_target(self, vals: torch.Tensor) -> torch.Tensor:
-        """Σ_{e: j→i} vals_e per target i. Shapes: vals (B, E) -> (B, N)."""
-        out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
-        return out.index_add(1, self.tgt, vals)
 
     def sum_by_source(self, vals: torch.Tensor) -> torch.Tensor:
         """Σ_{e: j→i} vals_e per source j. Shapes: vals (B, E) -> (B, N)."""

@@ -53,3 +53,7 @@ class DivergenceError(ColumnsError, RuntimeError):
 
 class ConfigError(ColumnsError, ValueError):
     """An experiment configuration key or value is invalid (CLI ``--key=value``)."""
+
+
+class RegistryError(ColumnsError, TypeError):
+    """A column type cannot be registered (no ``type_name``, not a ``ColumnType``, name taken)."""

@@ -6,6 +6,7 @@ import torch
 
 import columns as C
 import graphs
+from columns import energy
 
 
 def single_type_network(column, stimulus=1.0, G=None, **kw):
@@ -18,7 +19,7 @@ def single_type_network(column, stimulus=1.0, G=None, **kw):
 
 def jacobian(net, y, t=0.0):
     """d(rhs)/dy at y, in canonical order (positions then their momenta). Shapes: (S, S)."""
-    pos, mom = net.canonical_pairs()
+    pos, mom = energy.canonical_pairs(net)
     perm = torch.cat([pos, mom])
     J = torch.autograd.functional.jacobian(lambda z: net(torch.tensor(t), z), y.reshape(-1))
     return J[perm][:, perm]

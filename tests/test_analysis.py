@@ -9,6 +9,7 @@ import torch
 import columns as C
 import columns.analysis as A
 from tests.conftest import single_type_network
+from columns import energy
 
 
 def k6_net(s=1.0, **params):
@@ -106,7 +107,7 @@ def test_energy_rate_matches_dH_ds_times_sdot():
         for tk in (t[k] - h, t[k] + h):
             ys = odeint(net, Y[k].unsqueeze(0), torch.stack([t[k], tk]), method="dopri8",
                         rtol=1e-12, atol=1e-13)
-            H.append(net.hamiltonian(tk, ys[-1]))
+            H.append(energy.hamiltonian(net, tk, ys[-1]))
         dHdt = float((H[1] - H[0]) / (2 * h))
         assert float(A.power(net, t[k], Y[k])) == pytest.approx(dHdt, rel=1e-6, abs=1e-8)
     drift = A.energy_drift(k6_net(), t, Y.unsqueeze(1))

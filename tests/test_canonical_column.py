@@ -5,7 +5,7 @@ import torch
 
 import columns as C
 import columns.canonical as K
-from columns.canonical.column import CanonicalColumn, graph_from_network
+from columns.canonical import CanonicalColumn, graph_from_network
 from graphs.errors import ParameterError
 
 F64 = torch.float64

@@ -3,7 +3,7 @@
 import json
 
 import columns as C
-from columns.cli import main
+from experiments.cli import main
 
 
 def test_list(capsys):

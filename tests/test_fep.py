@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import columns as C
-from columns.langevin import cb_sample, counter_uniform, langevin, langevin_prime, log_x_over_sinh
+from columns.rng import counter_uniform
+from columns.types.langevin import cb_sample, langevin, langevin_prime, log_x_over_sinh
 from graphs.errors import ParameterError, StimulusError
 
 F64 = torch.float64
@@ -151,23 +152,34 @@ def test_bad_input():
         C.FEPColumn(2, tau=0.0)
 
 
+def trace_net(n, J0, stimulus, **params):
+    """The mean-field type "fep_trace" on the complete graph, couplings J0 (N, N), learnable."""
+    G = nx.complete_graph(n, create_using=nx.DiGraph)
+    nx.set_node_attributes(G, "fep_trace", "type")
+    for i, j in G.edges:
+        G.edges[i, j].update(weight=float(J0[j, i]), learnable=True)
+    return C.Network.from_graph(G, column_types={"fep_trace": params}, stimulus=stimulus,
+                                dtype=F64)
+
+
 def test_meanfield_form_euler_is_the_map_and_keeps_the_diagonal_zero():
-    from torchdiffeq import odeint
     n, beta = 5, 0.8
     runs, _ = trained(runs=1, n=n, beta=torch.tensor([beta], dtype=F64))
     bias = torch.linspace(-1, 1, n, dtype=F64)
-    mf = C.FEPMeanField(n, beta=beta, alpha=0.0, tau=0.5, bias=bias)
+    mf = trace_net(n, runs.J[0], bias, beta=beta, alpha=0.0, tau=0.5)
     s0 = torch.linspace(-0.5, 0.5, n, dtype=F64).unsqueeze(0)
-    y = odeint(mf, mf.initial_state(s0, runs.J.clone()), torch.tensor([0.0, 0.5, 1.0], dtype=F64),
-               method="euler", options={"step_size": 0.5})
+    rec = C.simulate(mf, torch.tensor([0.0, 0.5, 1.0], dtype=F64),
+                     y0=mf.initial_state(values={"sigma": s0, "trace": s0}), method="euler",
+                     options={"step_size": 0.5})
     s = s0
     for k in (1, 2):
         s = runs.step(s, bias, learn=False, stochastic=False)
-        assert torch.allclose(mf.split(y[k])[0], s, rtol=0, atol=1e-14)
-    learner = C.FEPMeanField(n, beta=beta, alpha=0.1, bias=bias)
-    y = odeint(learner, learner.initial_state(s0), torch.linspace(0, 5, 6, dtype=F64), method="rk4",
+        assert torch.allclose(rec["sigma"][k], s, rtol=0, atol=1e-14)
+    learner = trace_net(n, torch.zeros(n, n, dtype=F64), bias, beta=beta, alpha=0.1)
+    C.simulate(learner, torch.linspace(0, 5, 6, dtype=F64),
+               y0=learner.initial_state(values={"sigma": s0, "trace": s0}), method="rk4",
                options={"step_size": 0.25})
-    J = learner.split(y[-1])[2][0]
+    J = learner.coupling_matrix()[0]
     assert torch.count_nonzero(torch.diagonal(J)) == 0 and J.abs().max() > 1e-3
 
 

@@ -12,7 +12,7 @@ import xarray as xr
 import columns as C
 import columns.analysis as A
 import graphs
-from columns.cli import main
+from experiments.cli import main
 from experiments import multiregion as M
 
 

@@ -201,7 +201,7 @@ def test_attractor_track_births_deaths_and_moves():
 
 
 def test_fep_map_attractors_are_fixed_points_of_the_deterministic_map():
-    from columns.langevin import langevin
+    from columns.types.langevin import langevin
     g = torch.Generator().manual_seed(4)
     n = 16
     x1 = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0).double()

@@ -49,7 +49,7 @@ def test_chunked_equals_unchunked():
 
 def test_simulate_updates_network_state_and_views():
     net = C.Network.from_graph(graphs.ring(3, weight=0.2), stimulus=0.5, dtype=torch.float64)
-    net.init_state()
+    net.state = net.initial_state()
     net.column(1).mu = 0.3
     rec = C.simulate(net, torch.linspace(0, 0.5, 6, dtype=torch.float64), method="rk4")
     assert rec["mu"][0, 0, net.coupling.index_of(1)] == 0.3

@@ -7,9 +7,10 @@ import torch
 
 import columns as C
 import columns.analysis as A
-from columns.riccati import care_gain
+from columns.solvers.riccati import care_gain
 from graphs.errors import SolverError
 from tests.conftest import single_type_network
+from columns import energy
 
 
 def linear_column():
@@ -165,7 +166,7 @@ def test_least_action_rejects_bad_windows():
 
 
 def test_block_thomas_equals_a_dense_solve():
-    from columns.gauss_newton import block_thomas
+    from columns.solvers.gauss_newton import block_thomas
     g = torch.Generator().manual_seed(5)
     K, B, n = 7, 2, 3
     M = torch.zeros(B, K * n, K * n, dtype=torch.float64)
@@ -184,11 +185,11 @@ def test_block_thomas_equals_a_dense_solve():
 
 
 def test_newton_polish_reaches_the_lbfgs_minimum_to_high_accuracy():
-    from columns import least_action as LA
+    from columns.solvers import least_action as LA
     net = k6(lambda t: 1.0 + torch.tanh(torch.as_tensor(t) - 2.0))
     y0 = net.initial_state(values=K6_Q0)
     t = torch.linspace(0.0, 6.0, 121, dtype=torch.float64)
-    pos, _ = net.canonical_pairs()
+    pos, _ = energy.canonical_pairs(net)
     a = LA.solve_window(net, y0[:, pos], t, optimizer="lbfgs")
     b = LA.solve_window(net, y0[:, pos], t, optimizer="newton")
     assert b["grad_max"] <= 1e-9 and b["grad_max"] < a["grad_max"]

@@ -6,7 +6,7 @@ dynamics): for the expectation field μ (each type's first position)
     μ̇ = F_μ(q; ν, s = 0),     ν_i = Σ_{e: j→i, within a region} W_e x_j(q)
 
 with the other positions (w) held at a reference state and only within-region edges (each region's
-own flow; ``within_regions=False`` keeps every edge). Map types (``has_map``, e.g. "fep") relax by
+own flow; ``within_regions=False`` keeps every edge). Map types (``MapColumn``, e.g. "fep") relax by
 their deterministic map at s = 0 instead (σ ← g(σ); stable when the spectral radius of ∂g/∂σ < 1).
 
 ``find_attractors`` relaxes a batch of starts (explicit Euler, dt; converged when
@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..hamiltonian import HamiltonianColumn
+from ..types.hamiltonian import HamiltonianColumn
+from ..types.map import MapColumn
 from .occupancy import cosines
 from .overlap import region_index
 
@@ -49,7 +50,7 @@ def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
     cols = network.columns
     if all(isinstance(c, HamiltonianColumn) for c in cols.values()):
         kind, field = "flow", {name: c.positions[0] for name, c in cols.items()}
-    elif all(c.has_map for c in cols.values()):
+    elif all(isinstance(c, MapColumn) for c in cols.values()):
         kind, field = "map", {name: c.fields[0] for name, c in cols.items()}
     else:
         raise TypeError("prior_flow_fn: the column types must all be Hamiltonian (a prior flow q̇ at "
@@ -66,15 +67,12 @@ def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
             p[name] = dict(p[name], **{field[name]: mu[:, sl]})
         x = network.send(p)
         nu = torch.zeros_like(x).index_add(1, cp.tgt, W * x[:, cp.src]) if cp.n_edges else torch.zeros_like(x)
-        out = torch.empty_like(mu)
-        for name, c in cols.items():
-            sl = cp.type_slices[name]
-            zero = torch.zeros_like(nu[:, sl])
-            if kind == "flow":
-                out[:, sl] = c.flows(p[name], nu[:, sl], zero)[field[name]]
-            else:
-                out[:, sl] = c.step(p[name], nu[:, sl], zero, None)[field[name]] - mu[:, sl]
-        return out
+        out = []
+        for name, c, part, nu_k, mu_k in network.by_type(p, nu, mu):
+            zero = torch.zeros_like(nu_k)
+            out.append(c.flows(part, nu_k, zero)[field[name]] if kind == "flow" else
+                       c.step(part, nu_k, zero, None)[field[name]] - mu_k)
+        return torch.cat(out, -1)
     return flow, next(iter(field.values())), kind
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from .spectra import as_time
+from .. import energy
 
 
 def hamiltonian_along(network, t, Y: torch.Tensor) -> torch.Tensor:
@@ -22,7 +23,7 @@ def hamiltonian_along(network, t, Y: torch.Tensor) -> torch.Tensor:
     Y = Y.reshape(Y.shape[0], -1, network.state_size)
     t = torch.as_tensor(t)
     with torch.no_grad():
-        return torch.stack([network.hamiltonian(as_time(network, float(tk)), Y[k].to(network.device))
+        return torch.stack([energy.hamiltonian(network, as_time(network, float(tk)), Y[k].to(network.device))
                             for k, tk in enumerate(t.tolist())]).cpu()
 
 
@@ -61,5 +62,5 @@ def power(network, t, y: torch.Tensor) -> torch.Tensor:
     tt = as_time(network, t)
     with torch.enable_grad():
         s = network.stimulus_at(tt, B).detach().clone().expand(B, -1).contiguous().requires_grad_(True)
-        dHds = torch.autograd.grad(network.hamiltonian(tt, y.detach(), s).sum(), s)[0]
+        dHds = torch.autograd.grad(energy.hamiltonian(network, tt, y.detach(), s).sum(), s)[0]
     return (dHds * stimulus_rate(network, t, B)).sum(-1)

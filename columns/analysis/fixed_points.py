@@ -21,6 +21,7 @@ import torch
 from graphs.errors import SolverError
 
 from .spectra import as_time, classify, eigenvalues, jacobian
+from .. import energy
 
 
 @dataclass
@@ -48,7 +49,7 @@ class FixedPoint:
 
 def positions_to_state(network, q: torch.Tensor, y_ref: torch.Tensor | None = None) -> torch.Tensor:
     """Embed positions q (B, n) into full states (B, S) (momenta from ``y_ref`` or 0)."""
-    pos, _ = network.canonical_pairs()
+    pos, _ = energy.canonical_pairs(network)
     q = q.reshape(-1, pos.numel())
     y = (torch.zeros(q.shape[0], network.state_size, dtype=q.dtype, device=q.device)
          if y_ref is None else y_ref.reshape(-1, network.state_size).expand(q.shape[0], -1))
@@ -58,7 +59,7 @@ def positions_to_state(network, q: torch.Tensor, y_ref: torch.Tensor | None = No
 def static_energy(network, q: torch.Tensor, t=0.0, s=None) -> torch.Tensor:
     """U(q; s(t)) for positions q (B, n) or (n,). Shapes: -> (B,) or ()."""
     squeeze = q.dim() == 1
-    U = network.static_energy(as_time(network, t), positions_to_state(network, q), s)
+    U = energy.static_energy(network, as_time(network, t), positions_to_state(network, q), s)
     return U.squeeze(0) if squeeze else U
 
 
@@ -83,7 +84,7 @@ def newton(network, q0: torch.Tensor, t=0.0, s=None, free: torch.Tensor | None =
 
     Shapes: q0 (B, n) -> (B, n), (B,).
     """
-    q = q0.detach().clone().reshape(-1, network.canonical_pairs()[0].numel())
+    q = q0.detach().clone().reshape(-1, energy.canonical_pairs(network)[0].numel())
     n = q.shape[1]
     free = torch.ones(n, dtype=torch.bool, device=q.device) if free is None else free.to(q.device)
     if tol is None:
@@ -118,7 +119,7 @@ def describe(network, q: torch.Tensor, t=0.0, s=None, free=None) -> FixedPoint:
     """Full description of the fixed point at positions q (n,): p*, U, residuals, spectrum."""
     tt = as_time(network, t)
     y = positions_to_state(network, q.unsqueeze(0))
-    y = network.momenta_at_rest(tt, y, s)
+    y = energy.momenta_at_rest(network, tt, y, s)
     g, Hs = _grad_hess(network, q.unsqueeze(0), t, s,
                        torch.ones(q.numel(), dtype=torch.bool, device=q.device) if free is None else free)
     with torch.no_grad():
@@ -142,7 +143,7 @@ def find_fixed_points(network, t=0.0, s=None, starts: torch.Tensor | None = None
     + ``scale`` · N(0, 1) (seeded), the centre itself included. Fixed (non-free) positions keep
     the centre's values. Returns a list of ``FixedPoint``; an empty list if none converged.
     """
-    pos, _ = network.canonical_pairs()
+    pos, _ = energy.canonical_pairs(network)
     n = pos.numel()
     if center is None:
         center = network.state.reshape(-1, network.state_size)[0][pos]

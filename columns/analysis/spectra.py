@@ -15,6 +15,7 @@ Shapes: y (S,) or (1, S); J (S, S); eigenvalues (S,) complex.
 from __future__ import annotations
 
 import torch
+from .. import energy
 
 
 def as_time(network, t):
@@ -31,7 +32,7 @@ def jacobian(network, y: torch.Tensor, t=0.0, s=None, canonical: bool = True) ->
     tt = as_time(network, t)
     J = torch.autograd.functional.jacobian(lambda z: network(tt, z.unsqueeze(0), s).squeeze(0), y)
     if canonical:
-        perm = torch.cat(network.canonical_pairs())
+        perm = torch.cat(energy.canonical_pairs(network))
         J = J[perm][:, perm]
     return J
 

@@ -1,11 +1,13 @@
 """Canonical neural networks perform active inference (Isomura, Shimazaki & Friston 2022).
 
 ``params``: the network ↔ POMDP converters; ``cost``: L, F, rates, plasticity; ``reverse``:
-reverse engineering (L from the rate equation, priors from thresholds); ``column``: the middle
-neuron as the column type "canonical"; ``maze``, ``agent``: the maze task and its batched agents.
+reverse engineering (L from the rate equation, priors from thresholds); ``graph``: the middle layer
+as a graph of "canonical" columns (the column type itself is ``columns.types.canonical``). The maze
+task and its batched agents live with their experiments (``experiments.maze``).
 """
 
-from .column import CanonicalColumn, graph_from_network
+from ..types.canonical import CanonicalColumn
+from .graph import graph_from_network
 from .cost import (cost, counts_increment, fixed_point, free_energy, output, plasticity,
                    rate_rhs)
 from .params import (BayesPOMDP, CanonicalNetwork, random_bayes, random_problem, to_bayes,

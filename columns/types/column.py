@@ -6,13 +6,11 @@ A column type declares
     ``send(state)``     what it sends along edges, x (the presynaptic signal);
     ``rhs(state, ν, s)`` the time derivative of every field given the summed input
                         ν_i = Σ_{e: j→i} W_e x_j and the stimulus s_i.
-A type may also define a discrete-time map (``has_map = True``; run by ``solver="step"``):
-    ``step(state, ν, s, u)``  the state one step later (u: uniforms (B, n) for a stochastic map,
-                        None for the deterministic one);
-    ``plasticity_error(new, ν, ν_new, s)``  the postsynaptic error e_i of its incoming learnable
-                        couplings, ΔW_e = α_i e_i x_j(t+1) (``learns_in_map = True``; α_i is the
-                        type's parameter ``alpha``; ν_new = W x(t+1) is passed when
-                        ``needs_new_field`` is True, else None).
+and a ``type_name`` (the name graphs use, ``@register`` keys on it). Three abstract refinements
+say what else a type is, and the engine asks them (``isinstance``), never per-model flags:
+``HamiltonianColumn`` (equations from H; its incoming couplings can carry Hebbian plasticity),
+``MapColumn`` (a discrete-time map, ``solver="step"``) and ``TraceLearningColumn`` (an ODE column
+whose incoming couplings learn by a local rule in continuous time).
 ``forward``-style methods are pure: no writes to ``self``, no in-place ops on inputs.
 
 Shapes:
@@ -38,10 +36,6 @@ class ColumnType(nn.Module, abc.ABC):
     param_defaults: ClassVar[dict[str, float]] = {}
     positive_params: ClassVar[tuple[str, ...]] = ()
     nonnegative_params: ClassVar[tuple[str, ...]] = ()
-    is_hamiltonian: ClassVar[bool] = False
-    has_map: ClassVar[bool] = False
-    learns_in_map: ClassVar[bool] = False
-    needs_new_field: bool = False
 
     def __init__(self, n: int, **params):
         super().__init__()
@@ -108,16 +102,6 @@ class ColumnType(nn.Module, abc.ABC):
 
         Shapes: state fields (B, n), ν (B, n), s (B, n) -> dict of (B, n), (B, n) or None.
         """
-
-    def step(self, state: dict[str, torch.Tensor], nu: torch.Tensor, s: torch.Tensor,
-             u: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """The discrete-time map (types with ``has_map``). Shapes: as ``rhs``; u (B, n) or None."""
-        raise NotImplementedError(f"{type(self).__name__} has no discrete-time map")
-
-    def plasticity_error(self, new: dict[str, torch.Tensor], nu: torch.Tensor,
-                         nu_new: torch.Tensor | None, s: torch.Tensor) -> torch.Tensor:
-        """e_i of the map's learning rule (types with ``learns_in_map``). Shapes: (B, n)."""
-        raise NotImplementedError(f"{type(self).__name__} has no learning rule for its inputs")
 
     def extra_repr(self) -> str:
         return f"n={self.n}"

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 from graphs.errors import ParameterError
 
+from ..registry import register
 from .hamiltonian import HamiltonianColumn
 
 H_RULES = ("hebb", "oja")
 
 
+@register
 class K6Column(HamiltonianColumn):
     """K6 column, closed-form Hamilton's equations (checked against autograd). Final class."""
 

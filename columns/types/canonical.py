@@ -16,7 +16,7 @@ current rate). The threshold is the prior (``reverse.priors_from_thresholds``):
                                          + Σ_j [ln(1 − K̂1_ij) − ln(1 − K̂0_ij)]
 
 D_i = P(s_i = 1) the state prior (parameter ``prior``) and c_i the synapses' part (``structure``;
-``graph_from_network`` sets it). The map is deterministic (the rate network has no noise; u is
+``columns.canonical.graph_from_network`` sets it). The map is deterministic (the rate network has no noise; u is
 ignored). Learning of canonical synapses needs both channels of each synapse (W1, W0: the
 homeostatic term depends on each), which a graph edge (one weight W1 − W0) does not carry: learn
 with ``columns.canonical`` (``plasticity``, ``MazeAgents``) and wire the result here. The
@@ -31,18 +31,18 @@ import torch
 
 from graphs.errors import ParameterError
 
-from ..column import ColumnType
-from .params import CanonicalNetwork, log1m_sig
+from ..registry import register
+from .map import MapColumn
 
 
-class CanonicalColumn(ColumnType):
+@register
+class CanonicalColumn(MapColumn):
     """Middle neuron of a canonical network (hidden-state factor). Final class."""
 
     type_name = "canonical"
     fields = ("v",)
     param_defaults = {"prior": 0.5, "structure": 0.0, "tau": 1.0}
     positive_params = ("tau",)
-    has_map = True
 
     def __init__(self, n: int, **params):
         super().__init__(n, **params)
@@ -65,21 +65,3 @@ class CanonicalColumn(ColumnType):
 
     def step(self, state, nu, s, u):
         return {"v": nu + s + self.threshold()}
-
-
-def graph_from_network(net: CanonicalNetwork):
-    """A networkx graph of ``CanonicalColumn`` nodes 0..Nx−1 for the middle layer of ``net``:
-    edges j → i with weight K_ij (self-loops allowed), node attributes ``prior`` (D from the
-    thresholds) and ``structure`` (c). The sensory drive W o_t is the stimulus."""
-    import networkx as nx
-    from .reverse import priors_from_thresholds
-    h, _ = net.thresholds()
-    struct = (log1m_sig(net.W1).sum(-1) + log1m_sig(net.K1).sum(-1)
-              - log1m_sig(net.W0).sum(-1) - log1m_sig(net.K0).sum(-1))
-    D = priors_from_thresholds(h, net)
-    G = nx.DiGraph(allow_self_loops=True)
-    K = net.K
-    for i in range(K.shape[0]):
-        G.add_node(i, type="canonical", prior=float(D[i]), structure=float(struct[i]))
-    G.add_weighted_edges_from((j, i, float(K[i, j])) for i in range(K.shape[0]) for j in range(K.shape[1]))
-    return G

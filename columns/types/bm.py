@@ -19,9 +19,11 @@ gamma_w = 0.5, theta0 = 0. Option ``rate``: "tanh" | "linear".
 
 from __future__ import annotations
 
+from ..registry import register
 from .hamiltonian import HamiltonianColumn
 
 
+@register
 class NetworkBMColumn(HamiltonianColumn):
     """BM column for networks with learned couplings; closed-form equations. Final class."""
 

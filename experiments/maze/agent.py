@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-from ..langevin import counter_uniform_steps
+from columns.rng import counter_uniform_steps
 from .agent_steps import (c_update_numba, c_update_torch, numba_available, steps_numba,
                           steps_torch)
 from .maze import Mazes

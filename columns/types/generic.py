@@ -24,9 +24,11 @@ from typing import Callable
 
 from graphs.errors import ParameterError
 
+from ..registry import register
 from .hamiltonian import HamiltonianColumn
 
 
+@register
 class GenericBMColumn(HamiltonianColumn):
     """Column defined by user callables; equations by autograd. Final class."""
 

@@ -35,7 +35,6 @@ RATES = ("tanh", "linear")
 class HamiltonianColumn(ColumnType):
     """Abstract base: subclasses set ``positions``, ``mass_params``, ``flows``, ``prediction``."""
 
-    is_hamiltonian: ClassVar[bool] = True
     positions: tuple[str, ...] = ()
     mass_params: ClassVar[dict[str, str]] = {}
     sensory_precision: ClassVar[str] = "m_z"

@@ -14,7 +14,7 @@ its Hessian is the identity, and the conditioning of S is set by the horizon (�
 by Δt. L-BFGS (strong-Wolfe line search, autograd gradient) then minimises S; each iteration costs
 one vectorised evaluation of F and g at all K midpoints (the K steps form one batch: O(K (N + E))).
 For small systems the result is polished by Newton steps with the exact Hessian, which is
-block-tridiagonal in time (``columns.gauss_newton``): quadratic convergence to max|∂S/∂z| ≤ 1e-10.
+block-tridiagonal in time (``columns.solvers.gauss_newton``): quadratic convergence to max|∂S/∂z| ≤ 1e-10.
 
 Momenta (the discrete Legendre transform of L_d; at the minimiser they are continuous across
 steps, and p_K = 0 exactly):
@@ -23,8 +23,9 @@ steps, and p_K = 0 exactly):
 
 Receding horizon (long streams): windows of ``window`` steps; the first ``window − overlap`` are
 committed, the next window starts at the committed end and is warm-started with the rest of the
-previous solution. ``simulate(solver="least_action", solver_options={"window": …, "overlap": …})``
-drives it chunk by chunk (memory bounded by a window). At a commit point the positions continue
+previous solution. ``LeastAction(window=…, overlap=…)`` (or ``simulate(solver="least_action",
+window=…, overlap=…)``) drives it chunk by chunk (memory bounded by a window); its carry is the
+warm start of the next window and the convergence record. At a commit point the positions continue
 but the momenta jump: the next window sees further into the future (the recording keeps the new
 window's p there).
 
@@ -38,8 +39,10 @@ import warnings
 
 import torch
 
-from graphs.errors import SolverError
+from graphs.errors import DivergenceError, SolverError
 
+from .. import energy
+from .base import Solver
 from .gauss_newton import gauss_newton
 
 RULES = ("midpoint", "left")
@@ -57,14 +60,14 @@ def discrete_lagrangian(network, qa: torch.Tensor, qb: torch.Tensor, dt: torch.T
     K, B, n = qa.shape
     q = 0.5 * (qa + qb) if rule == "midpoint" else qa
     v = (qb - qa) / dt.view(K, 1, 1)
-    pos, _ = network.canonical_pairs()
+    pos, _ = energy.canonical_pairs(network)
     y = torch.zeros(K * B, network.state_size, dtype=qa.dtype, device=qa.device)
     y = y.index_copy(1, pos, q.reshape(K * B, n))                                  # (K·B, S)
     sk = s.reshape(K * B, -1)
-    F = network.prior_flow(None, y, sk).reshape(K, B, n)
-    m = network.position_masses().to(qa)
+    F = energy.prior_flow(network, None, y, sk).reshape(K, B, n)
+    m = energy.position_masses(network).to(qa)
     kin = 0.5 * (m * (v - F) ** 2).sum(-1)
-    sen = network.sensory_energy(None, y, sk).reshape(K, B)
+    sen = energy.sensory_energy(network, None, y, sk).reshape(K, B)
     return dt.view(K, 1) * (kin + sen)
 
 
@@ -94,7 +97,7 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     Optimisers: ``"lbfgs"`` (matrix-free, any size) runs until max|∂S/∂z| ≤ ``gtol`` (default
     1e-10 in float64, 1e-5 in float32) or no further progress; ``"newton"`` is L-BFGS down to
     ``polish_from`` (default 1e-5 / 1e-3) followed by Newton steps with the exact block-tridiagonal
-    Hessian (``columns.gauss_newton``; quadratic convergence, dense n × n blocks); ``"auto"``
+    Hessian (``columns.solvers.gauss_newton``; quadratic convergence, dense n × n blocks); ``"auto"``
     picks newton when the window has at most ``dense_max`` positions per batch member.
     The window counts as converged when max|∂S/∂z| ≤ ``accept`` (1e-6 / 1e-3).
 
@@ -111,7 +114,7 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     K, B = dt.numel(), q0.shape[0]
     t_eval = times[:-1] + 0.5 * times.diff() if rule == "midpoint" else times[:-1]
     s = stimulus_grid(network, t_eval, B)
-    m = network.position_masses().to(q0)
+    m = energy.position_masses(network).to(q0)
     m_isqrt, sdt = m.rsqrt(), dt.sqrt()
     f64 = q0.dtype == torch.float64
     gtol = (1e-10 if f64 else 1e-5) if gtol is None else gtol
@@ -137,8 +140,8 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
         opt.step(closure)
         S = closure().detach()
     if not math.isfinite(float(S)):
-        raise SolverError("least_action: the action became non-finite (check the stimulus and "
-                          "parameters; a smaller window or step may help)")
+        raise DivergenceError("least_action: the action became non-finite (check the stimulus and "
+                              "parameters; a smaller window or step may help)", float(times[0]))
     iterations = int(opt.state[opt._params[0]].get("n_iter", 0))
     gmax = float(z.grad.abs().max())
     with torch.no_grad():
@@ -155,7 +158,7 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     with torch.no_grad():
         action = discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum(0)
     if not torch.isfinite(action).all():
-        raise SolverError("least_action: the action became non-finite")
+        raise DivergenceError("least_action: the action became non-finite", float(times[0]))
     return {"q": q, "p": p, "z": zq, "action": action, "iterations": iterations,
             "evaluations": count[0], "grad_max": gmax, "converged": gmax <= accept,
             "optimizer": optimizer}
@@ -163,48 +166,81 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
 
 def assemble(network, q: torch.Tensor, p: torch.Tensor, y_ref: torch.Tensor) -> torch.Tensor:
     """Full states from positions and momenta. Shapes: q, p (K, B, n); y_ref (B, S) -> (K, B, S)."""
-    pos, mom = network.canonical_pairs()
+    pos, mom = energy.canonical_pairs(network)
     y = y_ref.unsqueeze(0).expand(q.shape[0], -1, -1).clone()
     y[..., pos] = q
     y[..., mom] = p
     return y
 
 
-def advance(network, y: torch.Tensor, ts: torch.Tensor, *, context: dict | None = None,
-            window: int | None = None, overlap: int | None = None, rule: str = "midpoint",
-            max_iter: int | None = None, gtol: float | None = None, history: int = 50,
-            accept: float | None = None, optimizer: str = "auto", dense_max: int = 64,
-            **_) -> torch.Tensor:
-    """One receding-horizon commit: the path on ``ts`` (the chunk) from the window that extends
-    ``overlap`` steps past it (read from ``context["ts_all"]``). Shapes: y (B, S) -> (K, B, S)."""
-    context = {} if context is None else context
-    ts_all = context.get("ts_all", ts)
-    k0 = int(torch.searchsorted(ts_all, ts[0]))
-    k1 = k0 + ts.numel() - 1
-    look = 0 if overlap is None else int(overlap)
-    times = ts_all[k0:min(k1 + look, ts_all.numel() - 1) + 1]
-    pos, _ = network.canonical_pairs()
-    q0 = y[:, pos]
-    z0 = None
-    prev = context.get("z_next")
-    if prev is not None and prev.shape[1:] == (y.shape[0], pos.numel()):
-        K = times.numel() - 1
-        z0 = torch.zeros(K, *prev.shape[1:], dtype=prev.dtype, device=prev.device)
-        m = min(K, prev.shape[0])
-        z0[:m] = prev[:m]
-        if m < K and m > 0:
-            z0[m:] = prev[m - 1]
-    sol = solve_window(network, q0, times, z0, rule, max_iter, gtol, history, accept, optimizer,
-                       dense_max)
-    n_commit = ts.numel() - 1
-    context["z_next"] = sol["z"][n_commit:]
-    info = context.setdefault("info", [])
-    info.append({"t0": float(times[0]), "steps": times.numel() - 1, "iterations": sol["iterations"],
-                 "optimizer": sol["optimizer"],
-                 "grad_max": sol["grad_max"], "converged": sol["converged"],
-                 "action": sol["action"].sum().item()})
-    if not sol["converged"]:
-        warnings.warn(f"least_action: window at t = {float(times[0]):.4g} stopped after "
-                      f"{sol['iterations']} iterations with max|∇S| = {sol['grad_max']:.2e}; "
-                      "raise max_iter or shorten the window", RuntimeWarning, stacklevel=2)
-    return assemble(network, sol["q"][:n_commit + 1], sol["p"][:n_commit + 1], y)
+class LeastAction(Solver):
+    """Receding-horizon least action (module docstring). Final class.
+
+    Options: window (grid steps per window; default one window over the whole grid), overlap
+    (steps of a window past its committed part; default window // 2), rule ("midpoint" |
+    "left"), optimizer ("auto" | "newton" | "lbfgs"), max_iter, gtol, history, accept,
+    dense_max (see ``solve_window``).
+    Carry: "z_next" (the warm start), and the record "windows", "iterations_max", "grad_max",
+    "converged" (also the recording's ``solver_*`` diagnostics).
+    """
+
+    name = "least_action"
+    defaults = {"window": None, "overlap": None, "rule": "midpoint", "max_iter": None,
+                "gtol": None, "history": 50, "accept": None, "optimizer": "auto", "dense_max": 64}
+
+    def validate(self):
+        if self.rule not in RULES:
+            raise SolverError(f"least_action: rule must be one of {RULES}, got {self.rule!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise SolverError(f"least_action: optimizer must be one of {OPTIMIZERS}, got "
+                              f"{self.optimizer!r}")
+        window, overlap = self.window, self.overlap
+        if window is None:
+            if overlap:
+                raise SolverError("least_action: 'overlap' needs 'window'")
+            return
+        window = int(window)
+        overlap = int(overlap if overlap is not None else window // 2)
+        if window < 2 or not 0 <= overlap < window:
+            raise SolverError(f"least_action: need window >= 2 and 0 <= overlap < window, got "
+                              f"window={window}, overlap={overlap}")
+        self.settings.update(window=window, overlap=overlap)
+
+    def chunk(self, requested, n_intervals):
+        """Committed steps per window (the whole grid without ``window``)."""
+        return n_intervals if self.window is None else self.window - self.overlap
+
+    def start(self, network, grid, y0):
+        return {"z_next": None, "windows": 0, "iterations_max": 0, "grad_max": 0.0,
+                "converged": True}
+
+    def advance(self, network, y, grid, k0, k1, carry):
+        """One receding-horizon commit: the path on grid[k0..k1] from the window that extends
+        ``overlap`` steps past it. Shapes: y (B, S) -> (K, B, S)."""
+        look = 0 if self.overlap is None else int(self.overlap)
+        times = grid[k0:min(k1 + look, grid.numel() - 1) + 1]
+        pos, _ = energy.canonical_pairs(network)
+        z0, prev = None, carry["z_next"]
+        if prev is not None and prev.shape[1:] == (y.shape[0], pos.numel()):
+            K = times.numel() - 1
+            z0 = torch.zeros(K, *prev.shape[1:], dtype=prev.dtype, device=prev.device)
+            m = min(K, prev.shape[0])
+            z0[:m] = prev[:m]
+            if 0 < m < K:
+                z0[m:] = prev[m - 1]
+        sol = solve_window(network, y[:, pos], times, z0, self.rule, self.max_iter, self.gtol,
+                           self.history, self.accept, self.optimizer, self.dense_max)
+        n_commit = k1 - k0
+        if not sol["converged"]:
+            warnings.warn(f"least_action: window at t = {float(times[0]):.4g} stopped after "
+                          f"{sol['iterations']} iterations with max|∇S| = {sol['grad_max']:.2e}; "
+                          "raise max_iter or shorten the window", RuntimeWarning, stacklevel=2)
+        carry = {"z_next": sol["z"][n_commit:], "windows": carry["windows"] + 1,
+                 "iterations_max": max(carry["iterations_max"], sol["iterations"]),
+                 "grad_max": max(carry["grad_max"], sol["grad_max"]),
+                 "converged": carry["converged"] and bool(sol["converged"])}
+        return assemble(network, sol["q"][:n_commit + 1], sol["p"][:n_commit + 1], y), carry
+
+    def diagnostics(self, carry):
+        return {"solver_windows": carry["windows"], "solver_iterations_max": carry["iterations_max"],
+                "solver_grad_max": carry["grad_max"], "solver_converged": carry["converged"]}

@@ -1,6 +1,6 @@
 """Gauss–Newton (Levenberg–Marquardt) for the discretised action, block-tridiagonal in time.
 
-The action of ``columns.least_action`` is a sum of squares, S = ½ Σ_k |r_k|², with per-step
+The action of ``columns.solvers.least_action`` is a sum of squares, S = ½ Σ_k |r_k|², with per-step
 residuals depending only on (q_k, q_{k+1}) (a = ½, b = ½ for the midpoint rule; a = 1, b = 0
 for the left rule; q̂_k = a q_k + b q_{k+1}):
 
@@ -26,6 +26,7 @@ Shapes: q (K+1, B, n); blocks (K, B, n, n).
 from __future__ import annotations
 
 import torch
+from .. import energy
 
 
 def residuals(network, qa, qb, dt, s, a: float, b: float, with_jacobian: bool,
@@ -33,15 +34,15 @@ def residuals(network, qa, qb, dt, s, a: float, b: float, with_jacobian: bool,
     """Per-step residuals (K, B, n + N) and, optionally, (A, G) = (∂F/∂q̂, ∂e/∂q̂) and the
     residual-weighted second derivatives T_k = Σ_i r_{k,i} ∇²_q̂ r_{k,i} (K, B, n, n)."""
     K, B, n = qa.shape
-    pos, _ = network.canonical_pairs()
-    m = network.position_masses().to(qa)
+    pos, _ = energy.canonical_pairs(network)
+    m = energy.position_masses(network).to(qa)
     with torch.enable_grad():
         qh = (a * qa + b * qb).reshape(K * B, n).detach().requires_grad_(with_jacobian)
         y = torch.zeros(K * B, network.state_size, dtype=qa.dtype, device=qa.device)
         y = y.index_copy(1, pos, qh)
         sk = s.reshape(K * B, -1)
-        F = network.prior_flow(None, y, sk)                                # (K·B, n)
-        e, mz = network.sensory_errors(None, y, sk)                        # (K·B, N), (N,)
+        F = energy.prior_flow(network, None, y, sk)                                # (K·B, n)
+        e, mz = energy.sensory_errors(network, None, y, sk)                        # (K·B, N), (N,)
         v = (qb - qa) / dt.view(K, 1, 1)
         c = (dt.view(K, 1, 1) * m).sqrt()                                  # (K, 1, n)
         d = (dt.view(K, 1, 1) * mz).sqrt()                                 # (K, 1, N)
@@ -112,7 +113,7 @@ def gauss_newton(network, q: torch.Tensor, dt: torch.Tensor, s: torch.Tensor, a:
     more damping, and with the Gauss–Newton matrix alone once the damping is large.
     Returns {"q", "iterations", "grad_max" (in the scaled-increment units of least_action)}.
     """
-    m = network.position_masses().to(q)
+    m = energy.position_masses(network).to(q)
     q = q.detach().clone()
     lam, it, gmax = 1e-8, 0, float("inf")
 

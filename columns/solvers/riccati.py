@@ -27,6 +27,9 @@ import torch
 
 from graphs.errors import SolverError
 
+from .. import energy
+from .base import Solver
+
 
 def care_gain(J: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Stabilising X of the CARE built from a canonical-order Jacobian J, and the closed-loop
@@ -46,12 +49,12 @@ def care_gain(J: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.as_tensor(X, dtype=J.dtype, device=J.device), torch.as_tensor(closed)
 
 
-def _plan(network, y1: torch.Tensor, ts: torch.Tensor, context: dict):
-    """q*, p*, X at every output time for one batch member (continuation from the last one)."""
-    from .analysis import fixed_points as fpm
-    from .analysis.spectra import jacobian
-    pos, mom = network.canonical_pairs()
-    q_prev = context.get("q_star")
+def _plan(network, y1: torch.Tensor, ts: torch.Tensor, q_prev: torch.Tensor | None):
+    """q*, p*, X at every output time for one batch member (continuation from ``q_prev``, the
+    last chunk's fixed point); and the last fixed point."""
+    from ..analysis import fixed_points as fpm
+    from ..analysis.spectra import jacobian
+    pos, mom = energy.canonical_pairs(network)
     if q_prev is None:          # the minimum of U reached by descending from the initial state
         q_prev = _descend(network, y1[pos], ts[0])
     qs, ps, Xs = [], [], []
@@ -61,17 +64,16 @@ def _plan(network, y1: torch.Tensor, ts: torch.Tensor, context: dict):
             raise SolverError(f"riccati: lost the fixed point at t = {float(t):.6g} (Newton on ∇U "
                               "did not converge); the stimulus may have crossed a bifurcation")
         q_prev = q[0]
-        y = network.momenta_at_rest(t, fpm.positions_to_state(network, q))
+        y = energy.momenta_at_rest(network, t, fpm.positions_to_state(network, q))
         X, _ = care_gain(jacobian(network, y, t))
         qs.append(q[0])
         ps.append(y[0, mom])
         Xs.append(X)
-    context["q_star"] = q_prev
-    return torch.stack(qs), torch.stack(ps), torch.stack(Xs)
+    return torch.stack(qs), torch.stack(ps), torch.stack(Xs), q_prev
 
 
 def _descend(network, q0, t, iters: int = 200):
-    from .analysis.fixed_points import static_energy
+    from ..analysis.fixed_points import static_energy
     x = q0.detach().clone().unsqueeze(0).requires_grad_(True)
     opt = torch.optim.LBFGS([x], max_iter=iters, tolerance_grad=1e-12, tolerance_change=0.0,
                             line_search_fn="strong_wolfe")
@@ -86,18 +88,40 @@ def _descend(network, q0, t, iters: int = 200):
     return x.detach()[0]
 
 
-def advance(network, y: torch.Tensor, ts: torch.Tensor, *, context: dict | None = None,
-            substeps: int = 10, max_positions: int = 200, **_) -> torch.Tensor:
-    """Integrate the Riccati-feedback closed loop over ``ts``."""
-    context = {} if context is None else context
-    pos, mom = network.canonical_pairs()
-    if pos.numel() > max_positions:
-        raise SolverError(f"riccati is dense: the network has {pos.numel()} positions (> "
-                          f"max_positions = {max_positions}); use least_action for large networks")
+class Riccati(Solver):
+    """Stable-manifold feedback (module docstring). Final class.
+
+    Options: substeps (RK4 steps per output interval, 10), max_positions (200).
+    Carry: "q_star", each batch member's last fixed point (the continuation's start).
+    """
+
+    name = "riccati"
+    defaults = {"substeps": 10, "max_positions": 200}
+
+    def check(self, network):
+        n = energy.canonical_pairs(network)[0].numel()
+        if n > self.max_positions:
+            raise SolverError(f"riccati is dense: the network has {n} positions (> "
+                              f"max_positions = {self.max_positions}); use least_action for large "
+                              "networks")
+
+    def start(self, network, grid, y0):
+        return {"q_star": [None] * y0.shape[0]}
+
+    def advance(self, network, y, grid, k0, k1, carry):
+        """Integrate the Riccati-feedback closed loop over grid[k0..k1]."""
+        self.check(network)
+        q_star = list(carry["q_star"])
+        traj = _closed_loop(network, y, grid[k0:k1 + 1], q_star, int(self.substeps))
+        return traj, {"q_star": q_star}
+
+
+def _closed_loop(network, y, ts, q_star: list, substeps: int) -> torch.Tensor:
+    """RK4 on the closed loop for every batch member; updates ``q_star`` in place."""
+    pos, mom = energy.canonical_pairs(network)
     out = []
     for b in range(y.shape[0]):
-        ctx = context.setdefault(f"batch{b}", {})
-        qs, ps, Xs = _plan(network, y[b], ts, ctx)
+        qs, ps, Xs, q_star[b] = _plan(network, y[b], ts, q_star[b])
         q = y[b, pos].clone()
         traj = [q]
         for k in range(ts.numel() - 1):

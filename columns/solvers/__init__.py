@@ -1,0 +1,36 @@
+"""The solvers (spec bayesian-mechanics.md §3), one contract (``columns.solvers.base``).
+
+``IVP`` (torchdiffeq / implicit midpoint), ``LeastAction`` (receding horizon), ``Gradient``
+(predictive coding), ``Riccati`` (stable-manifold feedback), ``Step`` (discrete-time maps).
+``SOLVERS`` maps the string shorthands of ``simulate(solver="…")`` to the classes.
+"""
+
+from graphs.errors import SolverError
+
+from .base import Solver
+from .gradient import Gradient
+from .ivp import IVP, implicit_midpoint
+from .least_action import LeastAction
+from .riccati import Riccati
+from .step import Step
+
+SOLVERS = {cls.name: cls for cls in (IVP, LeastAction, Gradient, Riccati, Step)}
+
+
+def make_solver(solver, options: dict | None = None) -> Solver:
+    """A ``Solver`` from an instance (no options allowed) or a name in ``SOLVERS`` and its options."""
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    if isinstance(solver, Solver):
+        if options:
+            raise SolverError(f"options {sorted(options)} given next to the solver object "
+                              f"{solver!r}: pass them to its constructor")
+        return solver
+    if isinstance(solver, type) and issubclass(solver, Solver):
+        return solver(**options)
+    if solver not in SOLVERS:
+        raise SolverError(f"unknown solver {solver!r}; available: {sorted(SOLVERS)}")
+    return SOLVERS[solver](**options)
+
+
+__all__ = ["Solver", "IVP", "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "make_solver",
+           "implicit_midpoint"]

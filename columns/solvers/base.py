@@ -1,0 +1,80 @@
+"""The solver contract (diffrax style): an object that owns its options, chunking, carry and
+diagnostics; ``columns.simulate`` runs any of them through one record loop.
+
+    solver = IVP(method="rk4")                      # options are keyword arguments (all of them,
+                                                    # defaults included: solver.settings); unknown
+                                                    # ones raise SolverError naming them
+    carry = solver.start(network, grid, y0)         # the solver's own state (warm starts, RNG
+                                                    # counters, diagnostics): tensors, numbers
+    traj, carry = solver.advance(network, y, grid, k0, k1, carry)
+        # states at grid[k0..k1] (K = k1 − k0 + 1 samples, traj[0] the sample at grid[k0]),
+        # from y at grid[k0]; the solver may look at the rest of the grid (least action's
+        # receding horizon looks ahead). Pure: the carry that comes in is not modified.
+    solver.chunk(requested, n_intervals)            # output intervals per chunk of the loop
+    solver.diagnostics(carry)                       # merged into the recording's config
+
+A checkpoint holds (state, carry, samples so far), so a resumed run is bit-identical to an
+uninterrupted one: the carry must hold everything the next chunk depends on.
+
+Shapes: y (B, S); grid (T,); traj (K, B, S).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar
+
+import torch
+
+from graphs.errors import SolverError
+
+
+class Solver(abc.ABC):
+    """Abstract base of the solvers (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    defaults: ClassVar[dict] = {}
+
+    def __init__(self, **options):
+        unknown = sorted(set(options) - set(self.defaults))
+        if unknown:
+            raise SolverError(f"{type(self).__name__}: unknown option(s) {unknown}; its options "
+                              f"are {sorted(self.defaults)}")
+        self.settings = {**self.defaults, **options}
+        self.validate()
+
+    def __getattr__(self, key):
+        settings = self.__dict__.get("settings", {})
+        if key in settings:
+            return settings[key]
+        raise AttributeError(f"{type(self).__name__} has no attribute or option {key!r}")
+
+    def __repr__(self) -> str:
+        set_ = ", ".join(f"{k}={v!r}" for k, v in self.settings.items() if v != self.defaults[k])
+        return f"{type(self).__name__}({set_})"
+
+    def validate(self) -> None:
+        """Check the option values (raise ``SolverError`` naming the option)."""
+
+    def check(self, network) -> None:
+        """Check that the solver applies to ``network`` (raise ``SolverError``)."""
+
+    def chunk(self, requested: int, n_intervals: int) -> int:
+        """Output intervals per chunk of the record loop (default: as requested)."""
+        return requested
+
+    def start(self, network, grid: torch.Tensor, y0: torch.Tensor) -> dict:
+        """The initial carry."""
+        return {}
+
+    @abc.abstractmethod
+    def advance(self, network, y: torch.Tensor, grid: torch.Tensor, k0: int, k1: int,
+                carry: dict) -> tuple[torch.Tensor, dict]:
+        """States at grid[k0..k1] from y at grid[k0], and the new carry. Shapes: (K, B, S)."""
+
+    def diagnostics(self, carry: dict) -> dict:
+        """Summary of a run from its final carry (for the recording's config)."""
+        return {}
+
+    def describe(self) -> str:
+        return self.name

@@ -1,0 +1,133 @@
+"""``Step``: discrete-time networks, one synchronous map per step (spec fep-attractor.md).
+
+For networks whose column types are all ``MapColumn`` types (e.g. the FEP attractor node
+``"fep"``), one step of the whole network is
+
+    ν = W x(t)                                          (one sparse product, CSR by target)
+    state(t+1) = column.step(state, ν, s, u)           (one vectorised call per type)
+    learnable e: j → i:  W_e += α_i e_i x_j(t+1),   e = column.plasticity_error(state(t+1), ν, ν', s)
+
+(ν' = W x(t+1), computed only for a type that asks for it). Every output interval [t_k, t_{k+1}]
+takes ``substeps`` steps (default 1), the stimulus read at t_k + j (t_{k+1} − t_k)/substeps: the map's
+own time is the step count, the grid only labels the samples.
+
+Stochastic maps draw u = ``counter_uniform(seed_b, n, N)`` at step n for batch member b (seed_b =
+seed + b, or ``seeds[b]``): a pure function of (seed, step, node), so a run reproduces, does not
+depend on the batch, the chunking or an interruption (the carry is the step counter n), and
+equals ``FEPRuns`` with the same seeds. ``first_step`` starts the counter elsewhere (a run
+continued with fresh noise). The momenta P_W of learnable edges stay 0 (a map has none).
+
+Options (``Step(...)``): stochastic (True), learn (True), seed (0), seeds (None: seed + b),
+first_step (0), substeps (1).
+
+Shapes: y (B, S); grid (T,) -> (K, B, S).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from graphs.errors import SolverError
+
+from ..rng import counter_uniform
+from ..types.map import MapColumn
+from .base import Solver
+
+
+def learning_rates(network) -> torch.Tensor:
+    """α of each learnable edge's target column (0 where the type does not learn), (E_l,)."""
+    rate = [col.learning_rate().to(network.real_dtype).expand(col.n)
+            if isinstance(col, MapColumn) and col.learns else
+            torch.zeros(col.n, dtype=network.real_dtype, device=network.device)
+            for col in network.columns.values()]
+    return torch.cat(rate)[network.coupling.tgt[network.learn_idx]]
+
+
+def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
+             learn: bool, alpha_l: torch.Tensor | None = None) -> torch.Tensor:
+    """One step of the whole network. Shapes: y (B, S), s (B|1, N), u (B, N) or None -> (B, S)."""
+    parts, W_l, P_l = network.layout.split(y)
+    B = y.shape[0]
+    s = s.expand(B, -1)
+    W, nu = network.field(W_l, network.send(parts), B)
+    us = () if u is None else (u,)
+    new = {k: col.step(part, nu_k, s_k, u_k[0] if us else None)
+           for k, col, part, nu_k, s_k, *u_k in network.by_type(parts, nu, s, *us)}
+    if not (learn and network.layout.n_learnable):
+        return network.layout.join(new, W_l, P_l)
+    x_new = network.send(new)
+    nu_new = None
+    if any(getattr(c, "needs_new_field", False) for c in network.columns.values()):
+        nu_new = network.field(W_l, x_new, B)[1]
+    err = [col.plasticity_error(new[k], nu_k, None if nu_new is None else nn_k, s_k)
+           if col.learns else torch.zeros_like(nu_k)
+           for k, col, _, nu_k, nn_k, s_k in network.by_type(parts, nu, nu if nu_new is None
+                                                             else nu_new, s)]
+    err = torch.cat(err, -1)
+    cp, li = network.coupling, network.learn_idx
+    alpha_l = learning_rates(network) if alpha_l is None else alpha_l
+    return network.layout.join(new, learn_update(cp.src[li], cp.tgt[li], W_l, err, x_new, alpha_l),
+                               P_l)
+
+
+def learn_update(src: torch.Tensor, tgt: torch.Tensor, W_l: torch.Tensor, err: torch.Tensor,
+                 x_new: torch.Tensor, alpha_l: torch.Tensor) -> torch.Tensor:
+    """W_e + α e_i x_j(t+1) on the learnable edges e: j → i (src, tgt their end points).
+
+    Shapes: src, tgt (E_l,); W_l (B, E_l); err, x_new (B, N); α (E_l,) or (B, 1) -> (B, E_l)."""
+    return W_l + alpha_l * err[:, tgt] * x_new[:, src]
+
+
+class Step(Solver):
+    """The synchronous map (module docstring). Final class. Carry: "step", the counter n."""
+
+    name = "step"
+    defaults = {"stochastic": True, "learn": True, "seed": 0, "seeds": None, "first_step": 0,
+                "substeps": 1}
+
+    def validate(self):
+        if int(self.substeps) < 1:
+            raise SolverError(f"step: substeps must be >= 1, got {self.substeps}")
+
+    def check(self, network):
+        bad = [k for k, c in network.columns.items() if not isinstance(c, MapColumn)]
+        if bad:
+            raise SolverError(f"solver 'step' needs a discrete-time map in every column type; "
+                              f"type {bad[0]!r} ({type(network.columns[bad[0]]).__name__}) has none: "
+                              "use an ODE solver for it")
+        if self.learn and network.layout.n_learnable:
+            tgt = network.coupling.tgt[network.learn_idx]
+            for k, col in network.columns.items():
+                sl = network.coupling.type_slices[k]
+                if not col.learns and bool(((tgt >= sl.start) & (tgt < sl.stop)).any()):
+                    raise SolverError(f"learnable edges target type {k!r}, which has no learning "
+                                      "rule in its map")
+
+    def start(self, network, grid, y0):
+        return {"step": int(self.first_step)}
+
+    def seed_tensor(self, B: int, device) -> torch.Tensor:
+        if self.seeds is not None:
+            seeds = torch.as_tensor(self.seeds, dtype=torch.int64).to(device)
+            if seeds.numel() != B:
+                raise SolverError(f"step: {seeds.numel()} seeds for a batch of {B}")
+            return seeds
+        return int(self.seed) + torch.arange(B, device=device)
+
+    def advance(self, network, y, grid, k0, k1, carry):
+        """Run the map over grid[k0..k1] (``substeps`` steps per interval)."""
+        B, N, substeps = y.shape[0], network.n_nodes, int(self.substeps)
+        seeds = self.seed_tensor(B, network.device)
+        alpha_l = learning_rates(network) if network.layout.n_learnable else None
+        n = carry["step"]
+        out = [y]
+        for k in range(k0, k1):
+            dt = (grid[k + 1] - grid[k]) / substeps
+            for j in range(substeps):
+                s = network.stimulus_at(grid[k] + j * dt, B)
+                u = (counter_uniform(seeds, n, N, network.real_dtype, network.device)
+                     if self.stochastic else None)
+                y = map_step(network, y, s, u, self.learn, alpha_l)
+                n += 1
+            out.append(y)
+        return torch.stack(out), {"step": n}

@@ -1,0 +1,23 @@
+"""Column types: the abstract bases and the built-in types (each registers itself on import).
+
+Abstract: ``ColumnType`` (any ODE column), ``HamiltonianColumn`` (equations from H),
+``MapColumn`` (discrete-time maps), ``TraceLearningColumn`` (local continuous-time learning).
+Built-in (type names): ``K6Column`` ("k6"), ``NetworkBMColumn`` ("bm"), ``GenericBMColumn``
+("generic"), ``FEPColumn`` ("fep"), ``FEPTraceColumn`` ("fep_trace"), ``CanonicalColumn``
+("canonical"). Edge Hamiltonian of learnable couplings: ``HebbianPlasticity``.
+"""
+
+from .bm import NetworkBMColumn
+from .canonical import CanonicalColumn
+from .column import ColumnType
+from .fep import FEPColumn, FEPTraceColumn
+from .generic import GenericBMColumn
+from .hamiltonian import HamiltonianColumn
+from .k6 import K6Column
+from .map import MapColumn
+from .plasticity import HebbianPlasticity
+from .trace_learning import TraceLearningColumn
+
+__all__ = ["ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
+           "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
+           "HebbianPlasticity"]
