@@ -17,6 +17,7 @@ from graphs.errors import (ColumnsError, ConfigError, DeviceError, DivergenceErr
 
 from . import types  # noqa: F401  (registers the built-in column types)
 from . import energy, rng, sequences
+from .atomic import atomic_write
 from .fep_runs import FEPRuns
 from .network import Network
 from .recording import Recording, write_netcdf
@@ -36,7 +37,7 @@ __all__ = [
     "ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
     "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
     "FEPRuns", "HebbianPlasticity", "Network", "Stimulus", "simulate", "Solver", "IVP",
-    "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf",
+    "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf", "atomic_write",
     "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",
     "ColumnsError", "ConfigError", "DeviceError", "DivergenceError", "GraphError",
     "ParameterError", "RegistryError", "SolverError", "StateError", "StimulusError",

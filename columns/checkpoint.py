@@ -18,29 +18,20 @@ Shapes: y (B, S); fields (k+1, B, n_f).
 from __future__ import annotations
 
 import os
-import tempfile
 
 import torch
 
 from graphs.errors import SolverError
+
+from .atomic import atomic_write
 
 VERSION = 1
 
 
 def save(path, payload: dict) -> str:
     """Write ``payload`` to ``path`` atomically; return the path."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".ckpt.tmp", dir=folder)
-    os.close(fd)
-    try:
-        torch.save({"version": VERSION, **payload}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return atomic_write(path, lambda tmp: torch.save({"version": VERSION, **payload}, tmp),
+                        suffix=".ckpt.tmp")
 
 
 def load(path, fingerprint: dict) -> dict:

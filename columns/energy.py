@@ -46,7 +46,7 @@ def _differentiable_parts(network, t, y, s=None):
 
 def _edge_signals(network, x):
     cp, li = network.coupling, network.learn_idx
-    return x[:, cp.src][:, li], x[:, cp.tgt][:, li]
+    return x[:, cp.src][:, li], x[:, cp.tgt][:, li]      # (B, E_l) x_j, x_i (differentiable)
 
 
 def hamiltonian(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:

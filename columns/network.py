@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from graphs.coupling import Coupling
-from graphs.errors import DeviceError, GraphError, ParameterError, SolverError, StateError
+from graphs.errors import GraphError, ParameterError, SolverError
 
-from . import energy
+from . import energy, state
 from .layout import StateLayout
 from .stimulus import as_stimulus
 from .types.column import ColumnType
@@ -60,6 +60,8 @@ class Network(nn.Module):
         _check_columns(coupling, columns)
         self.columns = nn.ModuleDict({k: columns[k] for k in coupling.type_slices})
         self.register_buffer("learn_idx", coupling.learnable.nonzero().flatten())
+        self.register_buffer("learn_src", coupling.src[self.learn_idx], persistent=False)
+        self.register_buffer("learn_tgt", coupling.tgt[self.learn_idx], persistent=False)
         n_learn = int(self.learn_idx.numel())
         self.all_learnable = n_learn == coupling.n_edges and n_learn > 0
         self.learning = _learning_kind(coupling, self.columns, self.learn_idx)
@@ -121,51 +123,13 @@ class Network(nn.Module):
 
     def initial_state(self, batch: int = 1, values: dict | None = None, noise: float = 0.0,
                       seed: int | None = None) -> torch.Tensor:
-        """A state (B, S): fields from ``values`` (scalar, (N,) or (B, N)), else each type's default;
-        W = the graph's weights, P_W = 0; plus ``noise`` · N(0, 1) on every field (seeded).
-        Set ``network.state = network.initial_state(...)`` for what the column views show."""
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(self.layout.node_fields()) - {"W", "p_W"})
-        if unknown:
-            raise StateError(f"unknown state field(s) {unknown}; fields: {self.layout.node_fields()}")
-        y = torch.zeros(batch, self.layout.size, dtype=self.dtype, device=self.device)
-        for name, f, start, n in self.layout.blocks:
-            sl = self.coupling.type_slices[name]
-            if f in values:
-                v = torch.as_tensor(values[f], dtype=self.dtype, device=self.device)
-                if v.dim() >= 1 and v.shape[-1] == self.n_nodes:
-                    v = v[..., sl]
-                try:
-                    y[:, start:start + n] = v.expand(batch, n) if v.dim() < 2 else v
-                except RuntimeError as err:
-                    raise StateError(f"initial value of {f!r} has shape {tuple(v.shape)}; expected (), "
-                                     f"({self.n_nodes},) or ({batch}, {self.n_nodes})") from err
-            else:
-                y[:, start:start + n] = self.columns[name].initial_values()[f]
-        if self.layout.n_learnable:
-            a, m = self.layout.edge_W
-            y[:, a:a + m] = self.coupling.weight0[self.learn_idx]
-        if noise:
-            g = torch.Generator(device="cpu").manual_seed(0 if seed is None else int(seed))
-            y = y + noise * torch.randn(y.shape, generator=g, dtype=self.dtype).to(self.device)
-        return y
+        """A state (B, S) (``columns.state.initial_state``); set ``network.state = …`` for what
+        the column views show."""
+        return state.initial_state(self, batch, values, noise, seed)
 
     def check_state(self, y: torch.Tensor, name: str = "state") -> torch.Tensor:
         """Validate shape, device, dtype and finiteness of a state; return it as (B, S)."""
-        if not torch.is_tensor(y):
-            raise StateError(f"{name} must be a torch.Tensor, got {type(y).__name__}")
-        if y.device != self.device:
-            raise DeviceError(f"{name} is on {y.device} but the network is on {self.device}; "
-                              "use network.to(device) and a state on the same device")
-        if y.dtype != self.dtype:
-            raise StateError(f"{name} has dtype {y.dtype} but the network uses {self.dtype}")
-        y = y.unsqueeze(0) if y.dim() == 1 else y
-        if y.dim() != 2 or y.shape[-1] != self.layout.size:
-            raise StateError(f"{name} must have shape (S,) or (B, S) with S = {self.layout.size}, got "
-                             f"{tuple(y.shape)}")
-        if not torch.isfinite(y).all():
-            raise StateError(f"{name} contains non-finite values")
-        return y
+        return state.check_state(self, y, name)
 
     # -- the coupling ---------------------------------------------------------------------------
     def stimulus_at(self, t, batch: int, s: torch.Tensor | None = None) -> torch.Tensor:
@@ -193,16 +157,15 @@ class Network(nn.Module):
         "source", "target" (E_l,) node indices, "edge" (E_l,) index into the CSR edge order}."""
         y = self.state if y is None else y
         _, W_l, P_l = self.layout.split(y.reshape(-1, y.shape[-1]))
-        cp = self.coupling
-        return {"W": W_l, "p_W": P_l, "source": cp.src[self.learn_idx],
-                "target": cp.tgt[self.learn_idx], "edge": self.learn_idx}
+        return {"W": W_l, "p_W": P_l, "source": self.learn_src, "target": self.learn_tgt,
+                "edge": self.learn_idx}
 
     def with_learned_weights(self, y: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
         """A copy of state y whose learnable edges take their weights from the dense W[target,
         source]. Shapes: y (B, S) or (S,); W (N, N) or (B, N, N) -> like y."""
         out = y.clone()
         a, m = self.layout.edge_W
-        out[..., a:a + m] = W[..., self.coupling.tgt[self.learn_idx], self.coupling.src[self.learn_idx]]
+        out[..., a:a + m] = W[..., self.learn_tgt, self.learn_src]
         return out
 
     def coupling_matrix(self, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -300,9 +263,8 @@ class Network(nn.Module):
             err.append(col.learning_error(part, nu_k, nb_k, s_k) if learner else torch.zeros_like(nu_k))
             r = col.learning_rate() if learner else torch.zeros(())
             rate.append(r.to(x).expand(col.n))
-        e, r = torch.cat(err, -1), torch.cat(rate)
-        src, tgt = self.coupling.src[self.learn_idx], self.coupling.tgt[self.learn_idx]
-        return r[tgt] * e[:, tgt] * x[:, src], torch.zeros_like(P_l)
+        post = torch.cat(rate) * torch.cat(err, -1)                       # (B, N) r_i e_i
+        return post[:, self.learn_tgt] * x[:, self.learn_src], torch.zeros_like(P_l)
 
     def extra_repr(self) -> str:
         return f"N={self.n_nodes}, E={self.coupling.n_edges}, S={self.layout.size}"

@@ -12,29 +12,18 @@ Shapes: t (T,); fields as above.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from .atomic import atomic_write
+
 
 def write_netcdf(ds, path) -> str:
     """Write an ``xarray.Dataset`` to NetCDF atomically (temp file in the same folder, then
     ``os.replace``); return the path."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".nc.tmp", dir=folder)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return atomic_write(path, ds.to_netcdf, suffix=".nc.tmp")
 
 
 @dataclass
@@ -57,6 +46,18 @@ class Recording:
 
     def __len__(self) -> int:
         return int(self.t.numel())
+
+    def states(self, network) -> torch.Tensor:
+        """Full states of ``network`` rebuilt from a recording of every field. Shapes: (T, B, S)."""
+        T, B = len(self), next(iter(self.fields.values())).shape[1]
+        y = torch.zeros(T, B, network.state_size, dtype=network.dtype)
+        for name, f, start, n in network.layout.blocks:
+            y[:, :, start:start + n] = self.fields[f][:, :, network.coupling.type_slices[name]]
+        if network.layout.n_learnable:
+            (a, m), (b, _) = network.layout.edge_W, network.layout.edge_P
+            y[:, :, a:a + m] = self.fields["W"]
+            y[:, :, b:b + m] = self.fields["p_W"]
+        return y
 
     def to_xarray(self):
         """An ``xarray.Dataset`` (dims time, batch, node, edge; coords labels, types, regions)."""

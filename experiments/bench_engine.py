@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -29,9 +28,12 @@ import torch
 import columns as C
 import graphs
 
+from .config import ExperimentConfig
+from .timing import median_time, sync
+
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     p1_sizes: tuple[int, ...] = (1000, 10000, 100000, 1000000)
     p1_repeats: int = 7
     p2_seconds: float = 10.0
@@ -40,8 +42,6 @@ class Config:
     p6_edges: int = 1000000
     p6_steps: int = 20
     dtype: str = "float64"
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -49,28 +49,11 @@ class Config:
                    p6_nodes=2000, p6_edges=20000, p6_steps=5)
 
 
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def _median_time(fn, repeats, device):
-    fn()
-    _sync(device)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def copy_bandwidth(device, dtype=torch.float64, nbytes=256 * 2**20) -> float:
     """Bytes/s of a large tensor copy (read + write counted)."""
     x = torch.empty(nbytes // 8, dtype=dtype, device=device).fill_(1.0)
     y = torch.empty_like(x)
-    t = _median_time(lambda: y.copy_(x), 5, device)
+    t = median_time(lambda: y.copy_(x), 5, device)
     return 2 * x.numel() * x.element_size() / t
 
 
@@ -95,7 +78,7 @@ def bench_p1(cfg, device):
         y = net.initial_state(noise=0.1, seed=cfg.seed)
         t = torch.tensor(0.0, dtype=dt_, device=device)
         with torch.no_grad():
-            sec = _median_time(lambda: net(t, y), cfg.p1_repeats, device)
+            sec = median_time(lambda: net(t, y), cfg.p1_repeats, device)
         S, E = net.state_size, cp.n_edges
         item = torch.finfo(dt_).bits // 8      # index bytes (int64 CSR pointers) stay 8
         floor_bytes = 2 * S * item + 2 * E * 8 + (n + 1) * 8
@@ -163,7 +146,7 @@ def bench_p2(cfg, device):
         t[-1] = steps * dt
         t0 = time.perf_counter()
         rec = C.simulate(net, t, y0=y0, method="euler", step_size=dt, record=["x"], chunk=10)
-        _sync(device)
+        sync(device)
         ours = time.perf_counter() - t0
         y0c = y0.cpu().numpy()
         t0 = time.perf_counter()

@@ -21,19 +21,19 @@ import torch
 
 import columns as C
 
+from .config import ExperimentConfig
+
 AUTHORS_MS_PER_STEP_N64 = (3.0, 6.0)
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     sizes: tuple[int, ...] = (64, 1024)
     steps: int = 200
     repeats: int = 3
     batch_runs: int = 380
     grid: bool = True
     dtype: str = "float64"
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":

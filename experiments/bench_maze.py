@@ -24,19 +24,19 @@ from experiments.maze.agent_steps import numba_available
 from experiments.maze.maze import Mazes, create_maze
 from columns.rng import counter_uniform_steps
 
+from .config import ExperimentConfig
+
 BAR_S = 15 * 60
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     mazes: int = 20
     T: int = 20000
     baseline_agents: int = 3
     baseline_T: int = 2000
     check_T: int = 600
     full: bool = True
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":

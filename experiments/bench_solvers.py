@@ -23,14 +23,16 @@ import numpy as np
 import torch
 
 import columns as C
+from columns import energy
 from columns.solvers import least_action as LA
 
-from .bench_engine import _median_time, random_coupling
-from columns import energy
+from .config import ExperimentConfig
+from .bench_engine import random_coupling
+from .timing import median_time
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     sizes: tuple[int, ...] = (100, 1000, 10000)
     windows: tuple[int, ...] = (10, 20, 40, 80)
     repeats: int = 5
@@ -40,8 +42,6 @@ class Config:
     stream_windows: tuple[int, ...] = (10, 20, 40)
     stream_max_iter: int = 300
     dtype: str = "float64"
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -85,8 +85,8 @@ def bench_iteration(cfg: Config, device, dtype) -> list[dict]:
                 except C.DivergenceError:
                     pass
 
-            t_eval = _median_time(evaluation, cfg.repeats, device)
-            t_ivp = _median_time(forward_ivp, cfg.repeats, device)
+            t_eval = median_time(evaluation, cfg.repeats, device)
+            t_ivp = median_time(forward_ivp, cfg.repeats, device)
             E = net.coupling.n_edges
             rows.append({"N": n, "E": E, "K": K, "eval_ms": t_eval * 1e3, "ivp_rk4_ms": t_ivp * 1e3,
                          "eval_over_ivp": t_eval / t_ivp,

@@ -24,15 +24,15 @@ from torchdiffeq import odeint
 
 import columns.canonical as K
 
+from .config import ExperimentConfig
+
 F64 = torch.float64
 NAMES = ("W1", "W0", "K1", "K0", "V1", "V0")
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     draws: int = 50
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -29,6 +29,7 @@ import torch
 from experiments.maze.agent import ND, MazeAgents, prior_E
 from experiments.maze.maze import Mazes, create_maze, shortest_path
 
+from .config import ExperimentConfig
 from .runner import write_json
 
 AUTHORS = {
@@ -41,7 +42,7 @@ MOVES = ("up", "down", "left", "right")
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     mazes: int = 20
     trials: int = 100
     T: int = 20000
@@ -50,8 +51,6 @@ class Config:
     predict: bool = True
     dtype: str = "float32"
     backend: str = "auto"
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -21,13 +21,14 @@ import torch
 import columns as C
 from columns.types.langevin import langevin
 
+from .config import ExperimentConfig
 from .stats import corr, summary
 
 PAPER = {"corr_attractors": -0.19, "corr_patterns": 0.77}
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     evidence: float = 30.0
     beta: float = 0.1
     alpha: float = 0.01
@@ -35,8 +36,6 @@ class Config:
     steps_per_epoch: int = 10
     seeds: int = 10
     rule: str = "code"
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -51,8 +50,6 @@ def bars() -> torch.Tensor:
     h = v.T.clone()
     P = torch.stack([v.flatten(), h.flatten()])
     return (P - P.mean(1, keepdim=True)) / P.std(1, unbiased=False, keepdim=True)
-
-
 
 
 def main(cfg: Config, out: str) -> dict:

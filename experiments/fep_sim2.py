@@ -31,6 +31,7 @@ import torch
 import columns as C
 from columns.types.langevin import langevin
 
+from .config import ExperimentConfig
 from .fep_data import counter_normal, digits
 from .stats import corr, summary
 
@@ -45,7 +46,7 @@ PAPER = {"balanced": {"dR2_retrieval": 0.292, "dR2_generalisation": 0.070, "n_at
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     epochs: int = 5000
     steps_per_epoch: int = 10
     alpha: float = 0.001
@@ -56,13 +57,10 @@ class Config:
     rule: str = "code"
     density: float = 1.0          # < 1: a seeded random directed graph (sparse J (R, E)), not the paper's
     dtype: str = "float64"
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
         return cls(epochs=200, seeds=2, trials=20, trial_steps=20)
-
 
 
 def orthogonality(X: torch.Tensor, diagonal: bool = False) -> float:
@@ -128,7 +126,6 @@ def attractors(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor) -> dict:
         orth.append(orthogonality(S) if S.shape[0] > 1 else float("nan"))
     return {"n_attractors": counts, "orthogonality_deg": orth,
             "converged_fraction": float(rel["converged"].float().mean()), "sigma": rel["sigma"]}
-
 
 
 def run_batch(evidence, beta, seeds, cfg: Config, device):

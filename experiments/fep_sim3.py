@@ -23,6 +23,7 @@ import torch
 import columns as C
 from columns.types.langevin import langevin
 
+from .config import ExperimentConfig
 from .fep_data import digits
 from .stats import corr, summary
 
@@ -30,7 +31,7 @@ PAPER = {"asymmetry_cyclic": 0.981}
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     epochs: int = 2000
     evidence: float = 20.0
     beta: float = 1.0
@@ -40,14 +41,10 @@ class Config:
     continuous_presentations: int = 600
     continuous_alpha: float = 0.01
     tau_trace: float = 1.0
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
         return cls(epochs=300, seeds=2, continuous_presentations=60)
-
-
 
 
 def continuous_form(cfg: Config, Z: torch.Tensor) -> dict:

@@ -18,6 +18,7 @@ import torch
 
 import columns as C
 
+from .config import ExperimentConfig
 from . import fep_sim2
 from .fep_data import digits
 from .stats import summary
@@ -26,7 +27,7 @@ PAPER = {"corr_J_before_after_beta1": 0.973}
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     train_epochs: int = 5000
     steps: int = 50000
     evidence: float = 11.0
@@ -35,13 +36,10 @@ class Config:
     seeds: int = 5
     trials: int = 100
     trial_steps: int = 100
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
         return cls(train_epochs=200, steps=500, seeds=2, trials=5, trial_steps=10)
-
 
 
 def main(cfg: Config, out: str) -> dict:

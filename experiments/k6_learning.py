@@ -28,11 +28,13 @@ import columns.analysis as A
 import graphs
 from graphs.errors import DivergenceError
 
+from .config import ExperimentConfig
+
 FIELDS = ("mu", "a", "w", "p_mu", "p_a", "p_w")
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     s0: float = 1.0
     s1: float = 2.0
     t_switch: float = 20.0
@@ -44,8 +46,6 @@ class Config:
     overlap: float = 5.0
     track_levels: int = 41
     check_bvp: bool = True
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -30,9 +30,11 @@ import graphs
 from graphs.errors import DivergenceError
 from columns import energy
 
+from .config import ExperimentConfig
+
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     k18_orbits: int = 16
     k18_t_end: float = 30.0
     k21_t_end: float = 15.0
@@ -40,8 +42,6 @@ class Config:
     k23_method: str = "dopri5"
     k23_step: float = 0.1
     k24_t_end: float = 10.0
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":

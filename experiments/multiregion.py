@@ -48,11 +48,12 @@ from columns import analysis
 from columns import sequences as S
 from graphs.errors import ColumnsError, ConfigError
 
+from .config import ExperimentConfig
 from .fep_data import digits, zscore_rows
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     column_type: str = "bm"
     solver: str = "least_action"
     regions: tuple[str, ...] = ("A", "B", "C")
@@ -84,8 +85,6 @@ class Config:
     analysis_fraction: float = 0.5
     control: bool = True
     baseline: bool = True
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":

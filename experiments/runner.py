@@ -12,12 +12,12 @@ import importlib
 import json
 import os
 import platform
-import tempfile
 import time
 import typing
 
 import torch
 
+from columns import atomic_write
 from graphs.errors import ConfigError
 
 from . import EXPERIMENTS
@@ -63,12 +63,10 @@ def make_config(module, tiny: bool = False, overrides: dict[str, str] | None = N
 
 def write_text(path: str, text: str) -> None:
     """Write a text file atomically (temp file in the same folder, then rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=folder)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+    atomic_write(path, write)
 
 
 def write_json(path: str, data: dict) -> None:

@@ -33,11 +33,12 @@ import torch
 import columns as C
 from columns import analysis
 
+from .config import ExperimentConfig
 from .stats import summary
 
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     n_columns: int = 3
     n_cycles: int = 20
     steps_per_pattern: int = 20
@@ -51,8 +52,6 @@ class Config:
     seeds: int = 5
     free_run_t: float = 60.0
     sensitivity: bool = True
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -89,9 +88,9 @@ def stream(cfg: Config, order: str, seed: int):
 
 def coupling_matrix(net: C.Network, W_edges: torch.Tensor) -> np.ndarray:
     """Dense W[target, source] from the learnable-edge vector."""
-    cp = net.coupling
-    W = np.zeros((cp.n_nodes, cp.n_nodes))
-    W[cp.tgt[net.learn_idx].cpu().numpy(), cp.src[net.learn_idx].cpu().numpy()] = W_edges.cpu().numpy()
+    edges = net.learned_edges()
+    W = np.zeros((net.n_nodes, net.n_nodes))
+    W[edges["target"].cpu().numpy(), edges["source"].cpu().numpy()] = W_edges.cpu().numpy()
     return W
 
 
@@ -142,7 +141,6 @@ def train(cfg: Config, order: str, solver: str, seed: int, device) -> dict:
             "free_run": free_run(net, W, cfg), "wall_s": wall,
             "converged": rec.config.get("solver_converged", True), "asymmetry_trace": traj,
             "pattern_order": seq[:12].tolist()}
-
 
 
 def main(cfg: Config, out: str) -> dict:

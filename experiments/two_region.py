@@ -22,9 +22,11 @@ import columns as C
 import graphs
 from columns import energy
 
+from .config import ExperimentConfig
+
 
 @dataclass
-class Config:
+class Config(ExperimentConfig):
     n_per_region: int = 4
     p_intra: float = 0.6
     p_inter: float = 0.3
@@ -35,8 +37,6 @@ class Config:
     m_W: float = 1.0
     amplitude: float = 1.0
     method: str = "dopri5"
-    seed: int = 0
-    device: str = "cpu"
 
     @classmethod
     def tiny(cls) -> "Config":
@@ -107,7 +107,7 @@ def main(cfg: Config, out: str) -> dict:
 
     net_cpu = net.to("cpu")
     net_cpu.set_stimulus(switching_stimulus(cfg, regions, torch.float64, "cpu"))
-    full = _states(net_cpu, rec)
+    full = rec.states(net_cpu)
     H = torch.stack([energy.hamiltonian(net_cpu, tt, y) for tt, y in zip(rec.t, full)]).squeeze(-1)
     mu = rec["mu"][:, 0]                                    # (T, N)
     reg = torch.tensor([r == "r0" for r in regions])
@@ -145,16 +145,3 @@ def main(cfg: Config, out: str) -> dict:
             "coupling_asymmetry_last": asym,
             "figures": ["phase_portrait.png", "energy.png"], "recording": "recording.nc"}
 
-
-def _states(net: C.Network, rec: C.Recording) -> torch.Tensor:
-    """Rebuild full states (T, 1, S) from a Recording holding every field."""
-    T = len(rec)
-    y = torch.zeros(T, 1, net.state_size, dtype=net.dtype)
-    for name, f, start, n in net.layout.blocks:
-        sl = net.coupling.type_slices[name]
-        y[:, :, start:start + n] = rec[f][:, :, sl]
-    if net.layout.n_learnable:
-        (a, m), (b, _) = net.layout.edge_W, net.layout.edge_P
-        y[:, :, a:a + m] = rec["W"]
-        y[:, :, b:b + m] = rec["p_W"]
-    return y

@@ -52,6 +52,7 @@ class Coupling(nn.Module):
         self.register_buffer("learnable", learnable)
         self.register_buffer("kind", kind)
         self.register_buffer("delay", delay)
+        self.register_buffer("_flat", tgt * len(node_labels) + src, persistent=False)
         self.node_labels = list(node_labels)
         self.node_types = list(node_types)
         self.regions = list(regions)
@@ -168,9 +169,8 @@ class Coupling(nn.Module):
         if W is None:
             W = self.weight0
         lead = W.shape[:-1]
-        flat = self.tgt * self.n_nodes + self.src                        # (E,) row-major index
         dense = torch.zeros(*lead, self.n_nodes * self.n_nodes, dtype=W.dtype, device=W.device)
-        dense = dense.index_copy(-1, flat, W)
+        dense = dense.index_copy(-1, self._flat, W)                      # row-major tgt·N + src
         return dense.view(*lead, self.n_nodes, self.n_nodes)
 
     # -- helpers ----------------------------------------------------------------------------

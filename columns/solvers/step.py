@@ -40,7 +40,7 @@ def learning_rates(network) -> torch.Tensor:
             if isinstance(col, MapColumn) and col.learns else
             torch.zeros(col.n, dtype=network.real_dtype, device=network.device)
             for col in network.columns.values()]
-    return torch.cat(rate)[network.coupling.tgt[network.learn_idx]]
+    return torch.cat(rate)[network.learn_tgt]
 
 
 def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
@@ -64,10 +64,9 @@ def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
            for k, col, _, nu_k, nn_k, s_k in network.by_type(parts, nu, nu if nu_new is None
                                                              else nu_new, s)]
     err = torch.cat(err, -1)
-    cp, li = network.coupling, network.learn_idx
     alpha_l = learning_rates(network) if alpha_l is None else alpha_l
-    return network.layout.join(new, learn_update(cp.src[li], cp.tgt[li], W_l, err, x_new, alpha_l),
-                               P_l)
+    W_new = learn_update(network.learn_src, network.learn_tgt, W_l, err, x_new, alpha_l)
+    return network.layout.join(new, W_new, P_l)
 
 
 def learn_update(src: torch.Tensor, tgt: torch.Tensor, W_l: torch.Tensor, err: torch.Tensor,
