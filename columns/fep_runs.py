@@ -2,17 +2,18 @@
 front end over the one FEP implementation (``columns.types.fep``).
 
 R independent networks ("runs") of N continuous-Bernoulli nodes on one graph (the paper's
-complete graph without self-loops, or a sparse one: ``edges``), each with its own couplings J
-(R, E) on the edges (CSR order by target, ``graphs.Coupling``), its own inverse temperature β_r,
-learning rate α_r and seed: the batch B = R of the network engine. One step for the whole batch
+complete graph without self-loops, or a sparse one: ``edges``), each with its own couplings J,
+its own inverse temperature β_r, learning rate α_r and seed: the batch B = R of the network
+engine. J is held as the coupling's products want it: dense (R, N, N) on the complete graph,
+edge values (R, E) in CSR order by target on a sparse one (``graphs.Coupling``). One step for the whole batch
 (spec fep-attractor.md, the authors' code semantics) is the map of ``FEPColumn``:
 
     h = J σ(t)                      (``Coupling.forward_product``, the network's product)
     σ(t+1) = fep_map(β (b + h), u)  (CB sample from u = counter_uniform(seed_r, t, N), or L(θ))
-    ΔJ_e = α_r e_i σ_j(t+1)         (e = fep_error(rule, …): "code" or "paper"; ``solvers.step``)
+    ΔJ_e = α_r e_i σ_j(t+1)         (e = fep_error(rule, …): "code" or "paper"; the update of
+                                    ``solvers.step``, on edges or dense)
 
-Absent edges (the diagonal) are never trained: they stay exactly 0. ``J`` reads and writes the
-couplings as dense (R, N, N) on the complete graph and as edge values (R, E) on a sparse one.
+Absent edges (the diagonal) are never trained: they stay exactly 0.
 
 Attractors: deterministic relaxation σ ← L(J σ) (b = 0, β = 1) until the variational free energy
 
@@ -32,7 +33,7 @@ from graphs.compile import compile_arrays
 from graphs.errors import ParameterError, StimulusError
 
 from .rng import counter_uniform
-from .solvers.step import learn_update
+from .solvers.step import learn_update, learn_update_dense_
 from .types.fep import check_rule, fep_error, fep_map, fep_theta
 from .types.langevin import langevin, log_x_over_sinh
 
@@ -75,7 +76,8 @@ class FEPRuns:
         self.coupling = compile_arrays(self.n, src, tgt, torch.zeros(src.numel()), node_type="fep"
                                        ).to(self.device)
         self.src, self.tgt = self.coupling.src, self.coupling.tgt
-        self.W = torch.zeros(self.runs, self.coupling.n_edges, dtype=dtype, device=self.device)
+        shape = (self.runs, self.coupling.n_edges) if self.sparse else (self.runs, n, n)
+        self.J = torch.zeros(shape, dtype=dtype, device=self.device)
         self.t = 0
         self._checked_bias = None
 
@@ -89,29 +91,21 @@ class FEPRuns:
         return v.clone()
 
     # -- the couplings ---------------------------------------------------------------------------
-    def _edges(self, J: torch.Tensor | None) -> torch.Tensor:
-        """Edge values (R, E) of J given dense (R, N, N) or as edges."""
+    def _own(self, J: torch.Tensor | None) -> torch.Tensor:
+        """J in this object's representation (dense on the complete graph, else edges)."""
         if J is None:
-            return self.W
-        return J[..., self.tgt, self.src] if J.dim() == 3 else J
-
-    @property
-    def J(self) -> torch.Tensor:
-        """The couplings: dense (R, N, N) on the complete graph, edge values (R, E) on a sparse
-        one (a copy on the complete graph; assign to set them)."""
-        return self.W if self.sparse else self.coupling.to_dense(self.W)
-
-    @J.setter
-    def J(self, value: torch.Tensor) -> None:
-        self.W = self._edges(torch.as_tensor(value, dtype=self.dtype).to(self.device)).clone()
+            return self.J
+        if self.sparse:
+            return J[..., self.tgt, self.src] if J.dim() == 3 else J
+        return J if J.dim() == 3 else self.coupling.to_dense(J)
 
     def dense_J(self) -> torch.Tensor:
         """J as (R, N, N) (zeros off the graph)."""
-        return self.coupling.to_dense(self.W)
+        return self.coupling.to_dense(self.J) if self.sparse else self.J
 
     def field(self, sigma: torch.Tensor, J: torch.Tensor | None = None) -> torch.Tensor:
         """h = J σ. Shapes: σ (R, N) or (R, C, N) -> same."""
-        return self.coupling.forward_product(self._edges(J), sigma)
+        return self.coupling.forward_product(self._own(J), sigma)
 
     # -- the dynamics ----------------------------------------------------------------------------
     def _bias(self, bias, like):
@@ -126,7 +120,8 @@ class FEPRuns:
 
     def step(self, sigma: torch.Tensor, bias=None, learn: bool = True, stochastic: bool = True,
              beta: torch.Tensor | None = None) -> torch.Tensor:
-        """One synchronous step for all runs (and chains); learning updates the couplings.
+        """One synchronous step for all runs (and chains); learning updates ``J`` (in place on
+        the complete graph: clone it to keep a snapshot).
 
         A bias tensor is checked for non-finite values the first time it is passed (reusing the
         same tensor for an epoch's steps costs no device sync).
@@ -147,7 +142,11 @@ class FEPRuns:
                 raise ParameterError("FEPRuns.step: learning needs one chain per run, σ (R, N)")
             h_new = self.field(new) if self.rule == "paper" else None
             err = fep_error(self.rule, new, h, h_new, b)
-            self.W = learn_update(self.src, self.tgt, self.W, err, new, self.alpha.view(-1, 1))
+            a = self.alpha.view(-1, 1)
+            if self.sparse:
+                self.J = learn_update(self.src, self.tgt, self.J, err, new, a)
+            else:                                  # in place (clone J to keep a snapshot)
+                learn_update_dense_(self.J, err, new, a)
         self.t += 1
         return new
 
@@ -167,7 +166,7 @@ class FEPRuns:
 
         Returns {"sigma" (R, C, N), "steps" (R, C), "converged" (R, C) bool, "F" (R, C)}.
         """
-        J = self._edges(J)
+        J = self._own(J)
         s = start
         F = self.vfe(s, None, J)
         steps = torch.zeros(F.shape, dtype=torch.int64, device=self.device)

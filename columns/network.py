@@ -264,7 +264,8 @@ class Network(nn.Module):
             r = col.learning_rate() if learner else torch.zeros(())
             rate.append(r.to(x).expand(col.n))
         post = torch.cat(rate) * torch.cat(err, -1)                       # (B, N) r_i e_i
-        return post[:, self.learn_tgt] * x[:, self.learn_src], torch.zeros_like(P_l)
+        return (post.index_select(-1, self.learn_tgt) * x.index_select(-1, self.learn_src),
+                torch.zeros_like(P_l))
 
     def extra_repr(self) -> str:
         return f"N={self.n_nodes}, E={self.coupling.n_edges}, S={self.layout.size}"

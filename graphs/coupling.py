@@ -115,16 +115,18 @@ class Coupling(nn.Module):
     def forward_product(self, W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """ν = W x: ν_i = Σ_{e: j→i} W_e x_j.
 
-        Shapes: W (B, E) or (E,); x (B, N) -> (B, N), or x (B, C, N) (C chains sharing their
-        member's W) -> (B, C, N). Differentiable when autograd is on (scatter-add); without
-        autograd one CSR SpMM for the whole batch, or, on a dense graph (``dense``), one batched
-        dense product.
+        Shapes: W (B, E) or (E,), or dense (B, N, N) [target, source] (zeros off the graph);
+        x (B, N) -> (B, N), or x (B, C, N) (C chains sharing their member's W) -> (B, C, N).
+        Differentiable when autograd is on (scatter-add); without autograd one CSR SpMM for the
+        whole batch, or, on a dense graph (``dense``) or for dense W, one batched dense product.
         """
+        if W.dim() == 3:                           # dense (B, N, N): one batched product
+            return (x @ W.mT) if x.dim() == 3 else (x.unsqueeze(1) @ W.mT).squeeze(1)
         W, x = self._check(W, x, "x")
         if x.dim() == 3:
             if self.dense:
                 return x @ self.to_dense(W).mT                            # (B, C, N)
-            vals = W.unsqueeze(1) * x[..., self.src]                      # (B, C, E)
+            vals = W.unsqueeze(1) * x.index_select(-1, self.src)          # (B, C, E)
             out = torch.zeros(*vals.shape[:2], self.n_nodes, dtype=vals.dtype, device=vals.device)
             return out.index_add(2, self.tgt, vals)
         B = max(W.shape[0], x.shape[0])
@@ -153,11 +155,11 @@ class Coupling(nn.Module):
 
     def gather_source(self, x: torch.Tensor) -> torch.Tensor:
         """x_j for every edge e: j→i. Shapes: x (B, N) -> (B, E)."""
-        return x[..., self.src]
+        return x.index_select(-1, self.src)
 
     def gather_target(self, y: torch.Tensor) -> torch.Tensor:
         """y_i for every edge e: j→i. Shapes: y (B, N) -> (B, E)."""
-        return y[..., self.tgt]
+        return y.index_select(-1, self.tgt)
 
     def sum_by_source(self, vals: torch.Tensor) -> torch.Tensor:
         """Σ_{e: j→i} vals_e per source j. Shapes: vals (B, E) -> (B, N)."""

@@ -61,10 +61,8 @@ def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
 
     def flow(mu: torch.Tensor) -> torch.Tensor:
         B = mu.shape[0]
-        p = {name: {f: v.expand(B, -1) for f, v in parts[name].items()} for name in cols}
-        for name in cols:
-            sl = cp.type_slices[name]
-            p[name] = dict(p[name], **{field[name]: mu[:, sl]})
+        p = {name: {**{f: v.expand(B, -1) for f, v in part.items()}, field[name]: mu_k}
+             for name, _, part, mu_k in network.by_type(parts, mu)}
         x = network.send(p)
         nu = torch.zeros_like(x).index_add(1, cp.tgt, W * x[:, cp.src]) if cp.n_edges else torch.zeros_like(x)
         out = []

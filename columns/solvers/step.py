@@ -74,7 +74,20 @@ def learn_update(src: torch.Tensor, tgt: torch.Tensor, W_l: torch.Tensor, err: t
     """W_e + α e_i x_j(t+1) on the learnable edges e: j → i (src, tgt their end points).
 
     Shapes: src, tgt (E_l,); W_l (B, E_l); err, x_new (B, N); α (E_l,) or (B, 1) -> (B, E_l)."""
-    return W_l + alpha_l * err[:, tgt] * x_new[:, src]
+    return W_l + alpha_l * err.index_select(-1, tgt) * x_new.index_select(-1, src)
+
+
+def learn_update_dense_(W: torch.Tensor, err: torch.Tensor, x_new: torch.Tensor,
+                        alpha: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The same rule on dense couplings W[target, source], in place: W += α e xᵀ, kept on the
+    graph by ``mask`` (N, N) (1 on edges, 0 elsewhere; None: the complete graph without
+    self-loops, the diagonal set back to 0). Shapes: W (B, N, N); err, x (B, N); α (B, 1)."""
+    W.addcmul_((alpha * err).unsqueeze(-1), x_new.unsqueeze(-2))
+    if mask is None:
+        W.diagonal(dim1=-2, dim2=-1).zero_()
+    else:
+        W.mul_(mask)
+    return W
 
 
 class Step(Solver):
