@@ -50,6 +50,7 @@ from graphs.errors import ColumnsError, ConfigError
 
 from .config import ExperimentConfig
 from .fep_data import digits, zscore_rows
+from .multiregion_arms import ARMS, symmetrised  # noqa: F401  (symmetrised: public here)
 
 
 @dataclass
@@ -89,83 +90,6 @@ class Config(ExperimentConfig):
     @classmethod
     def tiny(cls) -> "Config":
         return cls(n=16, n_cycles=3, dwell=5, fep_cycles=60, checkpoints=2, random_starts=4)
-
-
-class BMArm:
-    """Bayesian-mechanics columns ("bm"): least action (or the gradient baseline) on μ, Hebbian
-    plasticity; attractors of the learned couplings; starts on the scale of the patterns."""
-
-    name, field, solvers, has_baseline = "bm", "mu", ("least_action", "gradient"), True
-    attractor_note = ""
-
-    def solver_name(self, cfg) -> str:
-        return cfg.solver
-
-    def network(self, G, cfg) -> C.Network:
-        pl = C.HebbianPlasticity(m_W=cfg.m_W, gamma_W=cfg.gamma_W, alpha_W=cfg.alpha_W)
-        return C.Network.from_graph(G, plasticity=pl, dtype=torch.float64)
-
-    def schedule(self, cfg) -> tuple[int, int, float, float]:
-        """(cycles, dwell, gain, Δt)."""
-        return cfg.n_cycles, cfg.dwell, cfg.gain, cfg.dt
-
-    def solver(self, cfg, name: str, first_step: int) -> C.Solver:
-        if name == "least_action":
-            return C.LeastAction(window=cfg.window, overlap=cfg.overlap, gtol=cfg.gtol)
-        return C.Gradient(method="rk4", step_size=cfg.dt / 2)
-
-    def pattern_starts(self, pats: torch.Tensor) -> torch.Tensor:
-        return pats
-
-    def random_starts(self, cfg, N: int, pats: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-        return float(pats.std()) * torch.randn(cfg.random_starts, N, generator=g, dtype=torch.float64)
-
-    def attractor_state(self, net: C.Network, state: torch.Tensor) -> torch.Tensor:
-        return state
-
-
-class FEPArm:
-    """FEP attractor columns ("fep"): the stochastic map with its learning rule (solver "step");
-    attractors of the symmetric part of J (as Spisak & Friston do: the learned asymmetric J makes
-    the map cycle); starts in [−1, 1]."""
-
-    name, field, solvers, has_baseline = "fep", "sigma", ("step",), False
-    attractor_note = ("Attractors of the deterministic map with the symmetric part (J + Jᵀ)/2 of "
-                      "the learned couplings (the asymmetric J itself makes the map cycle, as in "
-                      "Spisak & Friston's Sim 3).")
-
-    def solver_name(self, cfg) -> str:
-        return "step"
-
-    def network(self, G, cfg) -> C.Network:
-        return C.Network.from_graph(G, column_types={"fep": {"beta": cfg.fep_beta,
-                                                             "alpha": cfg.fep_alpha}},
-                                    dtype=torch.float64)
-
-    def schedule(self, cfg) -> tuple[int, int, float, float]:
-        return cfg.fep_cycles, cfg.fep_dwell, cfg.fep_evidence, 1.0
-
-    def solver(self, cfg, name: str, first_step: int) -> C.Solver:
-        return C.Step(stochastic=True, seed=cfg.seed, first_step=first_step)
-
-    def pattern_starts(self, pats: torch.Tensor) -> torch.Tensor:
-        return pats / pats.abs().max()
-
-    def random_starts(self, cfg, N: int, pats: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-        return torch.rand(cfg.random_starts, N, generator=g, dtype=torch.float64) * 2 - 1
-
-    def attractor_state(self, net: C.Network, state: torch.Tensor) -> torch.Tensor:
-        return symmetrised(net, state)
-
-
-def symmetrised(net: C.Network, state: torch.Tensor) -> torch.Tensor:
-    """The state with each learnable coupling replaced by the symmetric part (W + Wᵀ)/2 (an
-    edge without its reverse keeps half its weight)."""
-    W = net.coupling_matrix(state)
-    return net.with_learned_weights(state, 0.5 * (W + W.mT))
-
-
-ARMS = {"bm": BMArm(), "fep": FEPArm()}
 
 
 def arm_of(cfg: "Config"):
