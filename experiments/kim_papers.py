@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 import columns as C
+from columns import energy
 import columns.analysis as A
 import graphs
 from graphs.errors import DivergenceError
-from columns import energy
 
 from .config import ExperimentConfig
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import torch
 
 import columns as C
-import graphs
 from columns import energy
+import graphs
 
 from .config import ExperimentConfig
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import columns as C
-import graphs
 from columns import energy
+import graphs
 
 
 def single_type_network(column, stimulus=1.0, G=None, **kw):

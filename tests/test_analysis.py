@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import columns as C
+from columns import energy
 import columns.analysis as A
 from tests.conftest import single_type_network
-from columns import energy
 
 
 def k6_net(s=1.0, **params):

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import columns as C
+from columns import energy
 
 from conftest import jacobian, map_fixed_point, single_type_network, symplectic
-from columns import energy
 
 
 def random_state(col, B, seed):

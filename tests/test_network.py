@@ -6,10 +6,10 @@ import pytest
 import torch
 
 import columns as C
+from columns import energy
 import graphs
 
 from conftest import jacobian, symplectic
-from columns import energy
 
 T0 = torch.tensor(0.3, dtype=torch.float64)
 

@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+
 from columns import energy
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 import columns as C
+from columns import energy
 import columns.analysis as A
 from columns.solvers.riccati import care_gain
 from graphs.errors import SolverError
 from tests.conftest import single_type_network
-from columns import energy
 
 
 def linear_column():

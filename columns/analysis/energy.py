@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import torch
 
-from .spectra import as_time
 from .. import energy
+from .spectra import as_time
 
 
 def hamiltonian_along(network, t, Y: torch.Tensor) -> torch.Tensor:

@@ -20,8 +20,8 @@ import torch
 
 from graphs.errors import SolverError
 
-from .spectra import as_time, classify, eigenvalues, jacobian
 from .. import energy
+from .spectra import as_time, classify, eigenvalues, jacobian
 
 
 @dataclass

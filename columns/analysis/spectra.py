@@ -15,6 +15,7 @@ Shapes: y (S,) or (1, S); J (S, S); eigenvalues (S,) complex.
 from __future__ import annotations
 
 import torch
+
 from .. import energy
 
 

@@ -26,6 +26,7 @@ Shapes: q (K+1, B, n); blocks (K, B, n, n).
 from __future__ import annotations
 
 import torch
+
 from .. import energy
 
 
