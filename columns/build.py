@@ -1,4 +1,5 @@
-"""Building a ``Network`` from a networkx graph: compile it, one module per column type.
+"""Building a ``Network``: from a networkx graph (compile it, one module per column type), and
+the checks of what is wired (``check_columns``, ``learning_kind``, called by ``Network``).
 
 ``column_types`` maps a type name to a ``ColumnType`` class, a dict of parameters (and options)
 for the registered class, or a ready instance. Numeric node attributes override parameters for
@@ -11,16 +12,19 @@ from __future__ import annotations
 import torch
 
 from graphs.compile import compile as compile_graph
-from graphs.errors import ParameterError
+from graphs.errors import GraphError, ParameterError
 
-from .network import Network
 from .registry import column_type
 from .types.column import ColumnType
+from .types.hamiltonian import HamiltonianColumn
+from .types.map import MapColumn
+from .types.trace_learning import TraceLearningColumn
 
 
 def from_graph(G, column_types: dict | None = None, plasticity=None, stimulus=None, dtype=None,
-               allow_self_loops: bool | None = None) -> Network:
-    """Compile ``G`` (``graphs.compile``) and build the network (module docstring)."""
+               allow_self_loops: bool | None = None):
+    """Compile ``G`` (``graphs.compile``) and build the ``Network`` (module docstring)."""
+    from .network import Network
     coupling = compile_graph(G, allow_self_loops=allow_self_loops)
     column_types = dict(column_types or {})
     modules = {}
@@ -55,3 +59,43 @@ def node_overrides(coupling, name: str, sl: slice, klass, params: dict) -> dict:
         base = torch.as_tensor(params.get(key, klass.param_defaults[key]), dtype=torch.float64)
         out[key] = torch.where(torch.isnan(v), base.expand_as(v), v)
     return out
+
+
+def check_columns(coupling, columns: dict) -> None:
+    """Every type of the graph has its module, of the right size; no delays (ODE engine)."""
+    for name, sl in coupling.type_slices.items():
+        if name not in columns:
+            raise GraphError(f"no column module for type {name!r} (nodes "
+                             f"{coupling.node_labels[sl.start]!r}…); got {sorted(columns)}")
+        if columns[name].n != sl.stop - sl.start:
+            raise ParameterError(f"column type {name!r} holds {columns[name].n} columns but the "
+                                 f"graph has {sl.stop - sl.start} nodes of that type")
+    extra = sorted(set(columns) - set(coupling.type_slices))
+    if extra:
+        raise GraphError(f"column modules {extra} have no nodes in the graph")
+    if (coupling.delay != 0).any():
+        e = int((coupling.delay != 0).nonzero()[0, 0])
+        s, t = coupling.edge_labels()
+        raise GraphError(f"edge ({s[e]!r} -> {t[e]!r}) has delay {coupling.delay[e].item()}; "
+                         "this network integrates ODEs and does not support delays")
+
+
+def learning_kind(coupling, columns, learn_idx: torch.Tensor) -> str | None:
+    """How the learnable edges learn, from the types they target (one kind per network)."""
+    if not learn_idx.numel():
+        return None
+    kinds = {}
+    for t in sorted({coupling.node_types[i] for i in coupling.tgt[learn_idx].tolist()}):
+        col = columns[t]
+        kind = ("hebbian" if isinstance(col, HamiltonianColumn) else
+                "trace" if isinstance(col, TraceLearningColumn) else
+                "map" if isinstance(col, MapColumn) and col.learns else None)
+        if kind is None:
+            raise GraphError(f"learnable edges target columns of type {t!r}, which is not "
+                             "Hamiltonian (Hebbian plasticity needs ∂H/∂ν of the target) and "
+                             "has no learning rule (a TraceLearningColumn or a learning MapColumn)")
+        kinds[t] = kind
+    if len(set(kinds.values())) > 1:
+        raise GraphError(f"learnable edges target types that learn differently ({kinds}); one "
+                         "network learns one way: make the other edges fixed (learnable=False)")
+    return next(iter(kinds.values()))

@@ -25,14 +25,14 @@ import torch
 from torch import nn
 
 from graphs.coupling import Coupling
-from graphs.errors import GraphError, ParameterError, SolverError
+from graphs.errors import SolverError
 
 from . import energy, state
+from .build import check_columns, from_graph, learning_kind
 from .layout import StateLayout
 from .stimulus import as_stimulus
 from .types.column import ColumnType
 from .types.hamiltonian import HamiltonianColumn
-from .types.map import MapColumn
 from .types.plasticity import HebbianPlasticity
 from .types.trace_learning import TraceLearningColumn
 from .view import ColumnView
@@ -57,14 +57,14 @@ class Network(nn.Module):
                  plasticity: HebbianPlasticity | None = None, stimulus=None, dtype=None):
         super().__init__()
         self.coupling = coupling
-        _check_columns(coupling, columns)
+        check_columns(coupling, columns)
         self.columns = nn.ModuleDict({k: columns[k] for k in coupling.type_slices})
         self.register_buffer("learn_idx", coupling.learnable.nonzero().flatten())
         self.register_buffer("learn_src", coupling.src[self.learn_idx], persistent=False)
         self.register_buffer("learn_tgt", coupling.tgt[self.learn_idx], persistent=False)
         n_learn = int(self.learn_idx.numel())
         self.all_learnable = n_learn == coupling.n_edges and n_learn > 0
-        self.learning = _learning_kind(coupling, self.columns, self.learn_idx)
+        self.learning = learning_kind(coupling, self.columns, self.learn_idx)
         if self.learning == "hebbian":
             plasticity = plasticity if plasticity is not None else HebbianPlasticity()
             plasticity.check_edges(n_learn)
@@ -87,7 +87,6 @@ class Network(nn.Module):
     def from_graph(cls, G, column_types: dict | None = None, plasticity=None, stimulus=None,
                    dtype=None, allow_self_loops: bool | None = None) -> "Network":
         """Compile ``G`` and build one module per column type (``columns.build.from_graph``)."""
-        from .build import from_graph
         return from_graph(G, column_types, plasticity, stimulus, dtype, allow_self_loops)
 
     def set_stimulus(self, stimulus) -> None:
@@ -270,41 +269,3 @@ class Network(nn.Module):
     def extra_repr(self) -> str:
         return f"N={self.n_nodes}, E={self.coupling.n_edges}, S={self.layout.size}"
 
-
-def _check_columns(coupling: Coupling, columns: dict) -> None:
-    for name, sl in coupling.type_slices.items():
-        if name not in columns:
-            raise GraphError(f"no column module for type {name!r} (nodes "
-                             f"{coupling.node_labels[sl.start]!r}…); got {sorted(columns)}")
-        if columns[name].n != sl.stop - sl.start:
-            raise ParameterError(f"column type {name!r} holds {columns[name].n} columns but the "
-                                 f"graph has {sl.stop - sl.start} nodes of that type")
-    extra = sorted(set(columns) - set(coupling.type_slices))
-    if extra:
-        raise GraphError(f"column modules {extra} have no nodes in the graph")
-    if (coupling.delay != 0).any():
-        e = int((coupling.delay != 0).nonzero()[0, 0])
-        s, t = coupling.edge_labels()
-        raise GraphError(f"edge ({s[e]!r} -> {t[e]!r}) has delay {coupling.delay[e].item()}; "
-                         "this network integrates ODEs and does not support delays")
-
-
-def _learning_kind(coupling: Coupling, columns, learn_idx: torch.Tensor) -> str | None:
-    """How the learnable edges learn, from the types they target (one kind per network)."""
-    if not learn_idx.numel():
-        return None
-    kinds = {}
-    for t in sorted({coupling.node_types[i] for i in coupling.tgt[learn_idx].tolist()}):
-        col = columns[t]
-        kind = ("hebbian" if isinstance(col, HamiltonianColumn) else
-                "trace" if isinstance(col, TraceLearningColumn) else
-                "map" if isinstance(col, MapColumn) and col.learns else None)
-        if kind is None:
-            raise GraphError(f"learnable edges target columns of type {t!r}, which is not "
-                             "Hamiltonian (Hebbian plasticity needs ∂H/∂ν of the target) and "
-                             "has no learning rule (a TraceLearningColumn or a learning MapColumn)")
-        kinds[t] = kind
-    if len(set(kinds.values())) > 1:
-        raise GraphError(f"learnable edges target types that learn differently ({kinds}); one "
-                         "network learns one way: make the other edges fixed (learnable=False)")
-    return next(iter(kinds.values()))
