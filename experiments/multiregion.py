@@ -120,9 +120,7 @@ def check(cfg: Config) -> None:
     if cfg.column_type not in ARMS:
         raise ConfigError(f"--column_type must be one of {sorted(ARMS)}, got {cfg.column_type!r}")
     arm = ARMS[cfg.column_type]
-    if cfg.column_type == "fep" and cfg.solver == "least_action":
-        pass                                     # the default: fep runs its own map ("step")
-    elif cfg.solver not in arm.solvers:
+    if cfg.solver not in arm.solvers and cfg.solver != Config.solver:   # default: the arm's own
         raise ConfigError(f"--solver {cfg.solver!r} does not apply to column type "
                           f"{cfg.column_type!r}; use one of {arm.solvers}")
     if len(cfg.regions) < 2:

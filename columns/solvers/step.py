@@ -49,7 +49,7 @@ def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
     parts, W_l, P_l = network.layout.split(y)
     B = y.shape[0]
     s = s.expand(B, -1)
-    W, nu = network.field(W_l, network.send(parts), B)
+    nu = network.field(W_l, network.send(parts), B)[1]
     us = () if u is None else (u,)
     new = {k: col.step(part, nu_k, s_k, u_k[0] if us else None)
            for k, col, part, nu_k, s_k, *u_k in network.by_type(parts, nu, s, *us)}
