@@ -50,7 +50,8 @@ class Solver(abc.ABC):
         raise AttributeError(f"{type(self).__name__} has no attribute or option {key!r}")
 
     def __repr__(self) -> str:
-        set_ = ", ".join(f"{k}={v!r}" for k, v in self.settings.items() if v != self.defaults[k])
+        set_ = ", ".join(f"{k}={v!r}" for k, v in self.settings.items()
+                         if _differs(v, self.defaults[k]))
         return f"{type(self).__name__}({set_})"
 
     def validate(self) -> None:
@@ -78,3 +79,11 @@ class Solver(abc.ABC):
 
     def describe(self) -> str:
         return self.name
+
+
+def _differs(value, default) -> bool:
+    """Whether an option differs from its default (a tensor option always shows)."""
+    try:
+        return bool(value != default)
+    except (RuntimeError, TypeError, ValueError):
+        return True
