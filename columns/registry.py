@@ -28,7 +28,7 @@ def register(cls: type) -> type:
     from .types.column import ColumnType           # the abstract base, not a model
     if not (isinstance(cls, type) and issubclass(cls, ColumnType)):
         raise RegistryError(f"{cls!r} is not a ColumnType subclass")
-    name = cls.__dict__.get("type_name") or getattr(cls, "type_name", "")
+    name = getattr(cls, "type_name", "")
     if not isinstance(name, str) or not name:
         raise RegistryError(f"{cls.__name__} has no type_name: set the class attribute "
                             "type_name = '...' (the name graphs use in type=...)")

@@ -159,12 +159,11 @@ class _Record:
     def recording(self, status: str = "complete", message: str = "") -> Recording:
         net, n = self.network, self.done
         cp = net.coupling
-        learned = net.learned_edges() if net.layout.n_learnable else None
         labels = cp.node_labels
         return Recording(t=self.grid[:n].cpu(), fields={f: v[:n] for f, v in self.fields.items()},
                          node_labels=labels, node_types=cp.node_types, regions=cp.regions,
-                         edge_source=[labels[j] for j in learned["source"].tolist()] if learned else [],
-                         edge_target=[labels[i] for i in learned["target"].tolist()] if learned else [],
+                         edge_source=[labels[j] for j in net.learn_src.tolist()],
+                         edge_target=[labels[i] for i in net.learn_tgt.tolist()],
                          config=self.config, status=status, message=message)
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -113,7 +113,6 @@ class Run:
     converged: bool = True
     windows: int = 0
     iterations_max: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def check(cfg: Config) -> None:

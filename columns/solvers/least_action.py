@@ -104,10 +104,7 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     Returns {"q" (K+1, B, n), "p" (K+1, B, n), "z" (K, B, n) (for warm starts), "action" (B,),
     "iterations", "evaluations", "grad_max", "converged", "optimizer"}.
     """
-    if rule not in RULES:
-        raise SolverError(f"least_action: rule must be one of {RULES}, got {rule!r}")
-    if optimizer not in OPTIMIZERS:
-        raise SolverError(f"least_action: optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    check_choices(rule, optimizer)
     if optimizer == "auto":
         optimizer = "newton" if q0.shape[1] <= dense_max else "lbfgs"
     dt = times.diff().to(q0.dtype)
@@ -164,6 +161,14 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
             "optimizer": optimizer}
 
 
+def check_choices(rule: str, optimizer: str) -> None:
+    """``SolverError`` naming a rule or an optimizer that does not exist."""
+    if rule not in RULES:
+        raise SolverError(f"least_action: rule must be one of {RULES}, got {rule!r}")
+    if optimizer not in OPTIMIZERS:
+        raise SolverError(f"least_action: optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+
+
 def assemble(network, q: torch.Tensor, p: torch.Tensor, y_ref: torch.Tensor) -> torch.Tensor:
     """Full states from positions and momenta. Shapes: q, p (K, B, n); y_ref (B, S) -> (K, B, S)."""
     pos, mom = energy.canonical_pairs(network)
@@ -189,11 +194,7 @@ class LeastAction(Solver):
                 "gtol": None, "history": 50, "accept": None, "optimizer": "auto", "dense_max": 64}
 
     def validate(self):
-        if self.rule not in RULES:
-            raise SolverError(f"least_action: rule must be one of {RULES}, got {self.rule!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise SolverError(f"least_action: optimizer must be one of {OPTIMIZERS}, got "
-                              f"{self.optimizer!r}")
+        check_choices(self.rule, self.optimizer)
         window, overlap = self.window, self.overlap
         if window is None:
             if overlap:

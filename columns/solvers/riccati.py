@@ -109,8 +109,8 @@ class Riccati(Solver):
         return {"q_star": [None] * y0.shape[0]}
 
     def advance(self, network, y, grid, k0, k1, carry):
-        """Integrate the Riccati-feedback closed loop over grid[k0..k1]."""
-        self.check(network)
+        """Integrate the Riccati-feedback closed loop over grid[k0..k1] (``simulate`` has run
+        ``check``)."""
         q_star = list(carry["q_star"])
         traj = _closed_loop(network, y, grid[k0:k1 + 1], q_star, int(self.substeps))
         return traj, {"q_star": q_star}
