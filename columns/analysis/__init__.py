@@ -5,7 +5,8 @@ autograd; spectra and classification; Hamiltonian-structure residuals; H along a
 its drift, and dH/dt = (∂H/∂s) ṡ; the largest Lyapunov exponent; fixed points tracked along a
 parameter (stimulus level or learning checkpoints); occupancy of attractors (labels, dwell times,
 transitions) and overlap between regions (co-occupancy, joint labels, mutual information, lag,
-coupling asymmetry).
+coupling asymmetry); replay (the free run without input, deterministic or fluctuation-driven) and
+sequence scores against shuffled and circularly shifted nulls.
 """
 
 from .attractors import dedup, find_attractors, prior_flow_fn, relax, track_attractors
@@ -16,6 +17,9 @@ from .lyapunov import largest_lyapunov
 from .occupancy import cosines, dwell_times, label_states, runs, transition_matrix
 from .overlap import (asymmetry, co_occupancy, joint_distribution, lagged, mutual_information,
                       region_asymmetry, region_index)
+from .replay import replay
+from .sequence import (circular_null, follow_score, lag_null, order_score, representatives,
+                       shuffle_null, sign_pairs, signed_labels, visits)
 from .spectra import (classify, eigenvalues, hamiltonian_residuals, jacobian, pairing_residual,
                       symplectic_matrix)
 
@@ -27,4 +31,6 @@ __all__ = [
     "prior_flow_fn", "relax", "dedup", "find_attractors", "track_attractors",
     "cosines", "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
     "joint_distribution", "mutual_information", "lagged", "asymmetry", "region_asymmetry", "region_index",
+    "replay", "sign_pairs", "representatives", "signed_labels", "visits", "order_score",
+    "shuffle_null", "follow_score", "circular_null", "lag_null",
 ]

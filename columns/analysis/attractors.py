@@ -41,12 +41,13 @@ def _edge_mask(network, within_regions: bool) -> torch.Tensor:
 
 def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
     """(μ (B, N) -> μ̇ (B, N), field name, kind): the prior flow with the other fields and W from
-    ``y_ref`` (S,) or (1, S). kind "flow" (Hamiltonian types: F_μ at p = 0, s = 0) or "map" (map
-    types: g(σ) − σ with g the deterministic map at s = 0, so an Euler step of 1 is the map)."""
+    ``y_ref`` (S,) or (Bw, S) (Bw = 1 or B: one reference state per batch member). kind "flow"
+    (Hamiltonian types: F_μ at p = 0, s = 0) or "map" (map types: g(σ; u) − σ with g the map at
+    s = 0, deterministic for u = None, so an Euler step of 1 is the map)."""
     cp, lay = network.coupling, network.layout
-    y_ref = y_ref.reshape(1, -1)
+    y_ref = y_ref.reshape(-1, network.state_size)
     parts, W_l, _ = lay.split(y_ref)
-    W = network.edge_weights(W_l)[0] * _edge_mask(network, within_regions)
+    W = network.edge_weights(W_l) * _edge_mask(network, within_regions)
     cols = network.columns
     if all(isinstance(c, HamiltonianColumn) for c in cols.values()):
         kind, field = "flow", {name: c.positions[0] for name, c in cols.items()}
@@ -59,17 +60,18 @@ def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
     if len(set(field.values())) != 1:
         raise TypeError(f"prior_flow_fn: the types' expectation fields differ: {field}")
 
-    def flow(mu: torch.Tensor) -> torch.Tensor:
+    def flow(mu: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
         B = mu.shape[0]
         p = {name: {**{f: v.expand(B, -1) for f, v in part.items()}, field[name]: mu_k}
              for name, _, part, mu_k in network.by_type(parts, mu)}
         x = network.send(p)
         nu = torch.zeros_like(x).index_add(1, cp.tgt, W * x[:, cp.src]) if cp.n_edges else torch.zeros_like(x)
         out = []
-        for name, c, part, nu_k, mu_k in network.by_type(p, nu, mu):
+        us = () if u is None else (u,)
+        for name, c, part, nu_k, mu_k, *u_k in network.by_type(p, nu, mu, *us):
             zero = torch.zeros_like(nu_k)
             out.append(c.flows(part, nu_k, zero)[field[name]] if kind == "flow" else
-                       c.step(part, nu_k, zero, None)[field[name]] - mu_k)
+                       c.step(part, nu_k, zero, u_k[0] if us else None)[field[name]] - mu_k)
         return torch.cat(out, -1)
     return flow, next(iter(field.values())), kind
 

@@ -2,11 +2,15 @@
 
 For two label sequences a, b (T,) (−1 = no attractor; ``occupancy.label_states``):
 
-    co-occupancy  O_ab = P(a_t ≠ −1 and b_t ≠ −1) / min(P(a_t ≠ −1), P(b_t ≠ −1))   (0 if either is 0)
+    co-occupancy  O_ab = P(a_t ≠ −1 and b_t ≠ −1) / min(P(a_t ≠ −1), P(b_t ≠ −1))
+                  (None, "n/a": undefined, 0/0, when either is never in an attractor)
     joint         P(a_t = i, b_t = j) over the labels −1..K−1 (index 0 = none)
-    MI            Σ_ij P_ij log2(P_ij / (P_i· P_·j))  (bits; "none" is a label)
-    lagged        MI(a_t, b_{t+ℓ}) and O_ab(ℓ) for ℓ = −L..L over the overlapping samples;
-                  the best lag maximises the MI (ℓ > 0: b follows a)
+    MI            Σ_ij P_ij log2(P_ij / (P_i· P_·j))  (bits; "none" is a label); None ("n/a")
+                  when either series is constant (no information to share: 0/0 in any
+                  normalisation); MI(a, a) is the entropy H(a)
+    lagged        MI(a_t, b_{t+ℓ}) and O_ab(ℓ) for ℓ = −L..L over the overlapping samples
+                  (L < T); the best lag maximises the MI (ℓ > 0: b follows a; None if every MI is
+                  n/a)
     asymmetry     ‖W − Wᵀ‖_F / ‖W‖_F of a dense coupling block; within a region (r, r) or between
                   two regions (the pair block [[0, W_rq], [W_qr, 0]], so W_rq is compared with W_qrᵀ).
                   With ``mask`` (the adjacency, [target, source] bool) only reciprocal pairs count
@@ -22,12 +26,12 @@ import numpy as np
 import torch
 
 
-def co_occupancy(a: torch.Tensor, b: torch.Tensor) -> float:
-    """O_ab (module docstring)."""
+def co_occupancy(a: torch.Tensor, b: torch.Tensor) -> float | None:
+    """O_ab (module docstring); None when undefined."""
     ia, ib = a >= 0, b >= 0
     pa, pb = float(ia.double().mean()), float(ib.double().mean())
-    if min(pa, pb) == 0:
-        return 0.0
+    if not a.numel() or min(pa, pb) == 0:
+        return None
     return float((ia & ib).double().mean()) / min(pa, pb)
 
 
@@ -43,8 +47,10 @@ def joint_distribution(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> to
     return P
 
 
-def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> float:
-    """I(a; b) in bits from the joint label distribution."""
+def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> float | None:
+    """I(a; b) in bits from the joint label distribution; None when a or b is constant."""
+    if not a.numel() or bool((a == a[0]).all()) or bool((b == b[0]).all()):
+        return None
     P = joint_distribution(a, b, ka, kb)
     pi, pj = P.sum(1, keepdim=True), P.sum(0, keepdim=True)
     nz = P > 0
@@ -54,17 +60,17 @@ def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> fl
 def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> dict:
     """MI and co-occupancy of (a_t, b_{t+ℓ}) for ℓ = −max_lag..max_lag, and the best lag."""
     T = a.shape[0]
+    if not 0 <= max_lag < T:
+        raise ValueError(f"lagged: max_lag must be in 0..{T - 1} (the series has {T} samples), "
+                         f"got {max_lag}")
     lags = list(range(-max_lag, max_lag + 1))
     mi, co = [], []
     for lag in lags:
-        if abs(lag) >= T:
-            mi.append(0.0)
-            co.append(0.0)
-            continue
         x, y = (a[:T - lag], b[lag:]) if lag >= 0 else (a[-lag:], b[:T + lag])
         mi.append(mutual_information(x, y, ka, kb))
         co.append(co_occupancy(x, y))
-    best = lags[max(range(len(lags)), key=lambda i: (mi[i], -abs(lags[i])))]
+    ok = [i for i in range(len(lags)) if mi[i] is not None]
+    best = lags[max(ok, key=lambda i: (mi[i], -abs(lags[i])))] if ok else None
     return {"lags": lags, "mi_bits": mi, "co_occupancy": co, "best_lag": best}
 
 

@@ -1,0 +1,110 @@
+"""Replay: the generative model run with the input removed (spec multiregion.md, "Replay").
+
+Hamiltonian column types run their prior flow (p = 0, s = 0, every edge of the graph, couplings
+frozen at a reference state y_ref):
+
+    deterministic   μ_{k+1} = μ_k + Δt f(μ_k)                     (explicit Euler, step ``dt``)
+    fluctuations    dμ = f(μ) dt + T m_μ^(−1/2) dW                 (Itô; Euler–Maruyama by torchsde,
+                                                                     Brownian motion seeded by ``seed``)
+
+with m_μ the precision (mass) of each column's expectation and T = ``temperature`` (1: the
+model's own fluctuations). Map types (``MapColumn``, e.g. "fep") run their map without learning:
+σ ← g(σ) (deterministic) or σ ← g(σ; u) with u = counter_uniform(seed + b, step, node) (the
+stochastic map, as ``solver="step"`` draws it).
+
+Batching: y_ref (Bw, S) and starts x0 (Bw · R, N), replica r of reference state b at row
+b · R + r. Returns the samples x (K, B, N) at steps 0, every, 2·every, … (K = steps // every + 1).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from graphs.errors import ConfigError, DivergenceError
+
+from ..rng import counter_uniform
+from ..types.hamiltonian import HamiltonianColumn
+from .attractors import prior_flow_fn
+
+
+def _masses(network, field: str) -> torch.Tensor:
+    """m of the expectation field per node (N,)."""
+    out = []
+    for name, col in network.columns.items():
+        out.append(col.masses()[field].to(network.real_dtype).expand(col.n))
+    return torch.cat(out)
+
+
+def replay(network, y_ref: torch.Tensor, x0: torch.Tensor, steps: int, every: int = 1,
+           stochastic: bool = False, temperature: float = 1.0, dt: float = 0.05,
+           seed: int = 0) -> torch.Tensor:
+    """The free run from x0 (module docstring). Shapes: y_ref (S,) or (Bw, S), x0 (Bw·R, N) ->
+    (steps // every + 1, Bw·R, N)."""
+    if steps < 1 or every < 1:
+        raise ConfigError(f"replay: steps and every must be >= 1, got {steps}, {every}")
+    if not temperature >= 0:
+        raise ConfigError(f"replay: temperature must be >= 0, got {temperature}")
+    y_ref = y_ref.reshape(-1, network.state_size)
+    B, Bw = x0.shape[0], y_ref.shape[0]
+    if B % Bw:
+        raise ConfigError(f"replay: {B} starts are not a multiple of {Bw} reference states")
+    y_ref = y_ref.repeat_interleave(B // Bw, 0)
+    flow, field, kind = prior_flow_fn(network, y_ref, within_regions=False)
+    if kind == "map":
+        return _map_run(flow, x0, steps, every, stochastic, seed)
+    if not all(isinstance(c, HamiltonianColumn) for c in network.columns.values()):
+        raise ConfigError("replay: a prior flow needs Hamiltonian column types")
+    if stochastic and temperature > 0:
+        return _sde_run(flow, x0, steps, every, dt, temperature * _masses(network, field).rsqrt(), seed)
+    out, x = [x0.clone()], x0.clone()
+    for k in range(1, steps + 1):
+        x = x + dt * flow(x)
+        if k % every == 0:
+            out.append(x)
+    return _finite(torch.stack(out), "the deterministic prior flow")
+
+
+def _map_run(step, x0, steps, every, stochastic, seed):
+    B, N = x0.shape
+    seeds = seed + torch.arange(B)
+    out, x = [x0.clone()], x0.clone()
+    for k in range(1, steps + 1):
+        u = counter_uniform(seeds, k, N, x0.dtype, x0.device) if stochastic else None
+        x = x + step(x, u)
+        if k % every == 0:
+            out.append(x)
+    return _finite(torch.stack(out), "the map")
+
+
+class _PriorSDE(torch.nn.Module):
+    """dμ = f(μ) dt + diag(σ) dW for torchsde (Itô, diagonal noise)."""
+
+    noise_type, sde_type = "diagonal", "ito"
+
+    def __init__(self, flow, sigma: torch.Tensor):
+        super().__init__()
+        self.flow, self.sigma = flow, sigma
+
+    def f(self, t, x):
+        return self.flow(x)
+
+    def g(self, t, x):
+        return self.sigma.expand_as(x)
+
+
+def _sde_run(flow, x0, steps, every, dt, sigma, seed):
+    import torchsde
+    K = steps // every
+    ts = torch.arange(K + 1, dtype=x0.dtype, device=x0.device) * (every * dt)
+    bm = torchsde.BrownianInterval(t0=float(ts[0]), t1=float(ts[-1]), size=tuple(x0.shape),
+                                   dtype=x0.dtype, device=x0.device, entropy=int(seed))
+    with torch.no_grad():
+        x = torchsde.sdeint(_PriorSDE(flow, sigma), x0, ts, bm=bm, method="euler", dt=dt)
+    return _finite(x, "the prior-flow SDE")
+
+
+def _finite(x: torch.Tensor, what: str) -> torch.Tensor:
+    if not torch.isfinite(x).all():
+        k = int((~torch.isfinite(x)).flatten(1).any(1).nonzero()[0, 0])
+        raise DivergenceError(f"replay: {what} became non-finite at sample {k}", time=float(k))
+    return x

@@ -1,0 +1,159 @@
+"""Attractor sequences: ± pairs, signed labels, order and follow scores against nulls.
+
+With an odd prior flow (tanh rates, μ_d = 0; the FEP map at s = 0) attractors come in mirror pairs
+a, −a: a pair is one attractor with a sign.
+
+    sign_pairs(att)          pair id (K,) and sign (K,) of every attractor: a and b pair when
+                             cos(a, b) ≤ −(1 − tol); representatives (P, n) are the first of each pair
+    signed_labels(x, reps)   label_t = argmax_k |cos(x_t, r_k)| if that |cos| ≥ threshold, else −1;
+                             sign_t = sign cos(x_t, r_label)
+    visits(labels)           the visited sequence: −1 removed, consecutive repeats collapsed
+    order_score(seq, succ)   over consecutive visits a → b (a ≠ b, both with a place in the order,
+                             succ[a] ≥ 0): the fraction with b = succ[a]; None (n/a) without such a
+                             transition
+    shuffle_null             the same score on the visits randomly permuted (then collapsed);
+                             p = (1 + #{null ≥ observed}) / (1 + n)
+    follow_score(a, b, pred) over samples where both are labelled (and a has a place): the fraction
+                             with b_t = pred[a_t] (b shows what it should while a shows a_t: the
+                             trained delay in pattern terms); None without such a sample
+    circular_null            follow_score(a, roll(b, k)) for seeded shifts k ∈ [m, T − m];
+                             p as above
+    lag_null                 lagged MI of (a, roll(b, k)): the 95th percentile per lag (the band)
+                             and the p-value of the observed best-lag MI against the shifts' best
+
+Shapes: attractors (K, n); x (T, n); labels (T,) int64 (−1 = none); succ, pred (K,) int64 (−1: no
+place in the order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .occupancy import cosines
+from .overlap import lagged
+
+
+def sign_pairs(attractors: torch.Tensor, tol: float = 0.01) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pair id (K,), sign (K,) ±1): attractor k joins the pair of an earlier j when
+    cos(a_j, a_k) ≤ −(1 − tol) (then sign −1)."""
+    K = attractors.shape[0]
+    pid, sign = torch.full((K,), -1, dtype=torch.int64), torch.ones(K, dtype=torch.int64)
+    if K == 0:
+        return pid, sign
+    cos = cosines(attractors, attractors).cpu()
+    first, n = [], 0
+    for k in range(K):
+        for p, j in enumerate(first):
+            if float(cos[j, k]) <= -(1 - tol):
+                pid[k], sign[k] = p, -1
+                break
+        else:
+            pid[k] = n
+            first.append(k)
+            n += 1
+    return pid, sign
+
+
+def representatives(attractors: torch.Tensor, tol: float = 0.01) -> torch.Tensor:
+    """One attractor per ± pair (the first of each), (P, n)."""
+    pid, sign = sign_pairs(attractors, tol)
+    keep = [int((pid == p).nonzero()[0, 0]) for p in range(int(pid.max()) + 1)] if len(pid) else []
+    return attractors[keep]
+
+
+def signed_labels(x: torch.Tensor, reps: torch.Tensor, threshold: float = 0.9):
+    """(label (T,), sign (T,)) by |cos| to the representatives (module docstring)."""
+    if reps.shape[0] == 0:
+        T = x.shape[0]
+        return (torch.full((T,), -1, dtype=torch.int64, device=x.device),
+                torch.zeros(T, dtype=torch.int64, device=x.device))
+    c = cosines(x, reps)
+    best, k = c.abs().max(1)
+    sign = torch.sign(c.gather(1, k[:, None])[:, 0]).to(torch.int64)
+    hit = best >= threshold
+    return torch.where(hit, k, torch.full_like(k, -1)), torch.where(hit, sign, torch.zeros_like(sign))
+
+
+def visits(labels: torch.Tensor) -> torch.Tensor:
+    """The visited sequence (module docstring)."""
+    lab = labels[labels >= 0]
+    return torch.unique_consecutive(lab) if lab.numel() else lab
+
+
+def order_score(seq: torch.Tensor, succ: torch.Tensor) -> tuple[float | None, int]:
+    """(fraction of transitions that follow ``succ``, number of transitions counted)."""
+    seq = torch.unique_consecutive(seq) if seq.numel() else seq
+    if seq.numel() < 2:
+        return None, 0
+    a, b = seq[:-1], seq[1:]
+    ok = succ[a] >= 0
+    if not bool(ok.any()):
+        return None, 0
+    n = int(ok.sum())
+    return float((b[ok] == succ[a[ok]]).double().mean()), n
+
+
+def shuffle_null(seq: torch.Tensor, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
+    """Scores of ``n`` seeded permutations of the visits; the observed score's p-value."""
+    obs, count = order_score(seq, succ)
+    if obs is None:
+        return {"score": None, "n_transitions": 0, "null_median": None, "p": None}
+    g = torch.Generator().manual_seed(int(seed))
+    null = []
+    for _ in range(n):
+        s, _ = order_score(seq[torch.randperm(seq.numel(), generator=g)], succ)
+        if s is not None:
+            null.append(s)
+    null = np.asarray(null)
+    return {"score": obs, "n_transitions": count,
+            "null_median": float(np.median(null)) if len(null) else None,
+            "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + len(null)))}
+
+
+def follow_score(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor) -> tuple[float | None, int]:
+    """(fraction of jointly labelled samples with b_t = pred[a_t], their number)."""
+    both = (a >= 0) & (b >= 0)
+    both[both.clone()] = pred[a[both]] >= 0
+    n = int(both.sum())
+    if n == 0:
+        return None, 0
+    return float((b[both] == pred[a[both]]).double().mean()), n
+
+
+def _shifts(T: int, n: int, min_shift: int, seed: int) -> np.ndarray:
+    lo, hi = min_shift, T - min_shift
+    if hi < lo:
+        return np.zeros(0, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    return rng.integers(lo, hi + 1, size=n)
+
+
+def circular_null(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor, n: int = 1000,
+                  min_shift: int = 1, seed: int = 0) -> dict:
+    """follow_score against circular shifts of b (module docstring)."""
+    obs, count = follow_score(a, b, pred)
+    if obs is None:
+        return {"score": None, "n_samples": 0, "null_median": None, "p": None}
+    null = [s for k in _shifts(a.numel(), n, min_shift, seed)
+            if (s := follow_score(a, b.roll(int(k)), pred)[0]) is not None]
+    null = np.asarray(null)
+    return {"score": obs, "n_samples": count,
+            "null_median": float(np.median(null)) if len(null) else None,
+            "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + len(null))) if len(null) else None}
+
+
+def lag_null(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int, n: int = 200,
+             seed: int = 0) -> dict:
+    """The lagged MI, its 95 % band under circular shifts of b, and the best lag's p-value."""
+    obs = lagged(a, b, ka, kb, max_lag)
+    T = a.numel()
+    curves = [lagged(a, b.roll(int(k)), ka, kb, max_lag)["mi_bits"]
+              for k in _shifts(T, n, 2 * max_lag + 1, seed)]
+    mi = [0.0 if v is None else v for v in obs["mi_bits"]]
+    if not curves:
+        return {**obs, "band95": None, "p_best": None}
+    C = np.asarray([[0.0 if v is None else v for v in c] for c in curves])
+    best = max(mi)
+    return {**obs, "band95": np.quantile(C, 0.95, axis=0).tolist(),
+            "p_best": float((1 + (C.max(1) >= best - 1e-12).sum()) / (1 + len(C)))}
