@@ -80,20 +80,26 @@ def stream(patterns, p: torch.Tensor, dwell: int = 1, gain: float = 1.0, noise: 
 
 
 def region_stimulus(network, streams: dict, times, interpolation: str = "previous") -> Stimulus:
-    """A sampled ``Stimulus`` (T, N) with each region's stream (T, n_region) on its columns in the
-    network's compiled order and 0 on the others. ``network``: a ``columns.Network``."""
+    """A sampled ``Stimulus`` with each region's stream on its columns (in the network's compiled
+    order) and 0 on the others: streams (T, n_region) give values (T, N); streams (T, B,
+    n_region) (one per batch member) give (T, B, N). ``network``: a ``columns.Network``."""
     cp = network.coupling
     times = torch.as_tensor(times, dtype=torch.float64)
     regions = np.asarray([str(r) for r in cp.regions])
-    values = torch.zeros(len(times), cp.n_nodes, dtype=network.dtype)
-    for region, vals in streams.items():
+    vals = {r: torch.as_tensor(v, dtype=network.dtype) for r, v in streams.items()}
+    batch = {v.shape[1] for v in vals.values() if v.dim() == 3}
+    if len(batch) > 1:
+        raise StimulusError(f"region_stimulus: the streams' batch sizes differ: {sorted(batch)}")
+    lead = (len(times), *batch)
+    values = torch.zeros(*lead, cp.n_nodes, dtype=network.dtype)
+    for region, v in vals.items():
         idx = np.nonzero(regions == str(region))[0]
         if not len(idx):
             raise StimulusError(f"region_stimulus: no region {region!r}; regions: "
                                 f"{sorted(set(regions.tolist()))}")
-        vals = torch.as_tensor(vals, dtype=network.dtype)
-        if vals.shape != (len(times), len(idx)):
+        if v.shape[-1] != len(idx) or v.shape[0] != len(times) or v.dim() not in (2, 3):
             raise StimulusError(f"region_stimulus: the stream of region {region!r} must be "
-                                f"({len(times)}, {len(idx)}) (times × its columns), got {tuple(vals.shape)}")
-        values[:, torch.as_tensor(idx)] = vals
+                                f"({len(times)}, {len(idx)}) or ({len(times)}, B, {len(idx)}) "
+                                f"(times × [batch ×] its columns), got {tuple(v.shape)}")
+        values[..., torch.as_tensor(idx)] = v if v.dim() == len(lead) + 1 else v.unsqueeze(1)
     return Stimulus.sampled(times, values, interpolation=interpolation)

@@ -97,6 +97,7 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
         k, carry = 0, slv.start(network, grid, y)
         rec.store(0, y.unsqueeze(0))
     bar = _bar(progress, T, slv, k)
+    hook = None if bar is None else network.register_forward_pre_hook(_Where(bar))
     t_start, n_chunks = _time.perf_counter(), 0
     try:
         with torch.no_grad():
@@ -124,6 +125,7 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
         raise
     finally:
         if bar is not None:
+            hook.remove()
             bar.close()
     config.update(slv.diagnostics(carry), wall_time_s=_time.perf_counter() - t_start)
     if update_state:
@@ -234,9 +236,33 @@ def _bad_index(traj: torch.Tensor, max_norm: float) -> int | None:
     return int(bad.nonzero()[0, 0]) if bad.any() else None
 
 
+PROGRESS: bool | None = None
+"""The default of ``simulate(progress=None)``: None shows a bar when stderr is a terminal; the
+``columns`` CLI sets True (every experiment shows where it is)."""
+
+
+class _Where:
+    """A forward pre-hook: at most twice a second, the bar shows the time the solver is at (inside
+    a chunk: an adaptive step shrinking near a divergence shows as a t that stops advancing)."""
+
+    def __init__(self, bar):
+        self.bar, self.last, self.calls = bar, 0.0, 0
+
+    def __call__(self, module, args):
+        self.calls += 1
+        now = _time.perf_counter()
+        if now - self.last > 0.5 and args:
+            self.last = now
+            try:
+                t = float(args[0])
+            except (TypeError, ValueError, RuntimeError):
+                return
+            self.bar.set_postfix_str(f"solver at t = {t:.6g}, {self.calls} rhs calls", refresh=True)
+
+
 def _bar(progress, T, slv, k):
     if progress is None:
-        progress = sys.stderr.isatty()
+        progress = PROGRESS if PROGRESS is not None else sys.stderr.isatty()
     if not progress:
         return None
     from tqdm.auto import tqdm

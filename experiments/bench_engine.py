@@ -35,13 +35,21 @@ from .timing import median_time, sync
 @dataclass
 class Config(ExperimentConfig):
     p1_sizes: tuple[int, ...] = (1000, 10000, 100000, 1000000)
+    """P1: network sizes N"""
     p1_repeats: int = 7
+    """P1: timing repeats (median reported)"""
     p2_seconds: float = 10.0
+    """P2: simulated seconds of the Stuart–Landau network"""
     p2_batch: int = 128
+    """P2: parameter sets of the batched run"""
     p6_nodes: int = 100000
+    """P6: nodes of the memory test"""
     p6_edges: int = 1000000
+    """P6: edges of the memory test"""
     p6_steps: int = 20
+    """P6: steps of the memory test"""
     dtype: str = "float64"
+    """float64 or float32"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -29,11 +29,17 @@ AUTHORS_MS_PER_STEP_N64 = (3.0, 6.0)
 @dataclass
 class Config(ExperimentConfig):
     sizes: tuple[int, ...] = (64, 1024)
+    """network sizes N"""
     steps: int = 200
+    """map steps timed"""
     repeats: int = 3
+    """timing repeats (median)"""
     batch_runs: int = 380
+    """runs of the batched grid"""
     grid: bool = True
+    """also time the 380-run Sim 2 grid"""
     dtype: str = "float64"
+    """float64 or float32"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -32,11 +32,17 @@ BAR_S = 15 * 60
 @dataclass
 class Config(ExperimentConfig):
     mazes: int = 20
+    """mazes of the full design"""
     T: int = 20000
+    """steps per trial"""
     baseline_agents: int = 3
+    """agents of the NumPy baseline"""
     baseline_T: int = 2000
+    """steps per baseline trial"""
     check_T: int = 600
+    """steps of the stepper-agreement check"""
     full: bool = True
+    """also time the full 3 × 20 × 100 design"""
 
     @classmethod
     def tiny(cls) -> "Config":

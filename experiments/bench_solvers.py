@@ -34,14 +34,23 @@ from .timing import median_time
 @dataclass
 class Config(ExperimentConfig):
     sizes: tuple[int, ...] = (100, 1000, 10000)
+    """network sizes N"""
     windows: tuple[int, ...] = (10, 20, 40, 80)
+    """least-action windows K"""
     repeats: int = 5
+    """timing repeats (median)"""
     dt: float = 0.05
+    """time step"""
     stream_n: int = 1000
+    """receding horizon: columns"""
     stream_steps: int = 100
+    """receding horizon: steps"""
     stream_windows: tuple[int, ...] = (10, 20, 40)
+    """receding horizon: windows tried"""
     stream_max_iter: int = 300
+    """receding horizon: L-BFGS iterations per window"""
     dtype: str = "float64"
+    """float64 or float32"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -33,6 +33,7 @@ NAMES = ("W1", "W0", "K1", "K0", "V1", "V0")
 @dataclass
 class Config(ExperimentConfig):
     draws: int = 50
+    """random networks / POMDPs compared"""
 
     @classmethod
     def tiny(cls) -> "Config":

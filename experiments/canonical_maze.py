@@ -44,13 +44,21 @@ MOVES = ("up", "down", "left", "right")
 @dataclass
 class Config(ExperimentConfig):
     mazes: int = 20
+    """mazes per condition"""
     trials: int = 100
+    """trials per maze"""
     T: int = 20000
+    """steps per trial before it counts as failed"""
     e_right: tuple[float, ...] = (0.15, 0.25, 0.35)
+    """the agents' prior probability of moving right, one condition each"""
     block_trials: int = 10
+    """trials per reported block"""
     predict: bool = True
+    """re-run later mazes from the estimated prior"""
     dtype: str = "float32"
+    """float32 or float64"""
     backend: str = "auto"
+    """stepper: "auto", "numba" (compiled) or "torch" """
 
     @classmethod
     def tiny(cls) -> "Config":

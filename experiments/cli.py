@@ -4,14 +4,21 @@
     columns run [NAME] [--out DIR] [--seed S] [--device D] [--tiny] [--key=value …]
 
 ``columns run`` with no name runs the default study. Extra ``--key=value`` pairs override fields
-of the experiment's ``Config`` (``columns run NAME --help-config`` lists them).
+of the experiment's ``Config`` (``columns run NAME --help-config`` lists them with their type,
+default and meaning, read from the field docstrings). ``--threads N`` sets torch's intra-op
+threads; the default ``auto`` takes the cores not already busy (cores − the 1-minute load
+average, at least 1), so a run on a shared machine does not oversubscribe it.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
+import inspect
+import os
 import sys
+import typing
 
 from graphs.errors import ColumnsError
 
@@ -26,8 +33,63 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--device", default=None, help="cpu, cuda, cuda:1 …")
     r.add_argument("--tiny", action="store_true", help="CI-sized preset")
+    r.add_argument("--threads", default="auto",
+                   help="torch intra-op threads: N, or auto (cores not busy; default)")
     r.add_argument("--help-config", action="store_true", help="list the config keys and exit")
     return p
+
+
+def field_docs(cls) -> dict[str, str]:
+    """{field: the string literal after it in the class body (its docstring)}, bases first."""
+    docs = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass) or klass is object:
+            continue
+        try:
+            tree = ast.parse(inspect.getsource(klass).lstrip())
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body
+        for a, b in zip(body, body[1:]):
+            if (isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name)
+                    and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant)
+                    and isinstance(b.value.value, str)):
+                docs[a.target.id] = " ".join(b.value.value.split())
+    return docs
+
+
+def help_config(module) -> str:
+    cfg = module.Config()
+    hints = typing.get_type_hints(module.Config)
+    docs = field_docs(module.Config)
+    lines = [f"{module.__name__}: --key=value options (default, type: meaning)"]
+    for f in dataclasses.fields(cfg):
+        t = hints[f.name]
+        tname = getattr(t, "__name__", str(t).replace("typing.", ""))
+        if typing.get_origin(t) in (tuple, list):
+            tname = f"comma-separated {typing.get_args(t)[0].__name__}s"
+        default = getattr(cfg, f.name)
+        shown = ",".join(map(str, default)) if isinstance(default, (tuple, list)) else default
+        lines.append(f"  --{f.name}={shown}  ({tname}): {docs.get(f.name, '(undocumented)')}")
+    return "\n".join(lines)
+
+
+def threads(value: str) -> int:
+    """The thread count for ``--threads`` (module docstring)."""
+    cores = os.cpu_count() or 1
+    if value == "auto":
+        try:
+            load = os.getloadavg()[0]
+        except OSError:
+            load = 0.0
+        return max(1, min(cores, round(cores - load)))
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ColumnsError(f"--threads must be a positive integer or auto, got {value!r}")
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,15 +110,23 @@ def main(argv: list[str] | None = None) -> int:
             k, v = item[2:].split("=", 1)
             overrides[k] = v
         if args.help_config:
-            cfg = runner.load(name).Config()
-            for f in dataclasses.fields(cfg):
-                print(f"--{f.name}={getattr(cfg, f.name)!r}")
+            print(help_config(runner.load(name)))
             return 0
+        import importlib
+
+        import torch
+        simulate_module = importlib.import_module("columns.simulate")   # the module, not the function
+        n = threads(args.threads)
+        torch.set_num_threads(n)
+        simulate_module.PROGRESS = True
         out = args.out or f"results/{name}"
         res = runner.run(name, out, tiny=args.tiny, seed=args.seed, device=args.device,
                          overrides=overrides)
         print(res.get("summary", ""))
-        print(f"wrote {out}/results.json ({res['timings']['total_s']:.1f} s)")
+        look = ("report.md" if os.path.exists(os.path.join(out, "report.md"))
+                else (res.get("figures") or ["results.json"])[0])
+        print(f"wrote {out}/results.json ({res['timings']['total_s']:.1f} s, {n} thread"
+              f"{'s' if n != 1 else ''}); open {os.path.join(out, look)}")
         return 0
     except ColumnsError as err:
         print(f"columns: error: {err}", file=sys.stderr)

@@ -11,7 +11,9 @@ class ExperimentConfig:
     ``tiny()`` is the CI preset (each experiment overrides it)."""
 
     seed: int = 0
+    """every random draw of the run follows from it"""
     device: str = "cpu"
+    """torch device: "cpu", "cuda", "cuda:1" …"""
 
     @classmethod
     def tiny(cls):

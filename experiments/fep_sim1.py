@@ -30,12 +30,19 @@ PAPER = {"corr_attractors": -0.19, "corr_patterns": 0.77}
 @dataclass
 class Config(ExperimentConfig):
     evidence: float = 30.0
+    """input amplitude (evidence)"""
     beta: float = 0.1
+    """inverse temperature β"""
     alpha: float = 0.01
+    """learning rate α"""
     epochs: int = 500
+    """training epochs (one bar each)"""
     steps_per_epoch: int = 10
+    """map steps per epoch"""
     seeds: int = 10
+    """seeds (one batch)"""
     rule: str = "code"
+    """learning rule: "code" (the authors' code) or "paper" (the printed equation)"""
 
     @classmethod
     def tiny(cls) -> "Config":

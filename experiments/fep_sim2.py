@@ -48,15 +48,25 @@ PAPER = {"balanced": {"dR2_retrieval": 0.292, "dR2_generalisation": 0.070, "n_at
 @dataclass
 class Config(ExperimentConfig):
     epochs: int = 5000
+    """training epochs (one digit each)"""
     steps_per_epoch: int = 10
+    """map steps per epoch"""
     alpha: float = 0.001
+    """learning rate α"""
     seeds: int = 5
+    """seeds (one batch)"""
     grid: bool = False
+    """run the full 380-run (β, evidence) grid and its heat maps"""
     trials: int = 100
+    """retrieval trials per run"""
     trial_steps: int = 100
+    """map steps per retrieval trial"""
     rule: str = "code"
+    """learning rule: "code" or "paper" """
     density: float = 1.0          # < 1: a seeded random directed graph (sparse J (R, E)), not the paper's
+    """edge density (< 1: a seeded random directed graph, sparse J; 1: the paper's complete graph)"""
     dtype: str = "float64"
+    """float64 or float32"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -33,14 +33,23 @@ PAPER = {"asymmetry_cyclic": 0.981}
 @dataclass
 class Config(ExperimentConfig):
     epochs: int = 2000
+    """training epochs (one step per digit)"""
     evidence: float = 20.0
+    """input amplitude"""
     beta: float = 1.0
+    """inverse temperature β"""
     alpha: float = 0.001
+    """learning rate α"""
     seeds: int = 5
+    """seeds (one batch)"""
     free_run_steps: int = 100
+    """steps of the free run without input"""
     continuous_presentations: int = 600
+    """continuous form: patterns presented"""
     continuous_alpha: float = 0.01
+    """continuous form: learning rate"""
     tau_trace: float = 1.0
+    """continuous form: time constant of the presynaptic trace"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -29,13 +29,21 @@ PAPER = {"corr_J_before_after_beta1": 0.973}
 @dataclass
 class Config(ExperimentConfig):
     train_epochs: int = 5000
+    """training epochs before the free run"""
     steps: int = 50000
+    """free-run steps without input"""
     evidence: float = 11.0
+    """input amplitude in training"""
     beta_train: float = 0.16681
+    """β in training"""
     alpha: float = 0.001
+    """learning rate α"""
     seeds: int = 5
+    """seeds (one batch)"""
     trials: int = 100
+    """retrieval trials"""
     trial_steps: int = 100
+    """map steps per retrieval trial"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -36,16 +36,27 @@ FIELDS = ("mu", "a", "w", "p_mu", "p_a", "p_w")
 @dataclass
 class Config(ExperimentConfig):
     s0: float = 1.0
+    """stimulus before the switch"""
     s1: float = 2.0
+    """stimulus after the switch"""
     t_switch: float = 20.0
+    """time of the switch"""
     width: float = 0.3
+    """tanh width of the switch (time units)"""
     t_end: float = 40.0
+    """end of the run"""
     dt: float = 0.02
+    """time step of the least-action and gradient paths"""
     dt_causal: float = 0.1
+    """time step of the riccati feedback"""
     window: float = 10.0
+    """least action: receding-horizon window (time units)"""
     overlap: float = 5.0
+    """least action: overlap of successive windows (time units)"""
     track_levels: int = 41
+    """stimulus levels of the fixed-point track"""
     check_bvp: bool = True
+    """compare least action with scipy's solve_bvp"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -36,12 +36,19 @@ from .config import ExperimentConfig
 @dataclass
 class Config(ExperimentConfig):
     k18_orbits: int = 16
+    """[K18]: orbits drawn in the phase portrait"""
     k18_t_end: float = 30.0
+    """[K18]: length of each orbit (time units)"""
     k21_t_end: float = 15.0
+    """[K21]: length of the runs (time units)"""
     k23_t_end: float = 500.0
+    """[K23]: length of the complex-parameter run (time units)"""
     k23_method: str = "dopri5"
+    """[K23]: torchdiffeq method"""
     k23_step: float = 0.1
+    """[K23]: step of fixed-step methods"""
     k24_t_end: float = 10.0
+    """[K24]: length of the learning runs (time units)"""
 
     @classmethod
     def tiny(cls) -> "Config":

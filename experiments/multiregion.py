@@ -55,51 +55,114 @@ from .multiregion_arms import ARMS, symmetrised  # noqa: F401  (symmetrised: pub
 
 @dataclass
 class Config(ExperimentConfig):
-    column_type: str = "bm"
+    column_type: str = "both"
+    """column types: "bm" (Bayesian mechanics, least action), "fep" (FEP attractor map) or "both" (side by side)"""
     solver: str = "least_action"
+    """bm solver of the main run: "least_action" or "gradient" (the predictive-coding baseline)"""
     regions: tuple[str, ...] = ("A", "B", "C")
+    """region names in hierarchical order; the first two receive the input"""
     n: int = 64
+    """columns per region (64: the 8×8 digits; 16 or 4: pooled)"""
     p_within: float = 0.3
+    """edge probability within a region"""
     p_feedforward: float = 0.05
+    """edge probability from a region to the next (A → B → C)"""
     p_feedback: float = 0.02
+    """edge probability from a region to the previous (C → B → A)"""
+    patterns: str = "digits"
+    """input patterns: "digits" (scikit-learn's, z-scored), "decorrelated" (the digits orthogonalised, same norm) or "random" (seeded ±1)"""
     digits: tuple[int, ...] = (1, 2, 3)
+    """which digits (or how many patterns) form the sequence, in the trained order"""
     gain: float = 2.0
+    """bm: input amplitude (stimulus = gain · pattern)"""
     dwell: int = 10
+    """bm: steps each element of the sequence is held"""
     n_cycles: int = 10
+    """bm: cycles through the sequence during training"""
     delay: int = 1
-    noise: float = 0.0
+    """elements by which region B's sequence lags A's (B sees A's previous pattern)"""
+    noise: float = 0.2
+    """input noise (std per column and step, added to the stimulus; one draw per seed)"""
     dt: float = 0.1
+    """bm: time step of training (model time units)"""
     window: int = 4
+    """bm least action: steps per receding-horizon window"""
     overlap: int = 2
+    """bm least action: steps by which successive windows overlap"""
     gtol: float = 1e-5
+    """bm least action: gradient tolerance of each window's L-BFGS"""
     m_W: float = 1.0
+    """bm: precision (mass) of the learned couplings"""
     gamma_W: float = 0.2
+    """bm: decay rate of the couplings in the Hebbian flow h = α_W φ_i φ_j − γ_W W"""
     alpha_W: float = 0.04
+    """bm: Hebbian learning rate α_W"""
+    mu_d: float = 0.0
+    """bm: the prior's resting expectation μ_d (0: the prior flow is odd, attractors come in ± pairs)"""
     fep_evidence: float = 20.0
+    """fep: input amplitude"""
     fep_beta: float = 1.0
+    """fep: inverse temperature β of the map"""
     fep_alpha: float = 0.001
+    """fep: learning rate"""
     fep_dwell: int = 1
+    """fep: steps each element is held"""
     fep_cycles: int = 667
+    """fep: cycles through the sequence during training"""
+    seeds: int = 3
+    """seeds trained as one batch (input noise, the control's orders, the map's draws, replay noise differ; the graph is --seed's)"""
     checkpoints: int = 5
+    """training segments; attractors and replay are measured at the start and after each segment"""
     random_starts: int = 24
+    """random starts of the attractor search (plus every pattern and the visited states)"""
     threshold: float = 0.9
+    """|cos| to an attractor at or above which a state is labelled as in it"""
+    match: float = 0.3
+    """replay order: a state expresses the pattern it correlates with best when that |corr| ≥ match"""
+    relax_steps: int = 5000
+    """attractor search: at most this many relaxation steps (Euler dt 0.05, or map steps)"""
     analysis_fraction: float = 0.5
+    """driven occupancy: the last fraction of training that is analysed"""
+    replay_length: int = 400
+    """bm replay: samples (one per dt of model time) of each free run"""
+    replay_dt: float = 0.05
+    """bm replay: Euler(–Maruyama) step of the prior flow"""
+    replay_temperature: float = 1.0
+    """bm replay: fluctuations T · m_μ^(−1/2) dW (1: the model's own precision)"""
+    fep_replay_length: int = 1000
+    """fep replay: map steps of each free run"""
+    replicas: int = 8
+    """fluctuation-driven replays per seed (batched)"""
+    null_samples: int = 1000
+    """samples of each null distribution (label shuffles, circular shifts)"""
     control: bool = True
+    """also train the random-order control (same frequencies, no order)"""
     baseline: bool = True
+    """bm: also run the gradient (predictive-coding) baseline"""
 
     @classmethod
     def tiny(cls) -> "Config":
-        return cls(n=16, n_cycles=3, dwell=5, fep_cycles=60, checkpoints=2, random_starts=4)
+        return cls(n=16, n_cycles=3, dwell=5, fep_cycles=60, checkpoints=2, random_starts=4,
+                   seeds=2, replay_length=120, fep_replay_length=120, replicas=2, null_samples=100)
+
+
+PATTERNS = ("digits", "decorrelated", "random")
+
+
+def arms_of(cfg: "Config") -> list:
+    return [ARMS["bm"], ARMS["fep"]] if cfg.column_type == "both" else [ARMS[cfg.column_type]]
 
 
 def arm_of(cfg: "Config"):
-    return ARMS[cfg.column_type]
+    return arms_of(cfg)[0]
 
 
 @dataclass
 class Run:
-    """One trained network: its recording (T, N) per field, the states at the checkpoints."""
+    """One trained batch of S seeds: recorded fields (T, S, N) each, states (S, state) at the
+    checkpoints, the presented orders (S, L)."""
 
+    arm: object
     order: str
     solver: str
     net: C.Network
@@ -116,60 +179,103 @@ class Run:
 
 
 def check(cfg: Config) -> None:
-    if cfg.column_type not in ARMS:
-        raise ConfigError(f"--column_type must be one of {sorted(ARMS)}, got {cfg.column_type!r}")
-    arm = ARMS[cfg.column_type]
-    if cfg.solver not in arm.solvers and cfg.solver != Config.solver:   # default: the arm's own
-        raise ConfigError(f"--solver {cfg.solver!r} does not apply to column type "
-                          f"{cfg.column_type!r}; use one of {arm.solvers}")
+    """Every option checked before any training starts (errors name the option)."""
+    if cfg.column_type not in (*ARMS, "both"):
+        raise ConfigError(f"--column_type must be one of {[*sorted(ARMS), 'both']}, got {cfg.column_type!r}")
+    for arm in arms_of(cfg):
+        if cfg.solver not in arm.solvers and cfg.solver != Config.solver and cfg.column_type != "both":
+            raise ConfigError(f"--solver {cfg.solver!r} does not apply to column type "
+                              f"{cfg.column_type!r}; use one of {arm.solvers}")
+    if cfg.solver not in ARMS["bm"].solvers:
+        raise ConfigError(f"--solver must be one of {ARMS['bm'].solvers}, got {cfg.solver!r}")
+    if cfg.patterns not in PATTERNS:
+        raise ConfigError(f"--patterns must be one of {PATTERNS}, got {cfg.patterns!r}")
     if len(cfg.regions) < 2:
         raise ConfigError(f"--regions needs at least two regions (A and B receive input), got {cfg.regions}")
-    if cfg.checkpoints < 1 or cfg.dwell < 1 or cfg.n_cycles < 1 or cfg.fep_dwell < 1 or cfg.fep_cycles < 1:
-        raise ConfigError("--checkpoints, --dwell, --n_cycles, --fep_dwell and --fep_cycles must be >= 1")
+    for key in ("checkpoints", "dwell", "n_cycles", "fep_dwell", "fep_cycles", "seeds", "replicas",
+                "replay_length", "fep_replay_length", "null_samples"):
+        if getattr(cfg, key) < 1:
+            raise ConfigError(f"--{key} must be >= 1, got {getattr(cfg, key)}")
+    for key in ("gain", "dt", "replay_dt", "m_W", "fep_evidence"):
+        if not getattr(cfg, key) > 0:
+            raise ConfigError(f"--{key} must be > 0, got {getattr(cfg, key)}")
+    for key in ("noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha"):
+        if not getattr(cfg, key) >= 0:
+            raise ConfigError(f"--{key} must be >= 0, got {getattr(cfg, key)}")
+    if not 0 <= cfg.match <= 1:
+        raise ConfigError(f"--match must be in [0, 1], got {cfg.match}")
+    if cfg.relax_steps < 1:
+        raise ConfigError(f"--relax_steps must be >= 1, got {cfg.relax_steps}")
+    if not 0 < cfg.threshold <= 1:
+        raise ConfigError(f"--threshold must be in (0, 1], got {cfg.threshold}")
     if not 0 < cfg.analysis_fraction <= 1:
         raise ConfigError(f"--analysis_fraction must be in (0, 1], got {cfg.analysis_fraction}")
     if cfg.window <= cfg.overlap or cfg.overlap < 0:
         raise ConfigError(f"--window must exceed --overlap >= 0, got {cfg.window} / {cfg.overlap}")
+    if cfg.delay < 0:
+        raise ConfigError(f"--delay must be >= 0 elements, got {cfg.delay}")
+    P = len(cfg.digits)
+    if cfg.replay_length < 2 * P * cfg.dwell:
+        raise ConfigError(f"--replay_length ({cfg.replay_length} samples) must cover at least two "
+                          f"cycles of the trained sequence ({P} elements × --dwell {cfg.dwell} = "
+                          f"{P * cfg.dwell} samples each) to see an order")
+    if cfg.fep_replay_length < 2 * P * cfg.fep_dwell:
+        raise ConfigError(f"--fep_replay_length ({cfg.fep_replay_length}) must cover at least two "
+                          f"cycles ({P} × --fep_dwell {cfg.fep_dwell} steps each)")
 
 
 def patterns(cfg: Config, device) -> torch.Tensor:
-    """The digits (P, n): 8×8 images for n = 64, average-pooled to 4×4 (n = 16) or 2×2 (n = 4)."""
+    """The input patterns (P, n) (``--patterns``): the digits (8×8 images for n = 64, average-pooled
+    to 4×4 for n = 16 or 2×2 for n = 4, z-scored); "decorrelated": the same digits made orthogonal
+    (Löwdin: X → (X Xᵀ)^(−1/2) X on the centred digits, the closest orthonormal set) and rescaled
+    to their norm √n; "random": seeded ±1 patterns (norm √n)."""
     side = math.isqrt(cfg.n)
     if side * side != cfg.n or 8 % side:
         raise ConfigError(f"--n must be 64, 16 or 4 (the 8×8 digits, pooled), got {cfg.n}")
     if not cfg.digits or min(cfg.digits) < 0 or max(cfg.digits) > 9:
         raise ConfigError(f"--digits must be digits 0..9, got {cfg.digits}")
+    if cfg.patterns == "random":
+        g = torch.Generator().manual_seed(cfg.seed + 7)
+        X = torch.sign(torch.randn(len(cfg.digits), cfg.n, generator=g, dtype=torch.float64))
+        return X.to(device)
     train, _ = digits()
     X = train[list(cfg.digits)]
     if side < 8:
         k = 8 // side
         X = zscore_rows(X.reshape(-1, side, k, side, k).mean((2, 4)).reshape(-1, cfg.n))
+    if cfg.patterns == "decorrelated":
+        Xc = X - X.mean(1, keepdim=True)
+        U, _, Vh = torch.linalg.svd(Xc, full_matrices=False)
+        X = (U @ Vh) * math.sqrt(cfg.n)
     return X.to(device)
 
 
-def build(cfg: Config, device) -> C.Network:
+def build(cfg: Config, arm, device) -> C.Network:
     G = graphs.multiregion(cfg.regions, cfg.n, cfg.p_within, cfg.p_feedforward, cfg.p_feedback,
-                           column_type=cfg.column_type, seed=cfg.seed)
-    return arm_of(cfg).network(G, cfg).to(device)
+                           column_type=arm.name, seed=cfg.seed)
+    return arm.network(G, cfg).to(device)
 
 
-def schedule(cfg: Config, order: str) -> tuple[torch.Tensor, torch.Tensor, int, float, float]:
-    """(A's pattern order, B's, dwell, gain, Δt) for the column type."""
-    cycles, dwell, gain, dt = arm_of(cfg).schedule(cfg)
+def schedule(cfg: Config, arm, order: str) -> tuple[torch.Tensor, torch.Tensor, int, float, float]:
+    """(A's pattern orders (S, L), B's, dwell, gain, Δt) of the arm; seed b's random order is
+    drawn from --seed + b."""
+    cycles, dwell, gain, dt = arm.schedule(cfg)
     P = len(cfg.digits)
-    pA = S.order(order, P, cycles * P, seed=cfg.seed)
-    return pA, S.delayed(pA, cfg.delay), dwell, gain, dt
+    pA = torch.stack([S.order(order, P, cycles * P, seed=cfg.seed + b) for b in range(cfg.seeds)])
+    pB = torch.stack([S.delayed(p, cfg.delay) for p in pA])
+    return pA, pB, dwell, gain, dt
 
 
-def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=None) -> Run:
-    """Train one network on one stream in ``checkpoints`` segments: the network, the recorded
-    column fields (T, N) each, the states at the checkpoints, the presented order."""
-    arm = arm_of(cfg)
-    net = build(cfg, device)
-    net.state = net.initial_state()
-    pA, pB, dwell, gain, dt = schedule(cfg, order)
-    vA = S.stream(pats.cpu(), pA, dwell, gain, cfg.noise, cfg.seed)
-    vB = S.stream(pats.cpu(), pB, dwell, gain, cfg.noise, cfg.seed + 1)
+def train(cfg: Config, arm, order: str, solver: str, pats: torch.Tensor, device, bar=None) -> Run:
+    """Train S = --seeds networks as one batch on one stream in ``checkpoints`` segments: the
+    recorded fields (T, S, N), the states (S, state) at the checkpoints, the presented orders."""
+    net = build(cfg, arm, device)
+    B = cfg.seeds
+    net.state = net.initial_state(batch=B)
+    pA, pB, dwell, gain, dt = schedule(cfg, arm, order)
+    streams = lambda p, k: torch.stack([S.stream(pats.cpu(), p[b], dwell, gain, cfg.noise,  # noqa: E731
+                                                 cfg.seed + 1000 * b + k) for b in range(B)], 1)
+    vA, vB = streams(pA, 1), streams(pB, 2)
     T = vA.shape[0]
     times = torch.arange(T, dtype=torch.float64) * dt
     regions = list(cfg.regions)
@@ -183,9 +289,9 @@ def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=
         rec = C.simulate(net, times[b0:b1 + 1].to(device), solver=arm.solver(cfg, solver, b0),
                          record=fields, progress=False)
         if rec.status != "complete":
-            raise RuntimeError(f"multiregion: the {order} {solver} run failed at t = {float(rec.t[-1]):.4g}: "
-                               f"{rec.message}")
-        parts.append({k: v[(1 if c else 0):, 0] for k, v in rec.fields.items()})
+            raise RuntimeError(f"multiregion: the {arm.name} {order} {solver} run failed at "
+                               f"t = {float(rec.t[-1]):.4g}: {rec.message}")
+        parts.append({k: v[(1 if c else 0):] for k, v in rec.fields.items()})
         states.append(net.state.detach().clone())
         converged &= bool(rec.config.get("solver_converged", True))
         windows += int(rec.config.get("solver_windows", 0))
@@ -193,55 +299,10 @@ def train(cfg: Config, order: str, solver: str, pats: torch.Tensor, device, bar=
         if bar is not None:
             bar.update(b1 - b0)
     rec_fields = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    return Run(order=order, solver=solver, net=net, times=times, fields=rec_fields,
+    return Run(arm=arm, order=order, solver=solver, net=net, times=times, fields=rec_fields,
                states=states, checkpoint_index=bounds.tolist(), order_A=pA, dwell=dwell,
                wall_s=time.perf_counter() - t0, converged=converged, windows=windows,
                iterations_max=iters)
-
-
-def starts(cfg: Config, run: Run, pats: torch.Tensor) -> torch.Tensor:
-    """Relaxation starts (B, N): every pattern in every region, the visited states at the end of
-    each element of the last cycle, and seeded random starts."""
-    arm, net = arm_of(cfg), run.net
-    idx = analysis.region_index(net.coupling.regions, net.device)
-    N, P = net.n_nodes, pats.shape[0]
-    pat = torch.zeros(P, N, dtype=torch.float64, device=net.device)
-    for r in idx.values():
-        pat[:, r] = arm.pattern_starts(pats)
-    x = run.fields[arm.field]
-    T, d = x.shape[0], run.dwell
-    ends = x[[T - 1 - k * d for k in range(P) if T - 1 - k * d >= 0]].to(net.device)
-    g = torch.Generator().manual_seed(cfg.seed + 17)
-    return torch.cat([pat, ends, arm.random_starts(cfg, N, pats, g).to(net.device)])
-
-
-def attractors(cfg: Config, run: Run, state: torch.Tensor, pats: torch.Tensor) -> dict:
-    """Each region's attractors at ``state`` (of the couplings the arm chooses)."""
-    net = run.net
-    state = arm_of(cfg).attractor_state(net, state)
-    x0 = starts(cfg, run, pats)
-    res = analysis.find_attractors(net, state, x0, patterns={r: pats for r in cfg.regions})
-    res["n_starts"] = int(x0.shape[0])
-    return res
-
-
-def summarise_attractors(res: dict) -> dict:
-    out = {"n_converged": int(res["converged"].sum()), "n_starts": res["n_starts"],
-           "relax_steps": int(res["steps"]), "regions": {}}
-    for r, a in res["regions"].items():
-        pc = a.get("pattern_corr")
-        best = pc.abs().max(1) if pc is not None and len(a["attractors"]) else None
-        out["regions"][r] = {
-            "count": int(len(a["attractors"])), "n_stable": int(a["stable"].sum()),
-            "basin": a["basin"].tolist(), "max_real_eig": a["max_real_eig"].tolist(),
-            "spectral_radius": a["spectral_radius"].tolist() if "spectral_radius" in a else None,
-            "mean_abs_cos": a["mean_abs_cos"],
-            "pattern_corr": pc.tolist() if pc is not None else None,
-            "best_pattern": best.indices.tolist() if best is not None else [],
-            "best_abs_corr": best.values.tolist() if best is not None else [],
-            "norm": a["attractors"].norm(dim=1).tolist(),
-            "points": a["attractors"].tolist()}
-    return out
 
 
 def circulation(W: torch.Tensor, pats: torch.Tensor) -> float:
@@ -254,143 +315,81 @@ def circulation(W: torch.Tensor, pats: torch.Tensor) -> float:
     return float(fwd - bwd) / den if den > 0 else 0.0
 
 
-def occupancy(cfg: Config, run: Run, final: dict) -> dict:
-    """Labels, dwell times, transitions and pairwise overlap over the analysed part of the run."""
-    net = run.net
-    idx = analysis.region_index(net.coupling.regions)
-    x = run.fields[arm_of(cfg).field]
-    T = x.shape[0]
-    t0 = int(round(T * (1 - cfg.analysis_fraction)))
-    labels, per = {}, {}
-    for r, i in idx.items():
-        xs, att = x[t0:, i], final["regions"][r]["attractors"].cpu()
-        K = len(att)
-        lab = analysis.label_states(xs, att, cfg.threshold)
-        labels[r] = lab
-        dw = analysis.dwell_times(lab, K)
-        cos = analysis.cosines(xs, att) if K else torch.zeros(len(xs), 1)
-        per[r] = {"occupied_fraction": float((lab >= 0).double().mean()),
-                  "best_cos_median": float(cos.max(1).values.median()),
-                  "fraction_per_attractor": [float((lab == k).double().mean()) for k in range(K)],
-                  "dwell_median": [float(d.double().median()) if len(d) else None for d in dw],
-                  "dwell_mean": [float(d.double().mean()) if len(d) else None for d in dw],
-                  "n_visits": [int(len(d)) for d in dw],
-                  "transitions": analysis.transition_matrix(lab, K).tolist()}
-    names = list(idx)
-    pairs = {}
-    max_lag = max(1, (len(cfg.digits) * run.dwell) // 2)
-    for a_i, a in enumerate(names):
-        for b in names[a_i + 1:]:
-            ka = len(final["regions"][a]["attractors"])
-            kb = len(final["regions"][b]["attractors"])
-            lg = analysis.lagged(labels[a], labels[b], ka, kb, max_lag)
-            pairs[f"{a}-{b}"] = {
-                "co_occupancy": analysis.co_occupancy(labels[a], labels[b]),
-                "mutual_information_bits": analysis.mutual_information(labels[a], labels[b], ka, kb),
-                "joint": analysis.joint_distribution(labels[a], labels[b], ka, kb).tolist(),
-                "best_lag": lg["best_lag"], "mi_at_best_lag": max(lg["mi_bits"]),
-                "lags": lg["lags"], "mi_by_lag": lg["mi_bits"], "co_occupancy_by_lag": lg["co_occupancy"]}
-    presented = run.order_A.repeat_interleave(run.dwell)[t0:]
-    return {"t_start": t0, "regions": per, "pairs": pairs, "expected_lag": cfg.delay * run.dwell,
-            "labels": {r: v.tolist() for r, v in labels.items()}, "presented_A": presented.tolist()}
-
-
-def analyse(cfg: Config, run: Run, pats: torch.Tensor, track: bool) -> dict:
-    """Attractors (at every checkpoint if ``track``, else at the end), occupancy, asymmetry."""
-    net = run.net
-    states = run.states if track else run.states[-1:]
-    found = [attractors(cfg, run, s, pats) for s in states]
-    final = found[-1]
-    out = {"attractors": summarise_attractors(final),
-           "occupancy": occupancy(cfg, run, final)}
-    if track:
-        out["checkpoints"] = [summarise_attractors(f) for f in found]
-        out["track"] = {r: _jsonable_track(analysis.track_attractors(
-            [f["regions"][r]["attractors"].cpu() for f in found], cfg.threshold)) for r in cfg.regions}
-    W = net.coupling_matrix(run.states[-1][0])
-    idx = analysis.region_index(net.coupling.regions, net.device)
-    mask = torch.zeros_like(W, dtype=torch.bool)
-    mask[net.coupling.tgt, net.coupling.src] = True
-    out["asymmetry"] = analysis.region_asymmetry(W, net.coupling.regions, mask)
-    out["asymmetry"]["whole"] = analysis.asymmetry(W, mask)
-    out["asymmetry"]["reciprocal_pairs"] = int((mask & mask.T).sum()) // 2
-    out["asymmetry_all_entries"] = analysis.region_asymmetry(W, net.coupling.regions)
-    out["circulation"] = {r: circulation(W[idx[r]][:, idx[r]], pats) for r in cfg.regions[:2]}
-    out["coupling_norm"] = {r: float(W[idx[r]][:, idx[r]].norm()) for r in cfg.regions}
-    out["wall_s"], out["converged"] = run.wall_s, run.converged
-    out["solver"], out["order"] = run.solver, run.order
-    out["solver_windows"], out["solver_iterations_max"] = run.windows, run.iterations_max
-    return out
-
-
-def _jsonable_track(t: dict) -> dict:
-    return {"ids": t["ids"], "births": {str(k): v for k, v in t["births"].items()},
-            "deaths": {str(k): v for k, v in t["deaths"].items()},
-            "moved": {str(k): v for k, v in t["moved"].items()}}
-
-
 def save_recording(cfg: Config, run: Run, path: str) -> None:
-    """recording.nc: the column fields of the main run at every step, W at the checkpoints."""
+    """recording.nc: the column fields of the main run at every step (batch = seeds), W at the
+    checkpoints (checkpoint × seed × coupling)."""
     net = run.net
     cp = net.coupling
-    fields = {k: v.unsqueeze(1) for k, v in run.fields.items()}
-    rec = C.Recording(t=run.times, fields=fields, node_labels=cp.node_labels,
+    rec = C.Recording(t=run.times, fields=run.fields, node_labels=cp.node_labels,
                       node_types=cp.node_types, regions=cp.regions,
-                      config={"experiment": "multiregion", "column_type": cfg.column_type,
+                      config={"experiment": "multiregion", "column_type": run.arm.name,
                               "solver": run.solver, "order": run.order})
     ds = rec.to_xarray()
     ci = run.checkpoint_index
     src, tgt = cp.edge_labels()
-    Ws = torch.stack([net.coupling_matrix(s[0])[cp.tgt, cp.src] for s in run.states]).cpu()
+    Ws = torch.stack([net.coupling_matrix(s)[:, cp.tgt, cp.src] for s in run.states]).cpu()
     ds = ds.assign_coords(checkpoint_time=("checkpoint", run.times[ci].numpy()),
                           coupling_source=("coupling", np.array(src, dtype=object)),
                           coupling_target=("coupling", np.array(tgt, dtype=object)))
-    ds["W_checkpoints"] = (("checkpoint", "coupling"), Ws.numpy())
+    ds["W_checkpoints"] = (("checkpoint", "seed", "coupling"), Ws.numpy())
     C.write_netcdf(ds, path)
 
 
 def main(cfg: Config, out: str):
-    """Train and analyse; return (results, finish): ``finish()`` writes recording.nc, the figures
-    and report.md after the runner has written results.json (so a failing figure loses nothing)."""
+    """Train and analyse every arm; return (results, finish): ``finish()`` writes the recordings,
+    the figures and report.md after the runner has written results.json."""
     from tqdm.auto import tqdm
 
+    from . import multiregion_analysis as analysis_
+    from . import multiregion_figures as figures_
     from . import multiregion_report as report
     check(cfg)
-    arm, device = arm_of(cfg), torch.device(cfg.device)
+    device = torch.device(cfg.device)
     pats = patterns(cfg, device)
-    solver = arm.solver_name(cfg)
-    plan = [("main", "cyclic", solver)]
-    if cfg.control:
-        plan.append(("control", "random", solver))
-    if cfg.baseline and arm.has_baseline and solver != "gradient":
-        plan.append(("baseline", "cyclic", "gradient"))
-    order_A, _, dwell, _, _ = schedule(cfg, "cyclic")
-    T = order_A.numel() * dwell
-    timings, runs, results = {}, {}, {"runs": {}}
-    with tqdm(total=len(plan) * (T - 1), desc="multiregion: training", unit="step") as bar:
-        for name, order, slv in plan:
-            bar.set_postfix_str(f"{name} ({order}, {slv})")
-            try:
-                runs[name] = train(cfg, order, slv, pats, device, bar)
-            except (ColumnsError, RuntimeError) as err:     # a comparison run may fail: keep the rest
-                if name == "main":
-                    raise
-                results.setdefault("failed_runs", {})[name] = f"{type(err).__name__}: {err}"
-                continue
-            timings[f"train_{name}_s"] = runs[name].wall_s
-    for name in tqdm(list(runs), desc="multiregion: analysis", unit="run"):
+    plans = []
+    for arm in arms_of(cfg):
+        solver = arm.solver_name(cfg)
+        plans += [(arm, "main", "cyclic", solver)]
+        if cfg.control:
+            plans.append((arm, "control", "random", solver))
+        if cfg.baseline and arm.has_baseline and solver != "gradient":
+            plans.append((arm, "baseline", "cyclic", "gradient"))
+    timings, runs, results = {}, {}, {"arms": {}, "patterns_corr": torch.corrcoef(pats).tolist()}
+    for arm in arms_of(cfg):                       # one bar per column type: its steps cost alike
+        mine = [p for p in plans if p[0] is arm]
+        cycles, dwell = arm.schedule(cfg)[:2]
+        T = cycles * len(cfg.digits) * dwell
+        with tqdm(total=len(mine) * (T - 1), desc=f"multiregion {arm.name}: training",
+                  unit="step") as bar:
+            for _, name, order, slv in mine:
+                bar.set_postfix_str(f"{name} ({order}, {slv}, {cfg.seeds} seeds)")
+                try:
+                    runs[arm.name, name] = train(cfg, arm, order, slv, pats, device, bar)
+                except (ColumnsError, RuntimeError) as err:   # a comparison run may fail: keep the rest
+                    if name == "main":
+                        raise
+                    results["arms"].setdefault(arm.name, {}).setdefault("failed_runs", {})[name] = \
+                        f"{type(err).__name__}: {err}"
+                    continue
+                timings[f"train_{arm.name}_{name}_s"] = runs[arm.name, name].wall_s
+    for (arm_name, name), run in tqdm(list(runs.items()), desc="multiregion: attractors and replay",
+                                      unit="run"):
         t0 = time.perf_counter()
-        results["runs"][name] = analyse(cfg, runs[name], pats, track=(name == "main"))
-        timings[f"analysis_{name}_s"] = time.perf_counter() - t0
-    net = runs["main"].net
-    results["network"] = {"n_nodes": net.n_nodes, "n_edges": net.coupling.n_edges,
-                          "n_learnable": int(net.layout.n_learnable), "steps": int(T),
-                          "duration": float(runs["main"].times[-1]), "solver": solver}
+        res = results["arms"].setdefault(arm_name, {}).setdefault("runs", {})
+        res[name] = analysis_.analyse(cfg, run, pats, track=(name == "main"))
+        timings[f"analysis_{arm_name}_{name}_s"] = time.perf_counter() - t0
+    for arm in arms_of(cfg):
+        run = runs[arm.name, "main"]
+        results["arms"][arm.name]["network"] = {
+            "n_nodes": run.net.n_nodes, "n_edges": run.net.coupling.n_edges,
+            "n_learnable": int(run.net.layout.n_learnable), "steps": int(run.times.numel()),
+            "duration": float(run.times[-1]), "solver": run.solver, "dwell": run.dwell}
     results["timings"] = timings
 
     def finish() -> dict:
-        save_recording(cfg, runs["main"], os.path.join(out, "recording.nc"))
-        figures = report.figures(cfg, runs, results, pats, out)
-        results["figures"] = figures
-        return {"figures": figures, "summary": report.write(cfg, results, out)}
+        for arm in arms_of(cfg):
+            save_recording(cfg, runs[arm.name, "main"], os.path.join(out, f"recording_{arm.name}.nc"))
+        figs = figures_.figures(cfg, runs, results, pats, out)
+        results["figures"] = figs
+        return {"figures": figs, "summary": report.write(cfg, results, out)}
     return results, finish

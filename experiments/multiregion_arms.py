@@ -24,7 +24,13 @@ class BMArm:
 
     def network(self, G, cfg) -> C.Network:
         pl = C.HebbianPlasticity(m_W=cfg.m_W, gamma_W=cfg.gamma_W, alpha_W=cfg.alpha_W)
-        return C.Network.from_graph(G, plasticity=pl, dtype=torch.float64)
+        return C.Network.from_graph(G, plasticity=pl, column_types={"bm": {"mu_d": cfg.mu_d}},
+                                    dtype=torch.float64)
+
+    def replay_grid(self, cfg) -> tuple[int, int, float]:
+        """(steps, sample every, Δt) of a replay: the prior flow by Euler(–Maruyama)."""
+        every = max(1, round(cfg.dt / cfg.replay_dt))
+        return cfg.replay_length * every, every, cfg.replay_dt
 
     def schedule(self, cfg) -> tuple[int, int, float, float]:
         """(cycles, dwell, gain, Δt)."""
@@ -65,6 +71,10 @@ class FEPArm:
 
     def schedule(self, cfg) -> tuple[int, int, float, float]:
         return cfg.fep_cycles, cfg.fep_dwell, cfg.fep_evidence, 1.0
+
+    def replay_grid(self, cfg) -> tuple[int, int, float]:
+        """(steps, sample every, Δt): the map, every step sampled."""
+        return cfg.fep_replay_length, 1, 1.0
 
     def solver(self, cfg, name: str, first_step: int) -> C.Solver:
         return C.Step(stochastic=True, seed=cfg.seed, first_step=first_step)

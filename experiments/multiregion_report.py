@@ -1,12 +1,8 @@
-"""Figures and ``report.md`` of the multi-region study (``experiments.multiregion``).
+"""``report.md`` of the main study (``experiments.multiregion``).
 
-Every number in the report is read from the results dict that is also written as results.json;
-the sentences are chosen by comparing those numbers (nothing is hand-written per run).
-
-Figures: phase_portrait.png (a column of region A in (μ, w, p_μ) before / after learning; the
-σ trace for the FEP type), coupling.png (W with region blocks, initial and final),
-occupancy.png (label raster), overlap.png (co-occupancy and MI between regions, lagged MI),
-attractor_track.png (attractors per checkpoint), asymmetry.png (‖W − Wᵀ‖/‖W‖ per block, runs).
+Every number is read from the results dict that is also written as results.json; a finding is
+stated only with the test behind it (the count of seeds whose p-value is below ``ALPHA``), and an
+undefined quantity is "n/a" with its reason. Over seeds: median [min, max].
 """
 
 from __future__ import annotations
@@ -15,258 +11,236 @@ import os
 
 import numpy as np
 
-from columns.analysis import region_index
-
-from .multiregion import arm_of
 from .runner import write_text
 
-
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+ALPHA = 0.01
 
 
-def _save(fig, out: str, name: str) -> str:
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, name), dpi=110)
-    _plt().close(fig)
-    return name
-
-
-def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
-    plt = _plt()
-    main, res = runs["main"], results["runs"]["main"]
-    net = main.net
-    idx = region_index(net.coupling.regions, net.device)
-    names = []
-    # 1. phase portrait of the most driven column of region A
-    rA = idx[cfg.regions[0]].cpu()
-    col = int(rA[int(pats.var(0).argmax())])
-    ci = main.checkpoint_index
-    first, last = slice(0, ci[1] + 1), slice(ci[-2], ci[-1] + 1)
-    label = net.coupling.node_labels[col]
-    if "p_mu" in main.fields:
-        fig = plt.figure(figsize=(6.5, 5))
-        ax = fig.add_subplot(projection="3d")
-        for sl, c, what in ((first, "tab:blue", "first segment"), (last, "tab:red", "last segment")):
-            f = main.fields
-            ax.plot(f["mu"][sl, col], f["w"][sl, col], f["p_mu"][sl, col], color=c, lw=1, label=what)
-        ax.set(xlabel="μ", ylabel="w", zlabel="p_μ", title=f"column {label}: before / after learning")
-        ax.legend(fontsize=8)
-    else:
-        fig, ax = plt.subplots(figsize=(7, 3))
-        f = main.fields["sigma"]
-        ax.plot(np.arange(first.stop), f[first, col], lw=0.8, label="first segment")
-        ax.plot(np.arange(last.start, last.stop), f[last, col], lw=0.8, label="last segment")
-        ax.set(xlabel="step", ylabel="σ", title=f"column {label}")
-        ax.legend(fontsize=8)
-    names.append(_save(fig, out, "phase_portrait.png"))
-    # 2. couplings with region blocks, initial and final
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-    for ax, s, what in ((axes[0], main.states[0], "initial"), (axes[1], main.states[-1], "final")):
-        W = net.coupling_matrix(s[0]).cpu().numpy()
-        v = max(np.abs(W).max(), 1e-12)
-        im = ax.imshow(W, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
-        for k in range(1, len(idx)):
-            b = k * cfg.n - 0.5
-            ax.axhline(b, color="k", lw=0.6)
-            ax.axvline(b, color="k", lw=0.6)
-        ax.set(title=f"W {what} (target × source)", xlabel="source", ylabel="target")
-        fig.colorbar(im, ax=ax, shrink=0.8)
-    names.append(_save(fig, out, "coupling.png"))
-    # 3. occupancy raster
-    occ = res["occupancy"]
-    rows = [np.asarray(occ["presented_A"])] + [np.asarray(occ["labels"][r]) for r in idx]
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(rows) + 1.2))
-    ax.imshow(np.stack(rows).astype(float), aspect="auto", cmap="tab10", vmin=-1, vmax=8,
-              interpolation="nearest")
-    ax.set_yticks(range(len(rows)), [f"input {cfg.regions[0]}"] + [f"region {r}" for r in idx])
-    ax.set(xlabel=f"step (from {occ['t_start']})", title="occupancy: nearest attractor (dark = none)")
-    names.append(_save(fig, out, "occupancy.png"))
-    # 4. overlap heat maps and lagged MI
-    reg = list(idx)
-    O, MI = np.eye(len(reg)), np.zeros((len(reg), len(reg)))
-    for key, v in occ["pairs"].items():
-        a, b = (reg.index(x) for x in key.split("-"))
-        O[a, b] = O[b, a] = v["co_occupancy"]
-        MI[a, b] = MI[b, a] = v["mutual_information_bits"]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
-    for ax, M, what in ((axes[0], O, "co-occupancy O_rq"), (axes[1], MI, "mutual information (bits)")):
-        im = ax.imshow(M, cmap="viridis")
-        ax.set_xticks(range(len(reg)), reg)
-        ax.set_yticks(range(len(reg)), reg)
-        for (i, j), val in np.ndenumerate(M):
-            ax.text(j, i, f"{val:.2f}", ha="center", va="center", color="w", fontsize=8)
-        ax.set_title(what)
-        fig.colorbar(im, ax=ax, shrink=0.8)
-    for key, v in occ["pairs"].items():
-        axes[2].plot(v["lags"], v["mi_by_lag"], label=key)
-    axes[2].axvline(occ["expected_lag"], color="k", ls=":", lw=0.8)
-    axes[2].set(xlabel="lag ℓ (steps; > 0: second follows first)", ylabel="MI (bits)",
-                title="lagged mutual information")
-    axes[2].legend(fontsize=8)
-    names.append(_save(fig, out, "overlap.png"))
-    # 5. attractor track
-    fig, axes = plt.subplots(1, len(reg), figsize=(4 * len(reg), 3.2), squeeze=False)
-    for ax, r in zip(axes[0], reg):
-        tr = res["track"][r]
-        for c, ids in enumerate(tr["ids"]):
-            cp = res["checkpoints"][c]["regions"][r]
-            basin = np.asarray(cp["basin"], dtype=float)
-            if not len(ids):
-                continue
-            ax.scatter([c] * len(ids), ids, s=10 + 60 * basin / max(basin.max(), 1),
-                       c=cp["best_abs_corr"] or "k", cmap="plasma", vmin=0, vmax=1)
-        ax.set(title=f"region {r}", xlabel="checkpoint", ylabel="attractor id")
-    fig.suptitle("attractors through learning (size: basin; colour: |corr| with its best digit)")
-    names.append(_save(fig, out, "attractor_track.png"))
-    # 6. asymmetry bars
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    keys = [("within", r) for r in reg] + [("between", k) for k in results["runs"]["main"]["asymmetry"]["between"]]
-    x = np.arange(len(keys))
-    runs_ = list(results["runs"])
-    for k, name in enumerate(runs_):
-        a = results["runs"][name]["asymmetry"]
-        vals = [np.nan if a[g][b] is None else a[g][b] for g, b in keys]
-        ax.bar(x + (k - (len(runs_) - 1) / 2) * 0.8 / len(runs_), vals,
-               0.8 / len(runs_), label=f"{name} ({results['runs'][name]['order']}, "
-                                        f"{results['runs'][name]['solver']})")
-    ax.set_xticks(x, [b for _, b in keys])
-    ax.set(ylabel="‖W − Wᵀ‖/‖W‖", title="coupling asymmetry within and between regions "
-           "(reciprocal pairs)")
-    ax.legend(fontsize=8)
-    names.append(_save(fig, out, "asymmetry.png"))
-    return names
-
-
-def _fmt(x, nd=3) -> str:
+def fmt(x, nd: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{nd}g}"
 
 
-def _attractor_sentence(r: str, a: dict, digits) -> str:
-    n, st = a["count"], a["n_stable"]
-    if n == 0:
-        return f"Region {r}: no attractor was reached from the starts."
-    matched = sorted({digits[b] for b, c in zip(a["best_pattern"], a["best_abs_corr"]) if c >= 0.5})
-    best = max(a["best_abs_corr"]) if a["best_abs_corr"] else None
-    s = (f"Region {r}: {n} attractor{'s' if n != 1 else ''} ({st} stable), "
-         f"mean |cos| between them {_fmt(a['mean_abs_cos'])}; the best |correlation| with a digit is "
-         f"{_fmt(best)}")
-    s += (f", and {len(matched)} digit{'s' if len(matched) != 1 else ''} ({', '.join(map(str, matched))}) "
-          f"{'have' if len(matched) != 1 else 'has'} an attractor with |corr| ≥ 0.5." if matched
-          else "; no attractor correlates with a digit at |corr| ≥ 0.5.")
-    return s
+def spread(vals, nd: int = 3) -> str:
+    """median [min, max] of the defined values, with how many are n/a."""
+    v = [x for x in vals if x is not None]
+    if not v:
+        return "n/a"
+    s = f"{np.median(v):.{nd}g}" + (f" [{min(v):.{nd}g}, {max(v):.{nd}g}]" if len(v) > 1 else "")
+    return s + (f" ({len(vals) - len(v)} n/a)" if len(v) < len(vals) else "")
+
+
+def _seeds(run, *path):
+    """The value at ``path`` of every seed's replay (fluctuation-driven)."""
+    out = []
+    for s in run["replay"]["seeds"]:
+        x = s["fluctuations"]
+        for k in path:
+            x = None if x is None else x[k]
+        out.append(x)
+    return out
+
+
+def significant(ps) -> int:
+    return sum(1 for p in ps if p is not None and p < ALPHA)
+
+
+def order_finding(arm: str, name: str, run, region: str, key: str = "order") -> str:
+    o = _seeds(run, "regions", region, key)
+    S = len(o)
+    scores = [x["score"] for x in o]
+    k = significant([x["p"] for x in o])
+    none = sum(1 for x in scores if x is None)
+    head = f"{arm} {name}, region {region}: "
+    if none == S:
+        return head + ("no replay transition between two different patterns in any seed, so the "
+                       "order score is n/a.")
+    verdict = "follows the trained order" if k == S else (
+        f"follows the trained order in {k} of {S} seeds" if k else "does not follow the trained order")
+    return (head + f"replay {verdict} (forward fraction of {spread([x['n_transitions'] for x in o])} "
+            f"transitions between expressed patterns {spread(scores)}, chance ≈ "
+            f"{spread([x['null_median'] for x in o])} under label shuffles; p < {ALPHA} in {k} of {S} seeds"
+            + (f"; {none} seed{'s' if none > 1 else ''} without a transition" if none else "") + ").")
+
+
+def follow_finding(arm: str, name: str, run, a: str, b: str, delay: int) -> str:
+    f = _seeds(run, "pairs", f"{a}-{b}", "follow")
+    S = len(f)
+    scores = [x["score"] for x in f]
+    k = significant([x["p"] for x in f])
+    if all(x is None for x in scores):
+        return (f"{arm} {name}: {a} and {b} are never both in a pattern's attractor on replay, so "
+                "whether B follows A is n/a.")
+    return (f"{arm} {name}: on replay, {b} shows the pattern {delay} element{'s' if delay != 1 else ''} "
+            f"before {a}'s (the trained delay) a fraction {spread(scores)} of the jointly occupied "
+            f"samples (circular-shift null {spread([x['null_median'] for x in f])}); p < {ALPHA} in "
+            f"{k} of {S} seeds.")
+
+
+def _rows(cfg, arms: dict) -> tuple[list[str], list[str]]:
+    reg = list(cfg.regions)
+    a, b = reg[0], reg[1]
+    cols, heads = [], []
+    for arm, res in arms.items():
+        for name, run in res.get("runs", {}).items():
+            cols.append(run)
+            heads.append(f"{arm} {name} ({run['order']}, {run['solver']})")
+    rows = []
+
+    def row(what, f):
+        rows.append(f"| {what} | " + " | ".join(f(r) for r in cols) + " |")
+    for r in (a, b):
+        row(f"replay forward fraction (expressed patterns), {r}",
+            lambda x, r=r: spread([o["score"] for o in _seeds(x, "regions", r, "order")]))
+        row(f"seeds with p < {ALPHA} (shuffled labels), {r}",
+            lambda x, r=r: f"{significant([o['p'] for o in _seeds(x, 'regions', r, 'order')])} of {len(x['replay']['seeds'])}")
+        row(f"replay forward fraction (attractor to attractor), {r}",
+            lambda x, r=r: spread([o["score"] for o in _seeds(x, "regions", r, "attractor_order")]))
+    row(f"replay: {b} shows {a}'s pattern {cfg.delay} back (fraction)",
+        lambda x: spread([o["score"] for o in _seeds(x, "pairs", f"{a}-{b}", "follow")]))
+    row(f"seeds with p < {ALPHA} (circular shifts)",
+        lambda x: f"{significant([o['p'] for o in _seeds(x, 'pairs', f'{a}-{b}', 'follow')])} of {len(x['replay']['seeds'])}")
+    for r in reg:
+        row(f"replay occupancy {r}", lambda x, r=r: spread(_seeds(x, "regions", r, "occupied_fraction"), 2))
+    for r in reg:
+        row(f"driven occupancy {r}",
+            lambda x, r=r: spread([d["regions"][r]["occupied_fraction"] for d in x["driven"]], 2))
+    row(f"replay MI {a}–{b} (bits)", lambda x: spread(_seeds(x, "pairs", f"{a}-{b}", "mutual_information_bits")))
+    row("attractors per region (± pairs merged)", lambda x: " / ".join(
+        spread([s["regions"][r]["count_up_to_sign"] for s in x["attractors"]]) for r in reg))
+    row("attractors per region (each sign)", lambda x: " / ".join(
+        spread([s["regions"][r]["count"] for s in x["attractors"]]) for r in reg))
+    row(f"patterns matched by an attractor of {a} (|corr| ≥ 0.5)", lambda x: spread(
+        [len({p for p, c in zip(s["regions"][a]["best_pattern"], s["regions"][a]["best_corr"]) if abs(c) >= 0.5})
+         for s in x["attractors"]]))
+    for r in (a, b):
+        row(f"circulation {r}", lambda x, r=r: spread([c["circulation"][r] for c in x["couplings"]]))
+        row(f"asymmetry within {r}", lambda x, r=r: spread([c["asymmetry"]["within"][r] for c in x["couplings"]]))
+    row("training wall time (s)", lambda x: fmt(x["wall_s"], 3))
+    return heads, rows
 
 
 def write(cfg, results: dict, out: str) -> str:
     """Write report.md from ``results``; return its first paragraph (the CLI summary)."""
-    runs = results["runs"]
-    m = runs["main"]
-    net = results["network"]
+    arms = results["arms"]
     reg = list(cfg.regions)
-    lines = [f"# Multi-region attractor overlap under sequential learning ({cfg.column_type} columns)", ""]
-    summary = (f"{len(reg)} regions × {cfg.n} columns, {net['n_edges']} couplings "
-               f"({net['n_learnable']} learnable), {net['steps']} steps of digits "
-               f"{'→'.join(map(str, cfg.digits))} (region {reg[0]} cyclic, {reg[1]} delayed by {cfg.delay}); "
-               f"main run: {m['solver']}, {_fmt(m['wall_s'], 3)} s"
-               f"{'' if m['converged'] else ' (some least-action windows did not converge)'}.")
-    lines += [summary, ""]
-    lines += ["## Attractors after learning", ""]
-    lines += [arm_of(cfg).attractor_note, ""] if arm_of(cfg).attractor_note else []
-    for r in reg:
-        lines.append("- " + _attractor_sentence(r, m["attractors"]["regions"][r], cfg.digits))
-    conv = m["attractors"]
-    lines += ["", f"{conv['n_converged']} of {conv['n_starts']} relaxations converged "
-              f"(max|μ̇| < 1e-9).", ""]
-    lines += ["## Transitions during learning", ""]
-    for r in reg:
-        tr = m["track"][r]
-        counts = [c["regions"][r]["count"] for c in m["checkpoints"]]
-        births = sum(1 for c in tr["births"].values() if c > 0)
-        deaths = len(tr["deaths"])
-        moved = [x for v in tr["moved"].values() for x in v]
-        lines.append(f"- Region {r}: attractor counts at the {len(counts)} checkpoints "
-                     f"{counts}; {births} born and {deaths} lost after the start"
-                     + (f"; largest move between checkpoints 1 − |cos| = {_fmt(max(moved))}" if moved else "")
-                     + (". The attractor set changed during learning." if births or deaths
-                        else ". The attractor set did not change identity during learning."))
-    occ = m["occupancy"]
-    lines += ["", f"## Occupancy (last {cfg.analysis_fraction:.0%} of training, cos ≥ {cfg.threshold})", ""]
-    for r in reg:
-        o = occ["regions"][r]
-        dm = [d for d in o["dwell_median"] if d is not None]
-        lines.append(f"- Region {r} is in an attractor {o['occupied_fraction']:.1%} of the time "
-                     f"(median over time of the best cosine to an attractor: {o['best_cos_median']:.2f})"
-                     + (f"; median dwell per attractor {', '.join(_fmt(d) for d in dm)} steps "
-                        f"(element length {_dwell(cfg)})" if dm else "")
-                     + ".")
-    empty = [r for r in reg if occ["regions"][r]["occupied_fraction"] == 0]
-    if empty:
-        lines += ["", f"Region{'s' if len(empty) > 1 else ''} {', '.join(empty)} never came within "
-                  f"cos {cfg.threshold} of {'their' if len(empty) > 1 else 'its'} prior-flow attractors "
-                  "while driven, so every overlap measure involving "
-                  f"{'them' if len(empty) > 1 else 'it'} is 0 by construction."]
-    lines += ["", "## Overlap between regions", ""]
-    for key, v in occ["pairs"].items():
-        a, b = key.split("-")
-        lines.append(f"- {a}–{b}: co-occupancy O = {_fmt(v['co_occupancy'])}, mutual information "
-                     f"{_fmt(v['mutual_information_bits'])} bits at lag 0; the best lag is "
-                     f"{v['best_lag']} steps ({b} {'follows' if v['best_lag'] > 0 else 'leads' if v['best_lag'] < 0 else 'is simultaneous with'} "
-                     f"{a}) with {_fmt(v['mi_at_best_lag'])} bits.")
-    ab = occ["pairs"].get(f"{reg[0]}-{reg[1]}")
-    if ab is not None:
-        hit = ab["best_lag"] == occ["expected_lag"]
-        lines.append(f"- The input delay of {reg[1]} is {occ['expected_lag']} steps; the measured best lag "
-                     f"{'equals it' if hit else 'differs from it'} ({ab['best_lag']}).")
-    lines += ["", "## Asymmetry against the random-order control", "",
-              f"‖W − Wᵀ‖/‖W‖ over the {m['asymmetry']['reciprocal_pairs']} reciprocal pairs of "
-              "the graph (an edge without its reverse counts √2 whatever is learned, so it is left "
-              "out; n/a: no pair), and the circulation of each input region (> 0: the couplings "
-              "carry each digit to the next one in the training order).", ""]
-    lines.append("| run | order | solver | " + " | ".join(f"within {r}" for r in reg) + " | "
-                 + " | ".join(f"{k}" for k in m["asymmetry"]["between"]) + " | circulation "
-                 + " / ".join(reg[:2]) + " |")
-    lines.append("|" + "---|" * (3 + len(reg) + len(m["asymmetry"]["between"]) + 1))
-    for name, r_ in runs.items():
-        a = r_["asymmetry"]
-        lines.append(f"| {name} | {r_['order']} | {r_['solver']} | "
-                     + " | ".join(_fmt(a["within"][r]) for r in reg) + " | "
-                     + " | ".join(_fmt(v) for v in a["between"].values()) + " | "
-                     + " / ".join(f"{r_['circulation'][r]:+.3g}" for r in reg[:2]) + " |")
-    if "control" in runs:
-        c = runs["control"]
-        d = {r: m["asymmetry"]["within"][r] - c["asymmetry"]["within"][r] for r in reg[:2]}
-        dc = {r: m["circulation"][r] - c["circulation"][r] for r in reg[:2]}
-        lines += ["", "Cyclic minus random order: within-region asymmetry "
-                  + ", ".join(f"{r} {d[r]:+.3g}" for r in d) + "; circulation "
-                  + ", ".join(f"{r} {dc[r]:+.3g}" for r in dc) + ". "
-                  + ("The cyclic order leaves more asymmetric couplings in every input region."
-                     if all(v > 0 for v in d.values()) else
-                     "The cyclic order does not leave more asymmetric couplings in every input region.")]
-    if "baseline" in runs:
-        b = runs["baseline"]
-        lines += ["", "## Least action against the gradient baseline", ""]
-        rows = [("attractors per region", lambda x: ", ".join(str(x["attractors"]["regions"][r]["count"]) for r in reg)),
-                ("occupied fraction per region", lambda x: ", ".join(f"{x['occupancy']['regions'][r]['occupied_fraction']:.2f}" for r in reg)),
-                (f"MI {reg[0]}–{reg[1]} at the best lag (bits)", lambda x: _fmt(x["occupancy"]["pairs"][f"{reg[0]}-{reg[1]}"]["mi_at_best_lag"])),
-                (f"best lag {reg[0]}–{reg[1]} (steps)", lambda x: str(x["occupancy"]["pairs"][f"{reg[0]}-{reg[1]}"]["best_lag"])),
-                ("whole-network asymmetry", lambda x: _fmt(x["asymmetry"]["whole"])),
-                (f"circulation {reg[0]}", lambda x: f"{x['circulation'][reg[0]]:+.3g}"),
-                ("‖W‖ per region", lambda x: ", ".join(_fmt(x["coupling_norm"][r]) for r in reg)),
-                ("training wall time (s)", lambda x: _fmt(x["wall_s"], 3))]
-        lines += [f"| | {m['solver']} | gradient |", "|---|---|---|"]
-        lines += [f"| {what} | {f(m)} | {f(b)} |" for what, f in rows]
-    for name, why in results.get("failed_runs", {}).items():
-        lines += ["", f"The {name} run failed and is left out: {why}"]
+    a, b = reg[0], reg[1]
+    S = cfg.seeds
+    net0 = next(iter(arms.values()))["network"]
+    lines = [f"# Multi-region attractor replay under sequential learning ({', '.join(arms)} columns)", ""]
+    seq = "→".join(map(str, cfg.digits))
+    summary = (f"{len(reg)} regions × {cfg.n} columns, {net0['n_edges']} couplings (all learnable), "
+               f"{cfg.patterns} patterns {seq} (region {a} in cyclic order, {b} the same sequence "
+               f"{cfg.delay} element{'s' if cfg.delay != 1 else ''} later, {', '.join(reg[2:]) or 'no other region'} "
+               f"without input), {S} seeds trained as one batch; column types "
+               + ", ".join(f"{k} ({v['network']['steps']} steps, {v['network']['dwell']} per element)"
+                           for k, v in arms.items()) + ".")
+    lines += [summary, "",
+              "Replay: after training (and at every checkpoint of the main run) each network runs with "
+              "the input removed from where training left it, deterministically and driven by the "
+              "model's own fluctuations "
+              f"({cfg.replicas} replicas per seed; bm: dμ = f(μ) dt + {cfg.replay_temperature:g} · "
+              "m_μ^(−1/2) dW; fep: the stochastic map without learning). States are labelled by their "
+              f"nearest attractor (|cos| ≥ {cfg.threshold}; a ± mirror pair is one attractor; "
+              "occupancy, dwell, co-occupancy, MI) and by the pattern they express (the pattern of "
+              f"largest |corr| when ≥ {cfg.match}, as Spisak & Friston label a free run by its "
+              "winning digit; the order and follow scores). Forward fraction: the share of changes "
+              "of expressed pattern that go to the next pattern of the trained order (chance 1/2 "
+              "for three patterns).", ""]
+    lines += ["## Findings", ""]
+    for arm, res in arms.items():
+        for name, run in res.get("runs", {}).items():
+            for r in (a, b):
+                lines.append("- " + order_finding(arm, name, run, r))
+            lines.append("- " + follow_finding(arm, name, run, a, b, cfg.delay))
+        runs = res.get("runs", {})
+        if "control" in runs:
+            m, c = runs["main"], runs["control"]
+            k = sum(1 for x, y in zip(m["couplings"], c["couplings"])
+                    if all(x["circulation"][r] > y["circulation"][r] for r in (a, b)))
+            lines.append(f"- {arm}: the cyclic order leaves a larger circulation (couplings carrying "
+                         f"each pattern to the next) than the random-order control in both input "
+                         f"regions in {k} of {S} seeds (main {spread([x['circulation'][a] for x in m['couplings']])}, "
+                         f"control {spread([x['circulation'][a] for x in c['couplings']])} in {a}).")
+        m = runs["main"]
+        k = [len({p for p, cc in zip(s["regions"][a]["best_pattern"], s["regions"][a]["best_corr"])
+                  if abs(cc) >= 0.5}) for s in m["attractors"]]
+        P = len(cfg.digits)
+        lines.append(f"- {arm}: region {a}'s attractors match {spread(k)} of the {P} patterns at "
+                     f"|corr| ≥ 0.5 (" + ("the patterns are stored as separate attractors" if min(k) == P
+                                          else "the rule merges patterns into fewer attractors") + ").")
+    heads, rows = _rows(cfg, arms)
+    lines += ["", f"## Findings table (median [range] over {S} seeds)", "",
+              "| | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)] + rows
+    for arm, res in arms.items():
+        lines += _arm_section(cfg, arm, res)
     lines += ["", "## Figures", ""]
-    lines += [f"![{f}]({f})" for f in results.get("figures", [])]
-    lines += ["", "## Timings (s)", "", ", ".join(f"{k} {v:.1f}" for k, v in results["timings"].items()), ""]
-    text = "\n".join(lines)
-    write_text(os.path.join(out, "report.md"), text)
+    for f in results.get("figures", []):
+        lines += [f"![{f}]({f})", ""]
+    lines += ["## Timings (s)", "", ", ".join(f"{k} {v:.1f}" for k, v in results["timings"].items()), ""]
+    write_text(os.path.join(out, "report.md"), "\n".join(lines))
     return summary
 
 
-def _dwell(cfg) -> int:
-    return arm_of(cfg).schedule(cfg)[1]
+def _arm_section(cfg, arm: str, res: dict) -> list[str]:
+    reg = list(cfg.regions)
+    m = res["runs"]["main"]
+    lines = ["", f"## {arm}: attractors, replay and driven occupancy (main run)", ""]
+    if arm == "fep":
+        lines += ["Attractors of the deterministic map with the symmetric part (J + Jᵀ)/2 of the "
+                  "learned couplings (the asymmetric J itself makes the map cycle, as in Spisak & "
+                  "Friston's Sim 3); replay runs the learned J.", ""]
+    a0 = m["attractors"][0]
+    for r in reg:
+        x = a0["regions"][r]
+        corr = ", ".join(f"{c:+.2f} (pattern {cfg.digits[p]})" for p, c in zip(x["best_pattern"], x["best_corr"]))
+        lines.append(f"- Seed 0, region {r}: {x['count']} attractor{'s' if x['count'] != 1 else ''} "
+                     f"({x['count_up_to_sign']} up to sign, {x['n_stable']} stable), best correlation "
+                     f"with a pattern {corr or 'n/a (none found)'}; mean |cos| between them "
+                     f"{fmt(x['mean_abs_cos']) if x['mean_abs_cos'] is not None else 'n/a (fewer than two)'}.")
+    lines += ["", "Replay (fluctuation-driven) and driven occupancy per region, median [range] over seeds:", "",
+              "| region | replay occupied | replay dwell (samples) | replay visits | driven occupied |",
+              "|---|---|---|---|---|"]
+    for r in reg:
+        lines.append(f"| {r} | {spread(_seeds(m, 'regions', r, 'occupied_fraction'), 2)} | "
+                     f"{spread(_seeds(m, 'regions', r, 'dwell_median'))} | "
+                     f"{spread(_seeds(m, 'regions', r, 'n_visits'))} | "
+                     f"{spread([d['regions'][r]['occupied_fraction'] for d in m['driven']], 2)} |")
+    lines += ["", "| pair | replay co-occupancy | replay MI (bits) | best lag (samples) | p (best lag, shifts) "
+              "| deterministic replay co-occupancy |", "|---|---|---|---|---|---|"]
+    for key in m["replay"]["seeds"][0]["fluctuations"]["pairs"]:
+        det = [s["deterministic"]["pairs"][key]["co_occupancy"] for s in m["replay"]["seeds"]]
+        lines.append(f"| {key} | {spread(_seeds(m, 'pairs', key, 'co_occupancy'))} | "
+                     f"{spread(_seeds(m, 'pairs', key, 'mutual_information_bits'))} | "
+                     f"{spread(_seeds(m, 'pairs', key, 'best_lag'))} | "
+                     f"{spread(_seeds(m, 'pairs', key, 'p_best_lag'))} | {spread(det)} |")
+    lines += ["", "n/a: co-occupancy when a region is never in an attractor (0/0); MI when a label "
+              "series is constant.", ""]
+    if "checkpoints" in m:
+        lines += [f"Through learning (seed 0; the initial state and {cfg.checkpoints} checkpoints):", ""]
+        for r in reg:
+            counts = [c["attractors"][0]["regions"][r]["count_up_to_sign"] for c in m["checkpoints"]]
+            tr = m["track"][r][0]
+            born = sorted(int(k) for k, c in tr["births"].items() if c > 0)
+            moved = [x for v in tr["moved"].values() for x in v]
+            fwd = [c["replay_order"][0][r]["order"]["score"] for c in m["checkpoints"]]
+            lines.append(f"- Region {r}: attractors up to sign {counts}"
+                         + (f"; {len(born)} born and {len(tr['deaths'])} lost after the start"
+                            if born or tr["deaths"] else "; the same attractors throughout")
+                         + (f"; largest move between checkpoints 1 − |cos| = {fmt(max(moved))}" if moved else "")
+                         + f"; replay forward fraction {[fmt(x, 2) for x in fwd]}.")
+    lines += ["", "Asymmetry ‖W − Wᵀ‖/‖W‖ over reciprocal pairs (an edge without its reverse would "
+              "count √2 whatever is learned) and circulation, median [range] over seeds:", "",
+              "| run | " + " | ".join(f"within {r}" for r in reg) + " | "
+              + " | ".join(m["couplings"][0]["asymmetry"]["between"]) + " | circulation "
+              + " / ".join(reg[:2]) + " |",
+              "|" + "---|" * (2 + len(reg) + len(m["couplings"][0]["asymmetry"]["between"]))]
+    for name, r_ in res["runs"].items():
+        cs = r_["couplings"]
+        lines.append(f"| {name} ({r_['order']}, {r_['solver']}) | "
+                     + " | ".join(spread([c["asymmetry"]["within"][r] for c in cs]) for r in reg) + " | "
+                     + " | ".join(spread([c["asymmetry"]["between"][k] for c in cs])
+                                  for k in cs[0]["asymmetry"]["between"]) + " | "
+                     + " / ".join(spread([c["circulation"][r] for c in cs]) for r in reg[:2]) + " |")
+    for name, why in res.get("failed_runs", {}).items():
+        lines += ["", f"The {name} run failed and is left out: {why}"]
+    return lines

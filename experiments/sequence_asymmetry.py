@@ -40,18 +40,31 @@ from .stats import summary
 @dataclass
 class Config(ExperimentConfig):
     n_columns: int = 3
+    """BM columns (all-to-all, learnable couplings)"""
     n_cycles: int = 20
+    """cycles through the pattern sequence"""
     steps_per_pattern: int = 20
+    """steps each pattern is held"""
     dt: float = 0.1
+    """time step"""
     window: int = 120
+    """least action: steps per window"""
     overlap: int = 60
+    """least action: overlap of windows (steps)"""
     m_W: float = 0.2
+    """precision of the couplings"""
     gamma_W: float = 0.05
+    """decay of the couplings"""
     alpha_W: float = 0.5
+    """Hebbian learning rate"""
     init_scale: float = 0.1
+    """std of the initial couplings"""
     seeds: int = 5
+    """seeds (batched)"""
     free_run_t: float = 60.0
+    """length of the free run after training (time units)"""
     sensitivity: bool = True
+    """also run the parameter-sensitivity sweep"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -28,15 +28,25 @@ from .config import ExperimentConfig
 @dataclass
 class Config(ExperimentConfig):
     n_per_region: int = 4
+    """BM columns per region"""
     p_intra: float = 0.6
+    """edge probability within a region"""
     p_inter: float = 0.3
+    """edge probability between the regions"""
     period: float = 5.0
+    """time units between swaps of the two regions' patterns"""
     t_end: float = 20.0
+    """end of the run (model time units)"""
     dt_record: float = 0.05
+    """recording interval (time units)"""
     m_z: float = 1.0
+    """sensory precision m_z of every column"""
     m_W: float = 1.0
+    """precision (mass) of the learned couplings"""
     amplitude: float = 1.0
+    """stimulus amplitude"""
     method: str = "dopri5"
+    """torchdiffeq method of the forward integration (dopri5, rk4, …)"""
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -27,3 +27,30 @@ def test_two_region_tiny(tmp_path):
 def test_bad_key_exits_2(tmp_path, capsys):
     assert main(["run", "--tiny", "--out", str(tmp_path), "--nonsense=1"]) == 2
     assert "unknown config key 'nonsense'" in capsys.readouterr().err
+
+
+def test_help_config_gives_every_key_its_type_default_and_meaning(capsys):
+    import dataclasses
+
+    from experiments import EXPERIMENTS
+    from experiments.runner import load
+    for name in EXPERIMENTS:
+        assert main(["run", name, "--help-config"]) == 0
+        text = capsys.readouterr().out
+        lines = text.splitlines()[1:]
+        fields = dataclasses.fields(load(name).Config)
+        assert len(lines) == len(fields), name
+        for f, line in zip(fields, lines):
+            assert line.strip().startswith(f"--{f.name}=") and "(undocumented)" not in line, line
+            assert line.split("): ", 1)[1].strip(), line              # a meaning after the type
+
+
+def test_threads_and_the_final_line(tmp_path, capsys):
+    from experiments.cli import threads
+    assert 1 <= threads("auto") and threads("3") == 3
+    assert main(["run", "two-region", "--tiny", "--threads=0", "--out", str(tmp_path)]) == 2
+    assert "--threads must be a positive integer or auto" in capsys.readouterr().err
+    out = tmp_path / "tr"
+    assert main(["run", "two-region", "--tiny", "--threads=1", "--t_end=2", "--out", str(out)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "1 thread" in last and last.endswith(str(out / "phase_portrait.png"))

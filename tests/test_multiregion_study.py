@@ -1,5 +1,6 @@
 """The main study (`columns run` = multiregion) at its --tiny preset: every reported number is
-recomputed from the files it wrote (recording.nc, results.json)."""
+recomputed from the files it wrote (recording_*.nc, results.json), and the report's sentences
+and figures cannot contradict them."""
 
 import json
 import math
@@ -12,8 +13,9 @@ import xarray as xr
 import columns as C
 import columns.analysis as A
 import graphs
-from experiments.cli import main
 from experiments import multiregion as M
+from experiments import multiregion_report as R
+from experiments.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -23,83 +25,129 @@ def default_run(tmp_path_factory):
     return out, json.loads((out / "results.json").read_text())
 
 
-def test_default_run_writes_everything(default_run):
+def test_default_run_writes_both_arms_every_run_and_readable_figures(default_run, capsys):
     out, res = default_run
-    assert res["experiment"] == "multiregion"
-    assert set(res["runs"]) == {"main", "control", "baseline"}
-    assert (res["runs"]["main"]["solver"], res["runs"]["baseline"]["solver"]) == ("least_action", "gradient")
-    assert res["runs"]["control"]["order"] == "random" and res["runs"]["main"]["converged"]
+    assert res["experiment"] == "multiregion" and set(res["arms"]) == {"bm", "fep"}
+    assert set(res["arms"]["bm"]["runs"]) == {"main", "control", "baseline"}
+    assert set(res["arms"]["fep"]["runs"]) == {"main", "control"}
+    bm = res["arms"]["bm"]["runs"]
+    assert (bm["main"]["solver"], bm["baseline"]["solver"], bm["control"]["order"]) == \
+        ("least_action", "gradient", "random")
+    cfg = M.Config.tiny()
+    for run in bm.values():
+        assert len(run["attractors"]) == cfg.seeds == len(run["replay"]["seeds"]) == len(run["couplings"])
+    import matplotlib.image as mpimg
+    assert len(res["figures"]) == 16
     for fig in res["figures"]:
-        assert (out / fig).stat().st_size > 1000
+        img = mpimg.imread(out / fig)
+        assert img.shape[0] >= 250 and img.shape[1] >= 400, fig           # a real figure
+        assert float(img[..., :3].std()) > 0.05, f"{fig} is blank"
+        assert fig in (out / "report.md").read_text()
+
+
+def test_report_numbers_are_the_results(default_run):
+    out, res = default_run
     report = (out / "report.md").read_text()
-    m = res["runs"]["main"]
-    assert f"{m['occupancy']['regions']['A']['occupied_fraction']:.1%}" in report
-    assert f"{m['circulation']['A']:+.3g}" in report
-    assert len(m["checkpoints"]) == res["config"]["checkpoints"] + 1
-    for r in ("A", "B", "C"):
-        counts = [c["regions"][r]["count"] for c in m["checkpoints"]]
-        assert str(counts) in report
-        assert len(m["track"][r]["ids"]) == len(counts)
-        assert [len(i) for i in m["track"][r]["ids"]] == counts
+    cfg = M.Config.tiny()
+    for arm, a in res["arms"].items():
+        m = a["runs"]["main"]
+        for r in ("A", "B"):
+            o = [s["fluctuations"]["regions"][r]["order"] for s in m["replay"]["seeds"]]
+            assert R.spread([x["score"] for x in o]) in report
+            assert R.order_finding(arm, "main", m, r) in report
+        assert R.follow_finding(arm, "main", m, "A", "B", cfg.delay) in report
+        counts = [c["attractors"][0]["regions"]["A"]["count_up_to_sign"] for c in m["checkpoints"]]
+        assert f"attractors up to sign {counts}" in report
+        assert len(m["checkpoints"]) == cfg.checkpoints + 1
+    assert f"the initial state and {cfg.checkpoints} checkpoints" in report
+
+
+def test_scores_agree_with_their_own_transition_counts_and_undefined_is_none(default_run):
+    _, res = default_run
+    for a in res["arms"].values():
+        for run in a["runs"].values():
+            for s in run["replay"]["seeds"]:
+                for kind in ("deterministic", "fluctuations"):
+                    f = s[kind]
+                    for r, v in f["regions"].items():
+                        T = np.asarray(v["pattern_transitions"])
+                        P = T.shape[0]
+                        fwd = sum(T[p, (p + 1) % P] for p in range(P))
+                        tot = T.sum() - np.trace(T)
+                        if tot == 0:
+                            assert v["order"]["score"] is None
+                        else:
+                            assert v["order"]["score"] == pytest.approx(fwd / tot)
+                            assert v["order"]["n_transitions"] == tot
+                        assert 0 <= v["occupied_fraction"] <= 1
+                    for key, p in f["pairs"].items():
+                        x, y = key.split("-")
+                        never = min(f["regions"][x]["occupied_fraction"], f["regions"][y]["occupied_fraction"]) == 0
+                        assert (p["co_occupancy"] is None) == never
+                        if p["co_occupancy"] is not None:
+                            assert 0 <= p["co_occupancy"] <= 1
 
 
 def test_recorded_couplings_reproduce_asymmetry_and_circulation(default_run):
     out, res = default_run
     cfg = M.Config.tiny()
-    with xr.open_dataset(out / "recording.nc") as ds:
+    with xr.open_dataset(out / "recording_bm.nc") as ds:
         ds.load()
-    Wc = torch.as_tensor(ds["W_checkpoints"].values)
-    assert Wc.shape[0] == cfg.checkpoints + 1 and Wc.shape[1] == res["network"]["n_edges"]
-    net = M.build(cfg, torch.device("cpu"))
+    Wc = torch.as_tensor(ds["W_checkpoints"].values)                 # (checkpoint, seed, coupling)
+    assert Wc.shape[:2] == (cfg.checkpoints + 1, cfg.seeds)
+    net = M.build(cfg, M.ARMS["bm"], torch.device("cpu"))
     cp = net.coupling
-    W = torch.zeros(cp.n_nodes, cp.n_nodes, dtype=torch.float64)
-    W[cp.tgt, cp.src] = Wc[-1]
-    mask = W != 0
-    m = res["runs"]["main"]
-    got = A.region_asymmetry(W, cp.regions, mask)
-    for r in ("A", "B", "C"):
-        assert got["within"][r] == pytest.approx(m["asymmetry"]["within"][r], rel=1e-9)
     pats = M.patterns(cfg, torch.device("cpu"))
     idx = A.region_index(cp.regions)
-    assert M.circulation(W[idx["A"]][:, idx["A"]], pats) == pytest.approx(m["circulation"]["A"], rel=1e-9)
-    assert torch.equal(Wc[0], cp.weight0)                          # checkpoint 0 = the graph's weights
+    for b in range(cfg.seeds):
+        W = torch.zeros(cp.n_nodes, cp.n_nodes, dtype=torch.float64)
+        W[cp.tgt, cp.src] = Wc[-1, b]
+        got = A.region_asymmetry(W, cp.regions, W != 0)
+        c = res["arms"]["bm"]["runs"]["main"]["couplings"][b]
+        for r in ("A", "B", "C"):
+            assert got["within"][r] == pytest.approx(c["asymmetry"]["within"][r], rel=1e-9)
+        assert M.circulation(W[idx["A"]][:, idx["A"]], pats) == pytest.approx(c["circulation"]["A"], rel=1e-9)
+    assert torch.equal(Wc[0, 0], cp.weight0)                        # checkpoint 0 = the graph's weights
 
 
-def test_labels_follow_from_recording_and_attractors(default_run):
+def test_driven_labels_follow_from_the_recording_and_the_attractors(default_run):
     out, res = default_run
     cfg = M.Config.tiny()
-    rec = C.Recording.load(out / "recording.nc")
-    m = res["runs"]["main"]
-    occ = m["occupancy"]
+    rec = C.Recording.load(out / "recording_bm.nc")
+    m = res["arms"]["bm"]["runs"]["main"]
+    d = m["driven"][0]
     regions = np.asarray(rec.regions)
     for r in ("A", "B", "C"):
-        att = torch.tensor(m["attractors"]["regions"][r]["points"], dtype=torch.float64)
-        x = rec["mu"][occ["t_start"]:, 0][:, torch.as_tensor(np.nonzero(regions == r)[0])]
-        lab = A.label_states(x, att, cfg.threshold)
-        assert lab.tolist() == occ["labels"][r]
-        assert occ["regions"][r]["occupied_fraction"] == pytest.approx(float((lab >= 0).double().mean()))
-    a, b = (torch.tensor(occ["labels"][r]) for r in ("A", "B"))
-    ka, kb = (m["attractors"]["regions"][r]["count"] for r in ("A", "B"))
-    assert occ["pairs"]["A-B"]["mutual_information_bits"] == pytest.approx(A.mutual_information(a, b, ka, kb))
-    assert occ["expected_lag"] == cfg.delay * cfg.dwell
-    assert len(rec) == res["network"]["steps"]
+        reps = torch.tensor(m["attractors"][0]["regions"][r]["points"], dtype=torch.float64).reshape(-1, cfg.n)
+        x = rec["mu"][d["t_start"]:, 0][:, torch.as_tensor(np.nonzero(regions == r)[0])]
+        lab, _ = A.signed_labels(x, reps, cfg.threshold)
+        assert lab.tolist() == d["labels"][r]
+        assert d["regions"][r]["occupied_fraction"] == pytest.approx(float((lab >= 0).double().mean()))
+    assert len(rec) == res["arms"]["bm"]["network"]["steps"] and rec["mu"].shape[1] == cfg.seeds
 
 
-def test_fep_columns_and_gradient_solver(tmp_path):
+def test_a_mirror_pair_is_one_attractor_in_the_results(default_run):
+    _, res = default_run
+    for a in res["arms"].values():
+        for s in a["runs"]["main"]["attractors"]:
+            for v in s["regions"].values():
+                assert v["count_up_to_sign"] == len(set(v["pair"])) <= v["count"]
+                assert all(abs(c) <= 1 for c in v["best_corr"])
+
+
+def test_single_arms_and_the_gradient_solver(tmp_path):
     out = tmp_path / "fep"
-    assert main(["run", "multiregion", "--tiny", "--column_type=fep", "--out", str(out)]) == 0
+    assert main(["run", "--tiny", "--column_type=fep", "--control=false", "--out", str(out)]) == 0
     res = json.loads((out / "results.json").read_text())
-    assert set(res["runs"]) == {"main", "control"} and res["runs"]["main"]["solver"] == "step"
-    assert res["network"]["steps"] == 3 * Config_tiny().fep_cycles * Config_tiny().fep_dwell
+    assert set(res["arms"]) == {"fep"} and set(res["arms"]["fep"]["runs"]) == {"main"}
+    assert res["arms"]["fep"]["network"]["steps"] == 3 * M.Config.tiny().fep_cycles
     assert "(J + Jᵀ)/2" in (out / "report.md").read_text()
     out = tmp_path / "grad"
-    assert main(["run", "--tiny", "--solver=gradient", "--control=false", "--out", str(out)]) == 0
+    assert main(["run", "--tiny", "--column_type=bm", "--solver=gradient", "--control=false",
+                 "--out", str(out)]) == 0
     res = json.loads((out / "results.json").read_text())
-    assert set(res["runs"]) == {"main"} and res["runs"]["main"]["solver"] == "gradient"
-
-
-def Config_tiny():
-    return M.Config.tiny()
+    assert set(res["arms"]["bm"]["runs"]) == {"main"}
+    assert res["arms"]["bm"]["runs"]["main"]["solver"] == "gradient"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -108,10 +156,29 @@ def Config_tiny():
     (["--n=10"], "--n must be 64, 16 or 4"),
     (["--window=2", "--overlap=2"], "--window must exceed --overlap"),
     (["--digits=1,12"], "--digits must be digits 0..9"),
+    (["--patterns=stripes"], "--patterns must be one of"),
+    (["--seeds=0"], "--seeds must be >= 1"),
+    (["--replay_length=10"], "--replay_length (10 samples) must cover at least two cycles"),
+    (["--threshold=nan"], "--threshold must be in (0, 1]"),
+    (["--noise=-1"], "--noise must be >= 0"),
 ])
-def test_bad_config_is_named(tmp_path, capsys, args, message):
+def test_bad_config_is_named_before_training(tmp_path, capsys, args, message):
     assert main(["run", "--tiny", "--out", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_patterns_are_what_they_say():
+    cfg = M.Config(patterns="decorrelated")
+    X = M.patterns(cfg, torch.device("cpu"))
+    Xc = X - X.mean(1, keepdim=True)
+    G = Xc @ Xc.T
+    assert torch.allclose(G, torch.eye(3, dtype=torch.float64) * 64, atol=1e-9)   # orthogonal, norm √n
+    D = M.patterns(M.Config(), torch.device("cpu"))
+    assert torch.allclose(D.norm(dim=1), torch.full((3,), 8.0, dtype=torch.float64))
+    assert float(torch.corrcoef(D)[0, 1]) > 0.2                                    # the digits correlate
+    Rn = M.patterns(M.Config(patterns="random"), torch.device("cpu"))
+    assert set(Rn.unique().tolist()) == {-1.0, 1.0} and torch.allclose(Rn.norm(dim=1), D.norm(dim=1))
 
 
 def test_coupling_matrix_and_symmetrised():
@@ -131,13 +198,14 @@ def test_coupling_matrix_and_symmetrised():
 def test_a_failing_comparison_run_keeps_the_rest(tmp_path, monkeypatch):
     real = M.train
 
-    def train(cfg, order, solver, *a, **k):
+    def train(cfg, arm, order, solver, *a, **k):
         if order == "random":
             raise C.DivergenceError("diverged at t = 1.2", time=1.2)
-        return real(cfg, order, solver, *a, **k)
+        return real(cfg, arm, order, solver, *a, **k)
     monkeypatch.setattr(M, "train", train)
     out = tmp_path / "fail"
-    assert main(["run", "--tiny", "--baseline=false", "--out", str(out)]) == 0
+    assert main(["run", "--tiny", "--column_type=bm", "--baseline=false", "--out", str(out)]) == 0
     res = json.loads((out / "results.json").read_text())
-    assert set(res["runs"]) == {"main"} and "diverged" in res["failed_runs"]["control"]
+    bm = res["arms"]["bm"]
+    assert set(bm["runs"]) == {"main"} and "diverged" in bm["failed_runs"]["control"]
     assert "The control run failed" in (out / "report.md").read_text()
