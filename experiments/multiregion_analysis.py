@@ -3,7 +3,8 @@
 For every seed b of a run (``columns.analysis`` throughout):
 
 1. attractors of each region's prior flow (within-region edges, p = 0, s = 0; the FEP arm on the
-   symmetric part of J) from every pattern, the visited states and random starts; ± mirror pairs
+   symmetric part of J) from every pattern, the visited states and random starts (the rest state
+   μ = 0, when it is one, is reported as such and not counted: it has no direction); ± mirror pairs
    merged into one attractor with a sign (``sign_pairs``): counts both ways; each representative's
    best pattern by |corr| (the sign kept). At every checkpoint for the main run (tracked).
 2. replay at every checkpoint (the main run) or at the end: the whole network with the input
@@ -58,16 +59,22 @@ def attractors(cfg, run, state: torch.Tensor, b: int, pats: torch.Tensor) -> dic
            "relax_steps": int(res["steps"]), "regions": {}}
     for r, a in res["regions"].items():
         pts = a["attractors"].cpu()
+        rest = pts.norm(dim=1) < 1e-6 * pts.shape[1] ** 0.5 if len(pts) else torch.zeros(0, dtype=torch.bool)
+        keep = ~rest                       # the rest state μ = 0 has no direction: not labelled
+        pts = pts[keep]
         pid, sign = analysis.sign_pairs(pts)
         reps = analysis.representatives(pts)
         pc = a.get("pattern_corr")
+        pc = pc[keep.to(pc.device)] if pc is not None else None
         first = [int((pid == p).nonzero()[0, 0]) for p in range(len(reps))]
         rc = pc[first].cpu() if pc is not None and len(first) else torch.zeros(0, pats.shape[0])
         best = rc.abs().max(1) if len(rc) else None
         out["regions"][r] = {
             "count": int(len(pts)), "count_up_to_sign": int(len(reps)),
-            "n_stable": int(a["stable"].sum()), "basin": a["basin"].tolist(),
-            "max_real_eig": a["max_real_eig"].tolist(), "pair": pid.tolist(), "sign": sign.tolist(),
+            "rest_state": bool(rest.any()),
+            "n_stable": int(a["stable"][keep.to(a["stable"].device)].sum()),
+            "basin": a["basin"][keep.to(a["basin"].device)].tolist(),
+            "max_real_eig": a["max_real_eig"][keep].tolist(), "pair": pid.tolist(), "sign": sign.tolist(),
             "mean_abs_cos": _mean_abs_cos(reps),
             "pattern_corr": rc.tolist(),
             "best_pattern": best.indices.tolist() if best is not None else [],
@@ -134,7 +141,7 @@ def measures(cfg, labels: list[dict], att: dict, P: int, dwell: int, seed: int,
                   "expressed_fraction": float(torch.cat([L[r]["winner"] for L in labels]).ge(0).double().mean()),
                   "pattern_transitions": pt.tolist(), "order": score, "attractor_order": att_score}
     pairs = {}
-    max_lag = max(1, (P * dwell) // 2)
+    max_lag = max(5, (P * dwell) // 2)
     for i, a in enumerate(regions):
         for b in regions[i + 1:]:
             la = torch.cat([L[a]["label"] for L in labels])
@@ -209,7 +216,8 @@ def replay_all(cfg, run, c: int, att: list, pats, with_lag_null: bool) -> dict:
                                              with_lag_null),
                     "raster": {r: {k: v.tolist() for k, v in lab_sto[0][r].items()} for r in idx}
                     if b == 0 else None})
-    return {"seeds": out, "samples": int(det.shape[0]), "dt_sample": every * dt}
+    return {"seeds": out, "samples": int(det.shape[0]), "dt_sample": every * dt,
+            "unit": "map steps" if arm.name == "fep" else "time units"}
 
 
 def driven(cfg, run, att: list, pats) -> list:

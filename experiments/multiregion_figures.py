@@ -125,7 +125,7 @@ def _coupling(cfg, main, out, name):
     net = main.net
     Ws = [net.coupling_matrix(s[0]).cpu().numpy() for s in (main.states[0], main.states[-1])]
     v = max(max(np.abs(W).max() for W in Ws), 1e-12)
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6))
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6), layout="constrained")
     for ax, W, what in zip(axes, Ws, ("initial (the graph's weights)", "after training")):
         im = ax.imshow(W, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
         _block_labels(ax, cfg)
@@ -155,10 +155,13 @@ def _occupancy(cfg, m, pname, P, out, name):
 def _replay_raster(cfg, m, pname, P, out, name):
     plt = _plt()
     ras = m["replay"]["seeds"][0]["raster"]
-    rows = [np.asarray(ras[r]["winner"]) for r in cfg.regions]
+    K = min(300, len(ras[cfg.regions[0]]["winner"]))
+    rows = [np.asarray(ras[r]["winner"][:K]) for r in cfg.regions]
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(rows) + 1.4))
+    unit = "map steps" if cfg.column_type == "fep" or "sigma" in str(m.get("field", "")) else "time units"
     _raster(ax, rows, pname, P, [f"region {r}" for r in cfg.regions],
-            f"replay sample (every {m['replay']['dt_sample']:.3g} time units)")
+            f"replay sample (the first {K} of {m['replay']['samples']}; one per "
+            f"{m['replay']['dt_sample']:.3g} {m['replay'].get('unit', unit)})")
     occ = [m["replay"]["seeds"][0]["fluctuations"]["regions"][r]["expressed_fraction"] for r in cfg.regions]
     ax.set_title(f"replay without input, fluctuation-driven (seed 0, replica 0): the pattern each "
                  f"region expresses (|corr| ≥ {cfg.match}); expressed: "
@@ -218,12 +221,13 @@ def _overlap(cfg, m, out, name):
     for ax, M, what, vmax in ((axes[0], O, "co-occupancy O_rq", 1.0),
                               (axes[1], MI, "mutual information (bits; diagonal: entropy)",
                                max(1e-9, np.nanmax(MI)) if np.isfinite(MI).any() else 1.0)):
-        im = ax.imshow(np.nan_to_num(M, nan=0.0), cmap="viridis", vmin=0, vmax=vmax)
+        cmap = _plt().get_cmap("viridis").with_extremes(bad=GREY)   # n/a: grey, not a value's colour
+        im = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, vmin=0, vmax=vmax)
         ax.set_xticks(range(R), reg)
         ax.set_yticks(range(R), reg)
         for (i, j), val in np.ndenumerate(M):
             ax.text(j, i, "n/a" if np.isnan(val) else f"{val:.2f}", ha="center", va="center",
-                    color="w" if np.isnan(val) or val < 0.6 * vmax else "k", fontsize=8)
+                    color="k" if np.isnan(val) or val >= 0.6 * vmax else "w", fontsize=8)
         ax.set_title(what, fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8)
     if not np.isfinite(MI).any():
@@ -244,6 +248,7 @@ def _overlap(cfg, m, out, name):
     else:
         ax.legend(fontsize=8, title="shaded: 95 % of circular shifts", title_fontsize=7)
     ax.set(xlabel="lag ℓ (replay samples; > 0: second follows first)", ylabel="MI (bits)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title("lagged mutual information on replay", fontsize=9)
     fig.suptitle("replay overlap between regions (seed 0, fluctuation-driven)", fontsize=9)
     return _save(fig, out, name)
@@ -252,7 +257,8 @@ def _overlap(cfg, m, out, name):
 def _track(cfg, m, out, name):
     plt = _plt()
     reg = list(cfg.regions)
-    fig, axes = plt.subplots(1, len(reg), figsize=(4 * len(reg), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(reg), figsize=(4 * len(reg) + 1, 3.6), squeeze=False,
+                             layout="constrained")
     sc = None
     for ax, r in zip(axes[0], reg):
         tr = m["track"][r][0]
@@ -285,8 +291,10 @@ def _asymmetry(cfg, res, out, name):
     for k, (rname, r_) in enumerate(runs.items()):
         vals = np.array([[np.nan if c["asymmetry"][g][b] is None else c["asymmetry"][g][b]
                           for g, b in keys] for c in r_["couplings"]])
-        med = np.nanmedian(vals, 0) if np.isfinite(vals).any() else np.full(len(keys), np.nan)
-        lo, hi = np.nanmin(vals, 0), np.nanmax(vals, 0)
+        ok = np.isfinite(vals).any(0)
+        med, lo, hi = (np.full(len(keys), np.nan) for _ in range(3))
+        med[ok] = np.nanmedian(vals[:, ok], 0)
+        lo[ok], hi[ok] = np.nanmin(vals[:, ok], 0), np.nanmax(vals[:, ok], 0)
         w = 0.8 / len(runs)
         ax.bar(x + (k - (len(runs) - 1) / 2) * w, med, w, yerr=[med - lo, hi - med],
                label=f"{rname} ({r_['order']}, {r_['solver']})", capsize=2)

@@ -21,11 +21,13 @@ def fmt(x, nd: int = 3) -> str:
 
 
 def spread(vals, nd: int = 3) -> str:
-    """median [min, max] of the defined values, with how many are n/a."""
+    """median [min, max] of the defined values, with how many are n/a (integers as integers)."""
     v = [x for x in vals if x is not None]
     if not v:
         return "n/a"
-    s = f"{np.median(v):.{nd}g}" + (f" [{min(v):.{nd}g}, {max(v):.{nd}g}]" if len(v) > 1 else "")
+    f = (lambda x: f"{x:g}") if all(float(x).is_integer() and abs(x) >= 1 for x in v) else \
+        (lambda x: f"{x:.{nd}g}")
+    s = f(float(np.median(v))) + (f" [{f(min(v))}, {f(max(v))}]" if len(v) > 1 else "")
     return s + (f" ({len(vals) - len(v)} n/a)" if len(v) < len(vals) else "")
 
 
@@ -194,7 +196,8 @@ def _arm_section(cfg, arm: str, res: dict) -> list[str]:
         x = a0["regions"][r]
         corr = ", ".join(f"{c:+.2f} (pattern {cfg.digits[p]})" for p, c in zip(x["best_pattern"], x["best_corr"]))
         lines.append(f"- Seed 0, region {r}: {x['count']} attractor{'s' if x['count'] != 1 else ''} "
-                     f"({x['count_up_to_sign']} up to sign, {x['n_stable']} stable), best correlation "
+                     + ("besides the rest state μ = 0 " if x.get("rest_state") else "")
+                     + f"({x['count_up_to_sign']} up to sign, {x['n_stable']} stable), best correlation "
                      f"with a pattern {corr or 'n/a (none found)'}; mean |cos| between them "
                      f"{fmt(x['mean_abs_cos']) if x['mean_abs_cos'] is not None else 'n/a (fewer than two)'}.")
     lines += ["", "Replay (fluctuation-driven) and driven occupancy per region, median [range] over seeds:", "",
