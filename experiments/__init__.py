@@ -7,8 +7,9 @@ Each module defines ``Config`` (a dataclass with a ``tiny()`` preset for CI, and
 
 EXPERIMENTS = {
     "multiregion": ("experiments.multiregion", "the main study: regions A, B, C trained on delayed "
-                    "digit sequences; attractors, their track, occupancy, overlap, asymmetry "
-                    "(--column_type=fep, --solver=gradient)"),
+                    "digit sequences, bm and fep columns side by side, 3 seeds as one batch; "
+                    "attractors, replay without input (order and delay scores against nulls), "
+                    "occupancy, overlap, asymmetry"),
     "two-region": ("experiments.two_region", "small two-region BM network, switching stimulus"),
     "kim-papers": ("experiments.kim_papers", "Kim's four paper models (K18, K21, K23 complex, K24): "
                    "fixed points, spectra, classification, runs"),

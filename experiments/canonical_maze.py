@@ -30,6 +30,7 @@ from experiments.maze.agent import ND, MazeAgents, prior_E
 from experiments.maze.maze import Mazes, create_maze, shortest_path
 
 from .config import ExperimentConfig
+from .progress import progress
 from .runner import write_json
 
 AUTHORS = {
@@ -101,7 +102,7 @@ def main(cfg: Config, out: str) -> dict:
     paths = {}
     res = {"authors": AUTHORS, "shortest_path": {"values": shortest, "median": float(np.median(shortest))},
            "backend": agents.backend}
-    for k in range(cfg.trials):
+    for k in progress(range(cfg.trials), "canonical-maze: trials", "trial"):
         t0 = time.perf_counter()
         r = agents.trial(record_path=k in (0, cfg.trials - 1))
         clock["design_s"] += time.perf_counter() - t0

@@ -6,8 +6,9 @@
 ``columns run`` with no name runs the default study. Extra ``--key=value`` pairs override fields
 of the experiment's ``Config`` (``columns run NAME --help-config`` lists them with their type,
 default and meaning, read from the field docstrings). ``--threads N`` sets torch's intra-op
-threads; the default ``auto`` takes the cores not already busy (cores − the 1-minute load
-average, at least 1), so a run on a shared machine does not oversubscribe it.
+threads; the default ``auto`` takes the cores not busy with other work when the run starts (the
+cores minus those busy over a quarter second in /proc/stat; at least 1), so a run on a shared
+machine does not oversubscribe it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import dataclasses
 import inspect
 import os
 import sys
+import time
 import typing
 
 from graphs.errors import ColumnsError
@@ -74,15 +76,30 @@ def help_config(module) -> str:
     return "\n".join(lines)
 
 
+def busy_cores(window: float = 0.25) -> float:
+    """Cores busy with other work now: the non-idle share of /proc/stat's CPU time over
+    ``window`` seconds × the core count (Linux); else the 1-minute load average."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + (v[4] if len(v) > 4 else 0)          # total, idle + iowait
+    try:
+        t0, i0 = sample()
+        time.sleep(window)
+        t1, i1 = sample()
+        return (os.cpu_count() or 1) * (1 - (i1 - i0) / max(t1 - t0, 1))
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except OSError:
+            return 0.0
+
+
 def threads(value: str) -> int:
     """The thread count for ``--threads`` (module docstring)."""
     cores = os.cpu_count() or 1
     if value == "auto":
-        try:
-            load = os.getloadavg()[0]
-        except OSError:
-            load = 0.0
-        return max(1, min(cores, round(cores - load)))
+        return max(1, min(cores, round(cores - busy_cores())))
     try:
         n = int(value)
     except ValueError:

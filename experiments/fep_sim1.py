@@ -22,6 +22,7 @@ import columns as C
 from columns.types.langevin import langevin
 
 from .config import ExperimentConfig
+from .progress import progress
 from .stats import corr, summary
 
 PAPER = {"corr_attractors": -0.19, "corr_patterns": 0.77}
@@ -70,7 +71,7 @@ def main(cfg: Config, out: str) -> dict:
     net = C.FEPRuns(N, R, beta=cfg.beta, alpha=cfg.alpha, seeds=seeds, rule=cfg.rule, device=device)
     order = np.stack([np.random.default_rng(int(s)).integers(0, 2, cfg.epochs) for s in seeds])  # (R, epochs)
     sigma = torch.zeros(R, N, dtype=torch.float64, device=device)
-    for e in range(cfg.epochs):
+    for e in progress(range(cfg.epochs), "fep-sim1: training", "epoch"):
         bias = cfg.evidence * P[torch.as_tensor(order[:, e], device=device)]           # (R, N)
         for _ in range(cfg.steps_per_epoch):
             sigma = net.step(sigma, bias)

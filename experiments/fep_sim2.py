@@ -33,6 +33,7 @@ from columns.types.langevin import langevin
 
 from .config import ExperimentConfig
 from .fep_data import counter_normal, digits
+from .progress import progress
 from .stats import corr, summary
 
 REGIMES = {"balanced": (11.0, 0.16681), "high_complexity": (16.0, 0.35938),
@@ -94,7 +95,7 @@ def train(net: C.FEPRuns, Z: torch.Tensor, evidence: torch.Tensor, cfg: Config) 
     orders = torch.as_tensor(np.stack([np.random.default_rng(int(s) + 17).integers(0, Z.shape[0], cfg.epochs)
                                        for s in net.seeds.cpu()]), device=Z.device)   # (R, epochs)
     sigma = torch.zeros(R, Z.shape[1], dtype=Z.dtype, device=Z.device)
-    for e in range(cfg.epochs):
+    for e in progress(range(cfg.epochs), "fep-sim2: training", "epoch"):
         bias = evidence.view(-1, 1) * Z[orders[:, e]]
         for _ in range(cfg.steps_per_epoch):
             sigma = net.step(sigma, bias)
@@ -108,7 +109,7 @@ def evaluate(net: C.FEPRuns, images: torch.Tensor, evidence: torch.Tensor, cfg: 
     ones = torch.ones(R, dtype=images.dtype, device=images.device)
     sigma = torch.zeros(R, N, dtype=images.dtype, device=images.device)
     scores = []
-    for k in range(cfg.trials):
+    for k in progress(range(cfg.trials), "fep-sim2: retrieval", "trial"):
         if random_images:
             idx = torch.as_tensor([np.random.default_rng([int(s), offset, k]).integers(0, images.shape[0])
                                    for s in net.seeds.cpu()], device=images.device)

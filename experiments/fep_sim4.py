@@ -18,9 +18,10 @@ import torch
 
 import columns as C
 
-from .config import ExperimentConfig
 from . import fep_sim2
+from .config import ExperimentConfig
 from .fep_data import digits
+from .progress import progress
 from .stats import summary
 
 PAPER = {"corr_J_before_after_beta1": 0.973}
@@ -73,7 +74,7 @@ def main(cfg: Config, out: str) -> dict:
               "generalisation": fep_sim2.evaluate(both, test_Z, ev2, s2, True, 2).cpu().numpy()}
     both.J = torch.cat([J0, J0]).clone()
     sigma = torch.zeros(2 * S, 64, dtype=torch.float64, device=device)
-    for _ in range(cfg.steps):
+    for _ in progress(range(cfg.steps), "fep-sim4: free run", "step"):
         sigma = both.step(sigma, None)
     J1 = both.J.clone()
     iu = torch.triu_indices(64, 64, 1)

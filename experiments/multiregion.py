@@ -1,35 +1,37 @@
-"""The main study: multi-region attractor overlap under sequential learning (spec multiregion.md).
+"""The main study: multi-region attractor replay under sequential learning (spec multiregion.md).
 
 Network: ``graphs.multiregion`` (regions A, B, C of n = 64 columns; dense random within a region,
-sparse feedforward A→B→C and feedback C→B→A; every edge learnable). Input: the digits 1, 2, 3
-(scikit-learn's 8×8 images, squared and z-scored) as sequences: region A sees them in cyclic order,
-B the same order delayed by ``delay`` elements, C nothing. Each element is held for ``dwell`` steps
-of Δt, with gain ``gain``.
+sparse feedforward A→B→C and feedback C→B→A; every edge learnable), the same graph for every
+column type ("arm", ``multiregion_arms``): bm (Bayesian-mechanics columns, Hebbian couplings,
+receding-horizon least action; μ_d = 0 so the prior flow is odd) and fep (the FEP attractor map
+with its learning rule), side by side with ``--column_type=both`` (the default). Input
+(``--patterns``): the digits 1, 2, 3 (scikit-learn's 8×8 images, z-scored), decorrelated digits,
+or seeded ±1 patterns; region A sees them in cyclic order, B the same order delayed by ``delay``
+elements, C nothing; each element held for ``dwell`` steps, gain ``gain``, input noise ``noise``.
 
-Runs (each in ``checkpoints`` segments; the state at every segment end is a checkpoint):
+Seeds: S = ``seeds`` networks train as one batch (the batch dimension of the state); seed b draws
+its input noise, its control's random order, its map noise and its replay noise from --seed + b;
+the graph is --seed's.
 
-- ``main``:     the chosen column type and solver on the cyclic stream
-                (bm: receding-horizon least action; fep: the stochastic map with its learning rule),
-- ``control``:  the same on a random order (a fresh permutation per cycle: same frequencies),
+Runs per arm (each in ``checkpoints`` segments; the initial state and each segment's end are the
+checkpoints):
+
+- ``main``:     the cyclic stream,
+- ``control``:  a random order (a fresh permutation per cycle: same frequencies, no order),
 - ``baseline``: bm only, the predictive-coding ``gradient`` flow on the cyclic stream.
 
-Analysis (``columns.analysis``), per run:
+Analysis per seed (``multiregion_analysis``): attractors of each region's learned prior flow (±
+pairs merged), replay with the input removed (deterministic and fluctuation-driven) at every
+checkpoint, occupancy, overlap, the sequence replay score and the follow score against nulls, the
+driven occupancy, coupling asymmetry and the circulation of each input region,
 
-1. attractors of each region's prior flow (within-region edges, p = 0, s = 0) from the training
-   patterns, from the states the run visited at the end of each element of its last cycle, and
-   from random starts: count, stability, mean |cos|, correlation with the digits;
-2. the same at every checkpoint, tracked through learning (births, deaths, movement);
-3. occupancy over the last ``analysis_fraction`` of training: each region's state labelled by its
-   nearest final attractor (cos ≥ ``threshold``), dwell times, transition matrices;
-4. overlap: co-occupancy O_rq, joint labels and mutual information, lagged MI (best lag; B should
-   follow A by delay · dwell steps), coupling asymmetry ‖W − Wᵀ‖/‖W‖ within / between regions
-   over the reciprocal pairs (on a sparse graph an unpaired edge gives √2 whatever was learned)
-   against the random-order control, and the sequence circulation of each input region,
-       circ_r = Σ_k (ξ_{k+1}ᵀ W_rr ξ_k − ξ_kᵀ W_rr ξ_{k+1}) / (P ‖W_rr‖_F ‖ξ‖²)
-   (> 0: the couplings carry each pattern forward to the next one in the training order).
+    circ_r = Σ_k (ξ_{k+1}ᵀ W_rr ξ_k − ξ_kᵀ W_rr ξ_{k+1}) / (P ‖W_rr‖_F ‖ξ‖²)
 
-Writes results.json, recording.nc (the main run: column fields every step, couplings at the
-checkpoints), the figures and report.md (``experiments.multiregion_report``).
+(> 0: the couplings carry each pattern forward to the next one in the training order).
+
+Writes results.json, recording_<arm>.nc (the main run: the fields of every seed at every step,
+the couplings at the checkpoints), the figures (``multiregion_figures``) and report.md
+(``multiregion_report``).
 """
 
 from __future__ import annotations

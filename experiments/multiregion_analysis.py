@@ -185,13 +185,14 @@ def _pooled_order(seqs: list, succ: torch.Tensor, n: int, seed: int) -> dict:
     obs, tot = pooled(seqs)
     if obs is None:
         return {"score": None, "n_transitions": 0, "null_median": None, "p": None,
-                "why": "no transition between attractors of different patterns"}
+                "p_reverse": None, "why": "no transition between two different patterns"}
     g = torch.Generator().manual_seed(int(seed))
     null = [pooled([s[torch.randperm(s.numel(), generator=g)] for s in seqs])[0] for _ in range(n)]
     null = torch.tensor([v for v in null if v is not None], dtype=torch.float64)
     return {"score": obs, "n_transitions": tot,
             "null_median": float(null.median()) if null.numel() else None,
-            "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + null.numel()))}
+            "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + null.numel())),
+            "p_reverse": float((1 + (null <= obs + 1e-12).sum()) / (1 + null.numel()))}
 
 
 def replay_all(cfg, run, c: int, att: list, pats, with_lag_null: bool) -> dict:

@@ -56,11 +56,15 @@ def order_finding(arm: str, name: str, run, region: str, key: str = "order") -> 
     if none == S:
         return head + ("no replay transition between two different patterns in any seed, so the "
                        "order score is n/a.")
+    rev = significant([x.get("p_reverse") for x in o])
     verdict = "follows the trained order" if k == S else (
-        f"follows the trained order in {k} of {S} seeds" if k else "does not follow the trained order")
+        f"follows the trained order in {k} of {S} seeds" if k else
+        ("runs the trained order backwards" + (f" in {rev} of {S} seeds" if rev < S else "")
+         if rev else "does not follow the trained order"))
     return (head + f"replay {verdict} (forward fraction of {spread([x['n_transitions'] for x in o])} "
             f"transitions between expressed patterns {spread(scores)}, chance ≈ "
             f"{spread([x['null_median'] for x in o])} under label shuffles; p < {ALPHA} in {k} of {S} seeds"
+            + (f", fewer forward than the shuffles at p < {ALPHA} in {rev}" if rev else "")
             + (f"; {none} seed{'s' if none > 1 else ''} without a transition" if none else "") + ").")
 
 
@@ -93,8 +97,9 @@ def _rows(cfg, arms: dict) -> tuple[list[str], list[str]]:
     for r in (a, b):
         row(f"replay forward fraction (expressed patterns), {r}",
             lambda x, r=r: spread([o["score"] for o in _seeds(x, "regions", r, "order")]))
-        row(f"seeds with p < {ALPHA} (shuffled labels), {r}",
-            lambda x, r=r: f"{significant([o['p'] for o in _seeds(x, 'regions', r, 'order')])} of {len(x['replay']['seeds'])}")
+        row(f"seeds with p < {ALPHA} (shuffled labels): forward / backward, {r}",
+            lambda x, r=r: f"{significant([o['p'] for o in _seeds(x, 'regions', r, 'order')])} / "
+                           f"{significant([o.get('p_reverse') for o in _seeds(x, 'regions', r, 'order')])} of {len(x['replay']['seeds'])}")
         row(f"replay forward fraction (attractor to attractor), {r}",
             lambda x, r=r: spread([o["score"] for o in _seeds(x, "regions", r, "attractor_order")]))
     row(f"replay: {b} shows {a}'s pattern {cfg.delay} back (fraction)",
@@ -219,7 +224,10 @@ def _arm_section(cfg, arm: str, res: dict) -> list[str]:
     lines += ["", "n/a: co-occupancy when a region is never in an attractor (0/0); MI when a label "
               "series is constant.", ""]
     if "checkpoints" in m:
-        lines += [f"Through learning (seed 0; the initial state and {cfg.checkpoints} checkpoints):", ""]
+        conv = [f"{c['attractors'][0]['n_converged']}/{c['attractors'][0]['n_starts']}" for c in m["checkpoints"]]
+        lines += [f"Through learning (seed 0; the initial state and {cfg.checkpoints} checkpoints; "
+                  f"attractor relaxations converged {', '.join(conv)}, at most {cfg.relax_steps} "
+                  "steps each):", ""]
         for r in reg:
             counts = [c["attractors"][0]["regions"][r]["count_up_to_sign"] for c in m["checkpoints"]]
             tr = m["track"][r][0]

@@ -34,6 +34,7 @@ import columns as C
 from columns import analysis
 
 from .config import ExperimentConfig
+from .progress import progress
 from .stats import summary
 
 
@@ -166,7 +167,8 @@ def main(cfg: Config, out: str) -> dict:
                   "gradient_cyclic": ("cyclic", "gradient")}
     results, runs = {}, {}
     for name, (order, solver) in conditions.items():
-        rs = [train(cfg, order, solver, cfg.seed + k, device) for k in range(cfg.seeds)]
+        rs = [train(cfg, order, solver, cfg.seed + k, device)
+              for k in progress(range(cfg.seeds), f"sequence-asymmetry: {order} {solver}", "seed")]
         runs[name] = rs
         results[name] = {
             "asymmetry": summary([r["asymmetry"] for r in rs]),

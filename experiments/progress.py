@@ -1,0 +1,9 @@
+"""A progress bar for an experiment's long loops (tqdm on stderr, at most one refresh a second)."""
+
+from __future__ import annotations
+
+
+def progress(iterable, desc: str, unit: str = "it"):
+    """``iterable`` wrapped in a tqdm bar labelled ``desc`` (removed when done)."""
+    from tqdm.auto import tqdm
+    return tqdm(iterable, desc=desc, unit=unit, mininterval=1.0, leave=False)
