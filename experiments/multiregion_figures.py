@@ -270,6 +270,9 @@ def _track(cfg, m, out, name):
             top = max(top, max(ids))
             sc = ax.scatter([c] * len(ids), ids, s=40,
                             c=[abs(x) for x in cp["best_corr"]], cmap="plasma", vmin=0, vmax=1)
+        if not any(tr["ids"]):
+            ax.text(0.5, 0.5, "no attractor besides the rest state\nat any checkpoint", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=8, color="0.3")
         ax.set_xticks(range(len(tr["ids"])), ["start"] + [str(k) for k in range(1, len(tr["ids"]))])
         ax.set_yticks(range(top + 1))
         ax.set(title=f"region {r}", xlabel="checkpoint (after segment)", ylabel="attractor id (± pair)")
