@@ -155,10 +155,6 @@ def arms_of(cfg: "Config") -> list:
     return [ARMS["bm"], ARMS["fep"]] if cfg.column_type == "both" else [ARMS[cfg.column_type]]
 
 
-def arm_of(cfg: "Config"):
-    return arms_of(cfg)[0]
-
-
 @dataclass
 class Run:
     """One trained batch of S seeds: recorded fields (T, S, N) each, states (S, state) at the

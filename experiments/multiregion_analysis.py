@@ -63,10 +63,10 @@ def attractors(cfg, run, state: torch.Tensor, b: int, pats: torch.Tensor) -> dic
         keep = ~rest                       # the rest state μ = 0 has no direction: not labelled
         pts = pts[keep]
         pid, sign = analysis.sign_pairs(pts)
-        reps = analysis.representatives(pts)
+        first = analysis.pair_leaders(pid)
+        reps = pts[first]                                   # one per ± pair
         pc = a.get("pattern_corr")
         pc = pc[keep.to(pc.device)] if pc is not None else None
-        first = [int((pid == p).nonzero()[0, 0]) for p in range(len(reps))]
         rc = pc[first].cpu() if pc is not None and len(first) else torch.zeros(0, pats.shape[0])
         best = rc.abs().max(1) if len(rc) else None
         out["regions"][r] = {
@@ -114,85 +114,53 @@ def _labels(cfg, x: torch.Tensor, att: dict, idx: dict, pats: torch.Tensor) -> d
 def measures(cfg, labels: list[dict], att: dict, P: int, dwell: int, seed: int,
              with_lag_null: bool) -> dict:
     """Occupancy, dwell, order score, overlap and follow on label sets of several replicas
-    (each {region: {"label", "sign", "pattern"}} of one free run)."""
+    (each {region: {"label", "winner", "pattern", …}} of one free run); series of the replicas
+    are joined end to end for the overlap measures."""
     regions = list(labels[0])
     succ = (torch.arange(P) + 1) % P
     pred = (torch.arange(P) - cfg.delay) % P
+    K = {r: att["regions"][r]["count_up_to_sign"] for r in regions}
+    lab = {r: torch.cat([L[r]["label"] for L in labels]) for r in regions}
+    win = {r: torch.cat([L[r]["winner"] for L in labels]) for r in regions}
     per = {}
     for r in regions:
-        K = att["regions"][r]["count_up_to_sign"]
-        lab = torch.cat([L[r]["label"] for L in labels])
-        dw = [d for L in labels for d in analysis.dwell_times(L[r]["label"], K)]
-        dwell_all = torch.cat([d for d in dw]) if dw else torch.zeros(0)
+        dw = [d for L in labels for d in analysis.dwell_times(L[r]["label"], K[r])]
+        dwell_all = torch.cat(dw) if dw else torch.zeros(0)
         pv = [analysis.visits(L[r]["winner"]) for L in labels]
-        score = _pooled_order(pv, succ, cfg.null_samples, seed)
-        att_score = _pooled_order([analysis.visits(L[r]["pattern"]) for L in labels], succ,
-                                  cfg.null_samples, seed)
-        pt = torch.zeros(P, P, dtype=torch.int64)
-        for v in pv:
-            if v.numel() > 1:
-                pt.index_put_((v[:-1], v[1:]), torch.ones(v.numel() - 1, dtype=torch.int64),
-                              accumulate=True)
-        per[r] = {"occupied_fraction": float((lab >= 0).double().mean()),
-                  "fraction_per_attractor": [float((lab == k).double().mean()) for k in range(K)],
+        pt = sum(analysis.transition_matrix(v, P, normalise=False)[:P, :P] for v in pv)
+        per[r] = {"occupied_fraction": float((lab[r] >= 0).double().mean()),
+                  "fraction_per_attractor": [float((lab[r] == k).double().mean()) for k in range(K[r])],
                   "dwell_median": float(dwell_all.double().median()) if dwell_all.numel() else None,
                   "n_visits": int(sum(analysis.visits(L[r]["label"]).numel() for L in labels)),
-                  "transitions": analysis.transition_matrix(lab, K, normalise=False).tolist(),
-                  "expressed_fraction": float(torch.cat([L[r]["winner"] for L in labels]).ge(0).double().mean()),
-                  "pattern_transitions": pt.tolist(), "order": score, "attractor_order": att_score}
+                  "transitions": analysis.transition_matrix(lab[r], K[r], normalise=False).tolist(),
+                  "expressed_fraction": float((win[r] >= 0).double().mean()),
+                  "pattern_transitions": pt.to(torch.int64).tolist(),
+                  "order": analysis.shuffle_null(pv, succ, cfg.null_samples, seed),
+                  "attractor_order": analysis.shuffle_null(
+                      [analysis.visits(L[r]["pattern"]) for L in labels], succ, cfg.null_samples, seed)}
     pairs = {}
     max_lag = max(5, (P * dwell) // 2)
+    lag_fn = analysis.lag_null if with_lag_null else _lag_only
     for i, a in enumerate(regions):
         for b in regions[i + 1:]:
-            la = torch.cat([L[a]["label"] for L in labels])
-            lb = torch.cat([L[b]["label"] for L in labels])
-            pa = torch.cat([L[a]["winner"] for L in labels])
-            pb = torch.cat([L[b]["winner"] for L in labels])
-            ka, kb = (att["regions"][x]["count_up_to_sign"] for x in (a, b))
-            lag_fn = analysis.lag_null if with_lag_null else _lag_only
-            lg = lag_fn(la, lb, ka, kb, min(max_lag, la.numel() - 1), n=min(cfg.null_samples, 200),
-                        seed=seed + 1)
-            fol = analysis.circular_null(pa, pb, pred, n=cfg.null_samples, min_shift=max_lag,
-                                         seed=seed + 2)
+            la, lb = lab[a], lab[b]
+            lg = lag_fn(la, lb, K[a], K[b], min(max_lag, la.numel() - 1),
+                        n=min(cfg.null_samples, 200), seed=seed + 1)
+            fol = analysis.circular_null(win[a], win[b], pred, n=cfg.null_samples,
+                                         min_shift=max_lag, seed=seed + 2)
             mis = [v for v in lg["mi_bits"] if v is not None]
             pairs[f"{a}-{b}"] = {
                 "co_occupancy": analysis.co_occupancy(la, lb),
-                "mutual_information_bits": analysis.mutual_information(la, lb, ka, kb),
+                "mutual_information_bits": analysis.mutual_information(la, lb, K[a], K[b]),
                 "best_lag": lg["best_lag"], "mi_at_best_lag": max(mis) if mis else None,
                 "lags": lg["lags"], "mi_by_lag": lg["mi_bits"], "band95": lg.get("band95"),
                 "p_best_lag": lg.get("p_best"), "follow": fol}
-    entropy = {r: analysis.mutual_information(torch.cat([L[r]["label"] for L in labels]),
-                                              torch.cat([L[r]["label"] for L in labels]),
-                                              att["regions"][r]["count_up_to_sign"],
-                                              att["regions"][r]["count_up_to_sign"]) for r in regions}
+    entropy = {r: analysis.mutual_information(lab[r], lab[r], K[r], K[r]) for r in regions}
     return {"regions": per, "pairs": pairs, "entropy_bits": entropy, "max_lag": max_lag}
 
 
 def _lag_only(a, b, ka, kb, max_lag, n, seed):
     return analysis.lagged(a, b, ka, kb, max_lag)
-
-
-def _pooled_order(seqs: list, succ: torch.Tensor, n: int, seed: int) -> dict:
-    """The order score pooled over replicas (transitions within each run), against the visits
-    shuffled within each run."""
-    def pooled(ss):
-        fwd = tot = 0
-        for s in ss:
-            sc, k = analysis.order_score(s, succ)
-            if sc is not None:
-                fwd, tot = fwd + sc * k, tot + k
-        return (fwd / tot if tot else None), tot
-    obs, tot = pooled(seqs)
-    if obs is None:
-        return {"score": None, "n_transitions": 0, "null_median": None, "p": None,
-                "p_reverse": None, "why": "no transition between two different patterns"}
-    g = torch.Generator().manual_seed(int(seed))
-    null = [pooled([s[torch.randperm(s.numel(), generator=g)] for s in seqs])[0] for _ in range(n)]
-    null = torch.tensor([v for v in null if v is not None], dtype=torch.float64)
-    return {"score": obs, "n_transitions": tot,
-            "null_median": float(null.median()) if null.numel() else None,
-            "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + null.numel())),
-            "p_reverse": float((1 + (null <= obs + 1e-12).sum()) / (1 + null.numel()))}
 
 
 def replay_all(cfg, run, c: int, att: list, pats, with_lag_null: bool) -> dict:

@@ -158,10 +158,9 @@ def _replay_raster(cfg, m, pname, P, out, name):
     K = min(300, len(ras[cfg.regions[0]]["winner"]))
     rows = [np.asarray(ras[r]["winner"][:K]) for r in cfg.regions]
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(rows) + 1.4))
-    unit = "map steps" if cfg.column_type == "fep" or "sigma" in str(m.get("field", "")) else "time units"
     _raster(ax, rows, pname, P, [f"region {r}" for r in cfg.regions],
             f"replay sample (the first {K} of {m['replay']['samples']}; one per "
-            f"{m['replay']['dt_sample']:.3g} {m['replay'].get('unit', unit)})")
+            f"{m['replay']['dt_sample']:.3g} {m['replay']['unit']})")
     occ = [m["replay"]["seeds"][0]["fluctuations"]["regions"][r]["expressed_fraction"] for r in cfg.regions]
     ax.set_title(f"replay without input, fluctuation-driven (seed 0, replica 0): the pattern each "
                  f"region expresses (|corr| ≥ {cfg.match}); expressed: "

@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from .multiregion_arms import ARMS
 from .runner import write_text
 
 ALPHA = 0.01
@@ -192,10 +193,8 @@ def _arm_section(cfg, arm: str, res: dict) -> list[str]:
     reg = list(cfg.regions)
     m = res["runs"]["main"]
     lines = ["", f"## {arm}: attractors, replay and driven occupancy (main run)", ""]
-    if arm == "fep":
-        lines += ["Attractors of the deterministic map with the symmetric part (J + Jᵀ)/2 of the "
-                  "learned couplings (the asymmetric J itself makes the map cycle, as in Spisak & "
-                  "Friston's Sim 3); replay runs the learned J.", ""]
+    note = ARMS[arm].attractor_note
+    lines += [note + " Replay runs the learned couplings.", ""] if note else []
     a0 = m["attractors"][0]
     for r in reg:
         x = a0["regions"][r]

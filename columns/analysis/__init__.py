@@ -18,8 +18,8 @@ from .occupancy import cosines, dwell_times, label_states, runs, transition_matr
 from .overlap import (asymmetry, co_occupancy, joint_distribution, lagged, mutual_information,
                       region_asymmetry, region_index)
 from .replay import replay
-from .sequence import (circular_null, follow_score, lag_null, order_score, representatives,
-                       shuffle_null, sign_pairs, signed_labels, visits)
+from .sequence import (circular_null, follow_score, lag_null, order_score, pair_leaders,
+                       representatives, shuffle_null, sign_pairs, signed_labels, visits)
 from .spectra import (classify, eigenvalues, hamiltonian_residuals, jacobian, pairing_residual,
                       symplectic_matrix)
 
@@ -31,6 +31,6 @@ __all__ = [
     "prior_flow_fn", "relax", "dedup", "find_attractors", "track_attractors",
     "cosines", "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
     "joint_distribution", "mutual_information", "lagged", "asymmetry", "region_asymmetry", "region_index",
-    "replay", "sign_pairs", "representatives", "signed_labels", "visits", "order_score",
+    "replay", "sign_pairs", "pair_leaders", "representatives", "signed_labels", "visits", "order_score",
     "shuffle_null", "follow_score", "circular_null", "lag_null",
 ]

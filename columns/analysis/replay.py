@@ -50,30 +50,26 @@ def replay(network, y_ref: torch.Tensor, x0: torch.Tensor, steps: int, every: in
         raise ConfigError(f"replay: {B} starts are not a multiple of {Bw} reference states")
     y_ref = y_ref.repeat_interleave(B // Bw, 0)
     flow, field, kind = prior_flow_fn(network, y_ref, within_regions=False)
-    if kind == "map":
-        return _map_run(flow, x0, steps, every, stochastic, seed)
+    if kind == "map":                           # the map is an Euler step of 1 of g(σ; u) − σ
+        seeds = seed + torch.arange(B)
+        draw = (lambda k: counter_uniform(seeds, k, x0.shape[1], x0.dtype, x0.device)) \
+            if stochastic else (lambda k: None)
+        return _euler(flow, x0, steps, every, 1.0, draw, "the map")
     if not all(isinstance(c, HamiltonianColumn) for c in network.columns.values()):
         raise ConfigError("replay: a prior flow needs Hamiltonian column types")
     if stochastic and temperature > 0:
         return _sde_run(flow, x0, steps, every, dt, temperature * _masses(network, field).rsqrt(), seed)
-    out, x = [x0.clone()], x0.clone()
-    for k in range(1, steps + 1):
-        x = x + dt * flow(x)
-        if k % every == 0:
-            out.append(x)
-    return _finite(torch.stack(out), "the deterministic prior flow")
+    return _euler(flow, x0, steps, every, dt, lambda k: None, "the deterministic prior flow")
 
 
-def _map_run(step, x0, steps, every, stochastic, seed):
-    B, N = x0.shape
-    seeds = seed + torch.arange(B)
+def _euler(flow, x0, steps, every, dt, draw, what):
+    """x_k = x_{k−1} + dt · flow(x_{k−1}, u_k), sampled every ``every`` steps."""
     out, x = [x0.clone()], x0.clone()
     for k in range(1, steps + 1):
-        u = counter_uniform(seeds, k, N, x0.dtype, x0.device) if stochastic else None
-        x = x + step(x, u)
+        x = x + dt * flow(x, draw(k))
         if k % every == 0:
             out.append(x)
-    return _finite(torch.stack(out), "the map")
+    return _finite(torch.stack(out), what)
 
 
 class _PriorSDE(torch.nn.Module):

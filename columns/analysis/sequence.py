@@ -8,11 +8,11 @@ a, −a: a pair is one attractor with a sign.
     signed_labels(x, reps)   label_t = argmax_k |cos(x_t, r_k)| if that |cos| ≥ threshold, else −1;
                              sign_t = sign cos(x_t, r_label)
     visits(labels)           the visited sequence: −1 removed, consecutive repeats collapsed
-    order_score(seq, succ)   over consecutive visits a → b (a ≠ b, both with a place in the order,
+    order_score(seq, succ)   over consecutive visits a → b (a ≠ b, a with a place in the order,
                              succ[a] ≥ 0): the fraction with b = succ[a]; None (n/a) without such a
-                             transition
-    shuffle_null             the same score on the visits randomly permuted (then collapsed);
-                             p = (1 + #{null ≥ observed}) / (1 + n)
+                             transition; a list of sequences (replicas) pools their transitions
+    shuffle_null             the same score on the visits randomly permuted (each run's own, then
+                             collapsed); p = (1 + #{null ≥ observed}) / (1 + n), p_reverse with ≤
     follow_score(a, b, pred) over samples where both are labelled (and a has a place): the fraction
                              with b_t = pred[a_t] (b shows what it should while a shows a_t: the
                              trained delay in pattern terms); None without such a sample
@@ -55,11 +55,14 @@ def sign_pairs(attractors: torch.Tensor, tol: float = 0.01) -> tuple[torch.Tenso
     return pid, sign
 
 
+def pair_leaders(pid: torch.Tensor) -> list[int]:
+    """The index of the first attractor of each pair (``sign_pairs``' ids), in pair order."""
+    return [int((pid == p).nonzero()[0, 0]) for p in range(int(pid.max()) + 1)] if len(pid) else []
+
+
 def representatives(attractors: torch.Tensor, tol: float = 0.01) -> torch.Tensor:
     """One attractor per ± pair (the first of each), (P, n)."""
-    pid, sign = sign_pairs(attractors, tol)
-    keep = [int((pid == p).nonzero()[0, 0]) for p in range(int(pid.max()) + 1)] if len(pid) else []
-    return attractors[keep]
+    return attractors[pair_leaders(sign_pairs(attractors, tol)[0])]
 
 
 def signed_labels(x: torch.Tensor, reps: torch.Tensor, threshold: float = 0.9):
@@ -81,34 +84,42 @@ def visits(labels: torch.Tensor) -> torch.Tensor:
     return torch.unique_consecutive(lab) if lab.numel() else lab
 
 
-def order_score(seq: torch.Tensor, succ: torch.Tensor) -> tuple[float | None, int]:
-    """(fraction of transitions that follow ``succ``, number of transitions counted)."""
+def _order_counts(seq: torch.Tensor, succ: torch.Tensor) -> tuple[int, int]:
+    """(transitions that follow ``succ``, transitions counted) of one visited sequence."""
     seq = torch.unique_consecutive(seq) if seq.numel() else seq
     if seq.numel() < 2:
-        return None, 0
+        return 0, 0
     a, b = seq[:-1], seq[1:]
     ok = succ[a] >= 0
-    if not bool(ok.any()):
-        return None, 0
-    n = int(ok.sum())
-    return float((b[ok] == succ[a[ok]]).double().mean()), n
+    return int((b[ok] == succ[a[ok]]).sum()), int(ok.sum())
 
 
-def shuffle_null(seq: torch.Tensor, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
-    """Scores of ``n`` seeded permutations of the visits; the observed score's p-value."""
-    obs, count = order_score(seq, succ)
+def order_score(seq, succ: torch.Tensor) -> tuple[float | None, int]:
+    """(fraction of transitions that follow ``succ``, number of transitions counted); ``seq`` one
+    visited sequence or a list of them (independent runs: transitions within each, pooled)."""
+    seqs = [seq] if torch.is_tensor(seq) else list(seq)
+    counts = [_order_counts(x, succ) for x in seqs]
+    fwd, n = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    return (fwd / n if n else None), n
+
+
+def shuffle_null(seq, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
+    """The order score (``seq``: one sequence or a list, as ``order_score``) against ``n`` seeded
+    permutations of the visits (each run's own); p for more forward transitions than the
+    shuffles, p_reverse for fewer."""
+    seqs = [seq] if torch.is_tensor(seq) else list(seq)
+    obs, count = order_score(seqs, succ)
     if obs is None:
-        return {"score": None, "n_transitions": 0, "null_median": None, "p": None}
+        return {"score": None, "n_transitions": 0, "null_median": None, "p": None,
+                "p_reverse": None, "why": "no transition between two different patterns"}
     g = torch.Generator().manual_seed(int(seed))
-    null = []
-    for _ in range(n):
-        s, _ = order_score(seq[torch.randperm(seq.numel(), generator=g)], succ)
-        if s is not None:
-            null.append(s)
-    null = np.asarray(null)
+    null = [order_score([x[torch.randperm(x.numel(), generator=g)] for x in seqs], succ)[0]
+            for _ in range(n)]
+    null = np.asarray([v for v in null if v is not None])
     return {"score": obs, "n_transitions": count,
             "null_median": float(np.median(null)) if len(null) else None,
-            "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + len(null)))}
+            "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + len(null))),
+            "p_reverse": float((1 + (null <= obs + 1e-12).sum()) / (1 + len(null)))}
 
 
 def follow_score(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor) -> tuple[float | None, int]:
