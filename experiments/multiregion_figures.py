@@ -5,7 +5,8 @@ same colour in every region; compared panels share one colour scale; an empty pa
 
     phase_portrait   a column of region A before (first segment) and after (last) learning
     coupling         W (target × source) with region blocks, initial and final, one scale
-    occupancy        driven: input pattern and each region's attractor (by its pattern)
+    occupancy        driven: input pattern and each region's attractor (by its pattern), the
+                     last 30 elements
     replay_raster    replay (fluctuation-driven, replica 0): each region's pattern over time
     transitions      replay: pattern-to-pattern transitions per region (arrow width: count)
     overlap          replay: co-occupancy, MI (diagonal: entropy), lagged MI with the null band
@@ -71,7 +72,7 @@ def figures(cfg, runs: dict, results: dict, pats, out: str) -> list[str]:
         sfx = f"_{arm_name}.png"
         names.append(_phase(cfg, main, pats, out, "phase_portrait" + sfx))
         names.append(_coupling(cfg, main, out, "coupling" + sfx))
-        names.append(_occupancy(cfg, m, pname, P, out, "occupancy" + sfx))
+        names.append(_occupancy(cfg, m, pname, P, out, "occupancy" + sfx, res["network"]["dwell"]))
         names.append(_replay_raster(cfg, m, pname, P, out, "replay_raster" + sfx))
         names.append(_transitions(cfg, m, pname, P, out, "transitions" + sfx))
         names.append(_overlap(cfg, m, out, "overlap" + sfx))
@@ -103,8 +104,8 @@ def _phase(cfg, main, pats, out, name):
         fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
         for ax, (sl, what) in zip(axes, segs):
             t = np.arange(sl.start, sl.stop)
-            ax.plot(t[:200], f["sigma"][sl, col][:200], lw=0.8)
-            ax.set(xlabel="step", title=what + " (first 200 steps)")
+            ax.plot(t[:60], f["sigma"][sl, col][:60], lw=0.8, marker=".", ms=3)
+            ax.set(xlabel="step", title=what + " (first 60 steps)")
         axes[0].set_ylabel("σ")
         fig.suptitle(f"column {label} (seed 0)")
     return _save(fig, out, name)
@@ -129,14 +130,15 @@ def _coupling(cfg, main, out, name):
     for ax, W, what in zip(axes, Ws, ("initial (the graph's weights)", "after training")):
         im = ax.imshow(W, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
         _block_labels(ax, cfg)
-        ax.set(title=f"W {what}", xlabel="source region", ylabel="target region")
+        ax.set(title=f"W {what}, max |W| = {np.abs(W).max():.2g}", xlabel="source region",
+               ylabel="target region")
     fig.colorbar(im, ax=list(axes), shrink=0.8, label="W (one scale for both)")
     fig.savefig(os.path.join(out, name), dpi=110)
     plt.close(fig)
     return name
 
 
-def _occupancy(cfg, m, pname, P, out, name):
+def _occupancy(cfg, m, pname, P, out, name, dwell):
     plt = _plt()
     d = m["driven"][0]
     best = {r: m["attractors"][0]["regions"][r]["best_pattern"] for r in cfg.regions}
@@ -145,9 +147,12 @@ def _occupancy(cfg, m, pname, P, out, name):
         lab = np.asarray(d["labels"][r])
         mp = np.asarray(best[r] + [-1])
         rows.append(mp[np.where(lab < 0, len(best[r]), lab)])
+    K = min(len(rows[0]), 30 * dwell)
+    rows = [r_[-K:] for r_ in rows]                       # the last 30 elements: readable
+    start = d["t_start"] + len(d["presented_A"]) - K
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(rows) + 1.4))
     _raster(ax, rows, pname, P, [f"input {cfg.regions[0]}"] + [f"region {r}" for r in cfg.regions],
-            f"training step (from {d['t_start']})")
+            f"training step (the last {K}, from step {start})")
     ax.set_title("driven: each region's attractor, coloured by its best-matching pattern (seed 0)")
     return _save(fig, out, name)
 
@@ -263,7 +268,11 @@ def _track(cfg, m, out, name):
         tr = m["track"][r][0]
         top = 0
         for c, ids in enumerate(tr["ids"]):
-            cp = m["checkpoints"][c]["attractors"][0]["regions"][r]
+            found = m["checkpoints"][c]["attractors"][0]
+            cp = found["regions"][r]
+            if found["n_converged"] < found["n_starts"]:
+                ax.text(c, 0.02, f"{found['n_converged']}/{found['n_starts']}\nconverged", ha="center",
+                        va="bottom", fontsize=6, color="0.35", transform=ax.get_xaxis_transform())
             if not len(ids):
                 continue
             top = max(top, max(ids))
