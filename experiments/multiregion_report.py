@@ -234,7 +234,9 @@ def _arm_section(cfg, arm: str, res: dict) -> list[str]:
             moved = [x for v in tr["moved"].values() for x in v]
             fwd = [c["replay_order"][0][r]["order"]["score"] for c in m["checkpoints"]]
             lines.append(f"- Region {r}: attractors up to sign {counts}"
-                         + (f"; {len(born)} born and {len(tr['deaths'])} lost after the start"
+                         + (f"; {len(born)} born and {len(tr['deaths'])} lost after the start (one that "
+                            f"moves to |cos| < {cfg.threshold} of itself between checkpoints counts as "
+                            "lost and born)"
                             if born or tr["deaths"] else "; the same attractors throughout")
                          + (f"; largest move between checkpoints 1 − |cos| = {fmt(max(moved))}" if moved else "")
                          + f"; replay forward fraction {[fmt(x, 2) for x in fwd]}.")
