@@ -37,8 +37,18 @@ class StateLayout:
         (a, m), (b, _) = self.edge_W, self.edge_P
         return parts, y[..., a:a + m], y[..., b:b + m]
 
-    def join(self, parts, dW=None, dP=None) -> torch.Tensor:
-        """Inverse of ``split`` (one concatenation)."""
+    def join(self, parts, dW=None, dP=None, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Inverse of ``split`` (one concatenation); with ``out`` (B, S) the blocks are copied into
+        it (edge blocks that already are ``out``'s own views are left as they are)."""
+        if out is not None:
+            for name, f, start, n in self.blocks:
+                out[..., start:start + n] = parts[name][f]
+            if self.n_learnable:
+                for v, (a, m) in ((dW, self.edge_W), (dP, self.edge_P)):
+                    dst = out[..., a:a + m]
+                    if v.data_ptr() != dst.data_ptr():
+                        dst.copy_(v)
+            return out
         pieces = [parts[name][f] for name, f, _, _ in self.blocks]
         if self.n_learnable:
             pieces += [dW, dP]

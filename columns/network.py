@@ -16,6 +16,12 @@ map (``solver="step"``). Each call costs O(N + E). A batch dimension B in front 
 one sparse product for the whole batch. Other column types (e.g. a Stuart–Landau oscillator) only
 receive ν. Building from a graph: ``columns.build``; energies: ``columns.energy``.
 
+Engines. On the CPU (float32/float64, no autograd through the call), networks whose edges are all
+learnable with the Hebbian Hamiltonian, or none learnable, run the edge work in the fused kernels
+of ``columns.kernels`` (two passes over the CSR, no E-length temporaries, work buffers owned by the
+network and dropped on ``.to()``); everything else, autograd and other devices run the eager
+torch ops. Both give the same result to round-off (test); ``network.kernels = False`` forces eager.
+
 Shapes: y (B, S) or (S,); see ``columns.layout`` for S.
 """
 
@@ -27,7 +33,7 @@ from torch import nn
 from graphs.coupling import Coupling
 from graphs.errors import SolverError
 
-from . import energy, state
+from . import energy, kernels, state
 from .build import check_columns, from_graph, learning_kind
 from .layout import StateLayout
 from .stimulus import as_stimulus
@@ -82,6 +88,12 @@ class Network(nn.Module):
         self.register_buffer("_pos_idx", pos, persistent=False)
         self.register_buffer("_mom_idx", mom, persistent=False)
         self.register_buffer("state", self.initial_state())
+        self.kernels = True
+        self._work: dict = {}
+
+    def _apply(self, fn, *args, **kwargs):
+        self._work = {}                          # work buffers follow device and dtype: rebuilt lazily
+        return super()._apply(fn, *args, **kwargs)
 
     @classmethod
     def from_graph(cls, G, column_types: dict | None = None, plasticity=None, stimulus=None,
@@ -202,8 +214,10 @@ class Network(nn.Module):
         return W, self.coupling.forward_product(W, x).expand(B, -1)
 
     # -- dynamics -------------------------------------------------------------------------------
-    def forward(self, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
-        """dy/dt. ``s`` (B, N) overrides s(t) (the solvers evaluate many times in one batch).
+    def forward(self, t, y: torch.Tensor, s: torch.Tensor | None = None,
+                out: torch.Tensor | None = None) -> torch.Tensor:
+        """dy/dt. ``s`` (B, N) overrides s(t) (the solvers evaluate many times in one batch);
+        ``out`` (B, S), a buffer the caller owns, receives the result (no fresh allocation).
 
         Shapes: y (B, S) or (S,) -> same shape.
         """
@@ -217,18 +231,73 @@ class Network(nn.Module):
         B, cp = y.shape[0], self.coupling
         s = self.stimulus_at(t, B, s).expand(B, -1)                      # (B, N)
         x = self.send(parts)                                              # (B, N)
-        W, nu = self.field(W_l, x, B)
+        work = self._fused_work(y, x)
+        if work is None:
+            W, nu = self.field(W_l, x, B)
+        else:
+            W = W_l if self.all_learnable else cp.weight0.unsqueeze(0)
+            nu = kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"])
         derivs, g = {}, []
         for k, col, part, nu_k, s_k in self.by_type(parts, nu, s):
             derivs[k], gk = col.rhs(part, nu_k, s_k)
             g.append(torch.zeros_like(nu_k) if gk is None else gk)
         dW = dP = None
+        if out is not None:
+            out = out.view(B, self.layout.size)
+        elif work is not None:
+            out = y.new_empty(B, self.layout.size)
         if cp.n_edges and self.hamiltonian_types:
-            dW, dP = self._hamiltonian_coupling(parts, derivs, torch.cat(g, -1), W, W_l, P_l, x)
+            if work is None:
+                dW, dP = self._hamiltonian_coupling(parts, derivs, torch.cat(g, -1), W, W_l, P_l, x)
+            else:
+                dW, dP = self._fused_coupling(work, parts, derivs, torch.cat(g, -1), W, P_l, x, out)
         if self.learning == "trace":
             dW, dP = self._trace_learning(parts, W_l, P_l, x, nu, s)
-        out = self.layout.join(derivs, dW, dP)
+        out = self.layout.join(derivs, dW, dP, out=out)
         return out.squeeze(0) if squeeze else out
+
+    def _fused_work(self, y: torch.Tensor, x: torch.Tensor) -> dict | None:
+        """The work buffers of the fused kernels for this call, or None where they do not apply."""
+        cp = self.coupling
+        if torch.compiler.is_compiling() or not (
+                self.kernels and kernels.AVAILABLE and y.device.type == "cpu"
+                and y.dtype in (torch.float32, torch.float64) and cp.n_edges
+                and not cp.dense_for(not self.all_learnable)
+                and self.learning in (None, "hebbian")
+                and (self.all_learnable or self.layout.n_learnable == 0)):
+            return None
+        if torch.is_grad_enabled() and (y.requires_grad or x.requires_grad):
+            return None
+        key = (y.shape[0], y.dtype, kernels.threads())
+        work = self._work.get(key)
+        if work is None:
+            B, N, C = y.shape[0], self.n_nodes, kernels.threads()
+            work = {"bounds": kernels.chunk_bounds(cp.crow, C),
+                    "nu": y.new_empty(B, N), "fsrc": y.new_empty(C, B, N), "ftgt": y.new_empty(B, N)}
+            pl = self.plasticity
+            if self.learning == "hebbian":
+                work["params"] = [v.to(y.dtype).reshape(-1).contiguous()
+                                  for v in (pl.alpha_W, 1.0 / pl.m_W, pl.gamma_W)]
+            else:
+                work["params"] = [y.new_zeros(1)] * 3
+            self._work = {key: work}              # keep only the latest shape
+        return work
+
+    def _fused_coupling(self, work, parts, derivs, g, W, P_l, x, out):
+        """``_hamiltonian_coupling`` by the fused kernel: Ẇ, Ṗ written into ``out``'s edge blocks."""
+        cp = self.coupling
+        dW = dP = None
+        if self.learning == "hebbian":
+            (a, m), (b, _) = self.layout.edge_W, self.layout.edge_P
+            dW, dP = out[:, a:a + m], out[:, b:b + m]
+        force = kernels.hebbian(cp.crow, cp.src, W, P_l if dW is not None else None, x,
+                                g.contiguous(), *work["params"], work["bounds"], dW, dP,
+                                work["fsrc"], work["ftgt"])
+        for k in self.hamiltonian_types:
+            col, sl = self.columns[k], cp.type_slices[k]
+            name = "p_" + col.send_field
+            derivs[k][name] = derivs[k][name] - col.send_derivative(parts[k]) * force[:, sl]
+        return dW, dP
 
     def _hamiltonian_coupling(self, parts, derivs, g, W, W_l, P_l, x):
         """The backward message −φ′ (Wᵀ g + ∂H_edges/∂x) into ṗ_send (in place in ``derivs``) and

@@ -25,6 +25,11 @@ from torch import nn
 from .errors import DeviceError, StateError
 
 
+SMALL = 256
+"""Up to this many columns a shared W (one matrix for the whole batch) is multiplied dense: one
+GEMM over the batch costs less than any sparse kernel's dispatch at this size (benchmark P2)."""
+
+
 class Coupling(nn.Module):
     """Sparse coupling compiled from a graph (see ``graphs.compile``). Final class.
 
@@ -112,13 +117,19 @@ class Coupling(nn.Module):
         """Whether products use the dense matrix (at least half of all N² entries are edges)."""
         return 2 * self.n_edges >= self.n_nodes * self.n_nodes
 
+    def dense_for(self, shared: bool) -> bool:
+        """Whether the no-autograd forward product multiplies dense: a dense graph, or a shared W
+        (``shared``: one matrix for the whole batch) on at most ``SMALL`` columns."""
+        return self.dense or (shared and self.n_nodes <= SMALL)
+
     def forward_product(self, W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """ν = W x: ν_i = Σ_{e: j→i} W_e x_j.
 
         Shapes: W (B, E) or (E,), or dense (B, N, N) [target, source] (zeros off the graph);
         x (B, N) -> (B, N), or x (B, C, N) (C chains sharing their member's W) -> (B, C, N).
         Differentiable when autograd is on (scatter-add); without autograd one CSR SpMM for the
-        whole batch, or, on a dense graph (``dense``) or for dense W, one batched dense product.
+        whole batch, or, on a dense graph (``dense``), for a shared W on at most ``SMALL`` columns or
+        for dense W, one batched dense product.
         """
         if W.dim() == 3:                           # dense (B, N, N): one batched product
             return (x @ W.mT) if x.dim() == 3 else (x.unsqueeze(1) @ W.mT).squeeze(1)
@@ -134,7 +145,7 @@ class Coupling(nn.Module):
             vals = W * x[:, self.src]                                     # (B, E)
             out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
             return out.index_add(1, self.tgt, vals)
-        if self.dense:
+        if self.dense_for(W.shape[0] == 1):
             return (x.unsqueeze(1) @ self.to_dense(W).mT).squeeze(1).expand(B, -1)   # (B, N)
         if W.shape[0] == 1:                        # one matrix, all batch members: one SpMM
             A = self._csr(self.crow, self.src, W[0], self.n_nodes)

@@ -1,0 +1,108 @@
+"""The fast engine (issue 14): the fused CPU kernels equal the eager torch path, buffers follow
+``.to()``, ``out=`` writes in place, autograd still gets the differentiable path."""
+
+import pytest
+import torch
+
+import columns as C
+from columns import kernels
+import graphs
+
+T0 = torch.tensor(0.3, dtype=torch.float64)
+
+needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba not installed: eager only")
+
+
+def mixed_graph(n, learnable, seed, types=("bm",)):
+    """A random graph of ``n`` columns, above the dense cut-off in sparsity; ``learnable``:
+    "all", "none" or "some" (every third edge fixed)."""
+    G = graphs.random_directed(n, p=0.08, weight_scale=0.3, learnable=learnable != "none",
+                               seed=seed)
+    for k, v in enumerate(G.nodes):
+        G.nodes[v]["type"] = types[k % len(types)]
+    if learnable == "some":
+        for k, (u, v) in enumerate(list(G.edges)):
+            if k % 3 == 0:
+                G.edges[u, v]["learnable"] = False
+    return G
+
+
+def both_paths(net, y, **kw):
+    with torch.no_grad():
+        fused = net(T0, y, **kw)
+        net.kernels = False
+        eager = net(T0, y, **kw)
+        net.kernels = True
+    return fused, eager
+
+
+@needs_numba
+@pytest.mark.parametrize("types", [("bm",), ("k6",), ("generic",), ("bm", "k6")])
+@pytest.mark.parametrize("learnable", ["all", "none", "some"])
+@pytest.mark.parametrize("B", [1, 3])
+def test_fused_equals_eager_for_every_ode_column_type(types, learnable, B):
+    n = 300 if learnable == "none" else 60        # fixed W on ≤ 256 columns goes dense instead
+    net = C.Network.from_graph(mixed_graph(n, learnable, seed=len(types) + B), stimulus=0.7,
+                               dtype=torch.float64)
+    y = net.initial_state(batch=B, noise=0.4, seed=3)
+    uses = net._fused_work(y, y[:, :1]) is not None
+    assert uses == (learnable != "some")               # partly learnable edges: eager
+    fused, eager = both_paths(net, y)
+    scale = eager.abs().max()
+    assert float((fused - eager).abs().max() / scale) <= 1e-12
+
+
+@needs_numba
+def test_fused_per_edge_plasticity_parameters_and_float32():
+    n = 80
+    G = mixed_graph(n, "all", seed=5)
+    E = G.number_of_edges()
+    g = torch.Generator().manual_seed(1)
+    pl = C.HebbianPlasticity(alpha_W=torch.rand(E, generator=g, dtype=torch.float64),
+                             gamma_W=0.3, m_W=0.5 + torch.rand(E, generator=g, dtype=torch.float64))
+    net = C.Network.from_graph(G, plasticity=pl, stimulus=1.1, dtype=torch.float64)
+    y = net.initial_state(batch=2, noise=0.5, seed=2)
+    fused, eager = both_paths(net, y)
+    assert float((fused - eager).abs().max() / eager.abs().max()) <= 1e-12
+    net32 = net.to(torch.float32)                       # buffers rebuilt for the new dtype
+    assert net32._work == {}
+    with torch.no_grad():
+        f32 = net32(T0.float(), y.float())
+    assert f32.dtype == torch.float32
+    assert float((f32.double() - eager).abs().max() / eager.abs().max()) <= 1e-5
+
+
+@needs_numba
+def test_out_buffer_and_work_buffers_reused():
+    net = C.Network.from_graph(mixed_graph(50, "all", seed=7), stimulus=0.5, dtype=torch.float64)
+    y = net.initial_state(batch=2, noise=0.3, seed=1)
+    out = torch.empty_like(y)
+    with torch.no_grad():
+        ref = net(T0, y)
+        work = next(iter(net._work.values()))
+        got = net(T0, y, out=out)
+        assert next(iter(net._work.values())) is work     # same buffers, second call
+    assert got.data_ptr() == out.data_ptr()
+    assert torch.equal(got, ref)
+    net.to("cpu")
+    assert net._work == {} or next(iter(net._work.values())) is not work
+
+
+def test_autograd_takes_the_differentiable_path():
+    """With a state that requires grad the kernels are skipped: gradients flow."""
+    net = C.Network.from_graph(mixed_graph(40, "all", seed=2), stimulus=0.5, dtype=torch.float64)
+    y = net.initial_state(noise=0.3, seed=1).requires_grad_(True)
+    assert net._fused_work(y, y[:, :1]) is None
+    (g,) = torch.autograd.grad(net(T0, y).square().sum(), y)
+    assert torch.isfinite(g).all() and g.abs().max() > 0
+
+
+def test_small_fixed_coupling_goes_dense_and_equals_the_sparse_product():
+    cp = graphs.compile(graphs.random_directed(80, p=0.2, seed=4, learnable=False))
+    assert cp.dense_for(True) and not cp.dense_for(False)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 80, generator=g, dtype=torch.float64)
+    W = cp.weight0.unsqueeze(0)
+    dense = cp.forward_product(W, x)
+    sparse = torch.zeros(4, 80, dtype=torch.float64).index_add(1, cp.tgt, W * x[:, cp.src])
+    assert torch.allclose(dense, sparse, atol=1e-14)
