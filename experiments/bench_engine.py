@@ -48,12 +48,12 @@ class Config(ExperimentConfig):
     """P6: edges of the memory test"""
     p6_steps: int = 20
     """P6: steps of the memory test"""
-    dtype: str = "float64"
-    """float64 or float32"""
+    p1_dtypes: tuple[str, ...] = ("float64", "float32")
+    """P1: dtypes measured"""
 
     @classmethod
     def tiny(cls) -> "Config":
-        return cls(p1_sizes=(1000, 10000), p1_repeats=3, p2_seconds=0.05, p2_batch=8,
+        return cls(p1_sizes=(1000, 3000), p1_repeats=3, p2_seconds=0.05, p2_batch=8,
                    p6_nodes=2000, p6_edges=20000, p6_steps=5)
 
 
@@ -76,45 +76,76 @@ def random_coupling(n, e, seed, learnable=True):
     return graphs.compile_arrays(n, key % n, key // n, w, learnable=learnable)
 
 
+def local_coupling(n, per_node, seed, learnable=True):
+    """A sheet-like graph: column i receives from i + 100 k + u (mod n), k = 1..per_node,
+    u uniform in 0..99 — every source within 100·(per_node + 1) of its target, as when columns
+    are numbered by cortical position. Same N and E as ``random_coupling``."""
+    g = torch.Generator().manual_seed(seed)
+    tgt = torch.arange(n).repeat_interleave(per_node)
+    off = 100 * torch.arange(1, per_node + 1).repeat(n) + torch.randint(0, 100, (n * per_node,),
+                                                                         generator=g)
+    w = 0.1 * torch.randn(n * per_node, generator=g, dtype=torch.float64)
+    return graphs.compile_arrays(n, (tgt + off) % n, tgt, w, learnable=learnable)
+
+
 def bench_p1(cfg, device):
-    bw = copy_bandwidth(device, getattr(torch, cfg.dtype))
-    rows = []
-    for n in cfg.p1_sizes:
-        cp = random_coupling(n, 10 * n, cfg.seed)
-        dt_ = getattr(torch, cfg.dtype)
-        net = C.Network(cp, {"bm": C.NetworkBMColumn(n)}, stimulus=1.0, dtype=dt_).to(device)
-        y = net.initial_state(noise=0.1, seed=cfg.seed)
-        t = torch.tensor(0.0, dtype=dt_, device=device)
-        with torch.no_grad():
-            sec = median_time(lambda: net(t, y), cfg.p1_repeats, device)
-        S, E = net.state_size, cp.n_edges
+    """Per dtype and graph family: the call eager (the before), fused with a fresh output, and
+    fused into a buffer the caller owns (``out=``, what the fixed-step loop does)."""
+    out = {"dtypes": {}}
+    for dname in cfg.p1_dtypes:
+        dt_ = getattr(torch, dname)
+        bw = copy_bandwidth(device, dt_)
         item = torch.finfo(dt_).bits // 8      # index bytes (int64 CSR pointers) stay 8
-        floor_bytes = 2 * S * item + 2 * E * 8 + (n + 1) * 8
-        rows.append({"N": n, "E": E, "call_ms": sec * 1e3, "floor_ms": floor_bytes / bw * 1e3,
-                     "fraction_of_floor": floor_bytes / bw / sec,
-                     "ns_per_edge": sec / E * 1e9})
-        net = cp = y = None     # free before the next size
-    x = np.log([r["N"] + r["E"] for r in rows])
-    yv = np.log([r["call_ms"] for r in rows])
-    big = [r for r in rows if r["N"] >= 10000] if len(rows) > 2 else rows
-    xs = np.log([r["N"] + r["E"] for r in big])
-    ys = np.log([r["call_ms"] for r in big])
-    return {"copy_bandwidth_GBs": bw / 1e9, "rows": rows,
-            "exponent_all": float(np.polyfit(x, yv, 1)[0]),
-            "exponent_N_ge_1e4": float(np.polyfit(xs, ys, 1)[0]) if len(big) > 1 else None}
+        res = {"copy_bandwidth_GBs": bw / 1e9, "graphs": {}}
+        for family in ("random", "local"):
+            rows = []
+            for n in cfg.p1_sizes:
+                cp = (random_coupling if family == "random" else
+                      lambda n_, e_, s_: local_coupling(n_, e_ // n_, s_))(n, 10 * n, cfg.seed)
+                net = C.Network(cp, {"bm": C.NetworkBMColumn(n)}, stimulus=1.0, dtype=dt_).to(device)
+                y = net.initial_state(noise=0.1, seed=cfg.seed)
+                buf = torch.empty_like(y)
+                t = torch.tensor(0.0, dtype=dt_, device=device)
+                reps = cfg.p1_repeats if n < 10**6 else max(3, cfg.p1_repeats // 2)
+                with torch.no_grad():
+                    fused = median_time(lambda: net(t, y), reps, device)
+                    into = median_time(lambda: net(t, y, out=buf), reps, device)
+                    net.kernels = False
+                    eager = median_time(lambda: net(t, y), reps, device)
+                S, E = net.state_size, cp.n_edges
+                floor_bytes = 2 * S * item + 2 * E * 8 + (n + 1) * 8
+                fl = floor_bytes / bw
+                rows.append({"N": n, "E": E, "eager_ms": eager * 1e3, "fused_ms": fused * 1e3,
+                             "fused_out_ms": into * 1e3, "floor_ms": fl * 1e3,
+                             "fraction_eager": fl / eager, "fraction_fused": fl / fused,
+                             "fraction_fused_out": fl / into, "speedup": eager / into})
+                net = cp = y = buf = None     # free before the next size
+            big = [r for r in rows if r["N"] >= 10000] if len(rows) > 2 else rows
+            fit = (float(np.polyfit(np.log([r["N"] + r["E"] for r in big]),
+                                    np.log([r["fused_out_ms"] for r in big]), 1)[0])
+                   if len(big) > 1 else None)
+            res["graphs"][family] = {"rows": rows, "exponent_N_ge_1e4": fit}
+        out["dtypes"][dname] = res
+    return out
 
 
 class StuartLandauColumn(C.ColumnType):
     """Stuart–Landau (Hopf normal form) oscillators with diffusive coupling — a user column type.
 
-        ẋ = (a − x² − y²) x − ω y + K (ν − k_in x),     ẏ = (a − x² − y²) y + ω x
+        ẋ = (a − x² − y²) x − ω y + K_b (ν − k_in x),     ẏ = (a − x² − y²) y + ω x
 
-    ν = Σ_j W_ij x_j (from the engine), k_in = Σ_j W_ij (in-strength, a per-column parameter).
+    ν = Σ_j W_ij x_j (from the engine), k_in = Σ_j W_ij (in-strength, a per-column parameter);
+    K_b the global coupling of batch member b (``K_sets`` (B,), one parameter set per member:
+    a user column may hold batch-shaped buffers of its own).
     """
 
     type_name = "stuart_landau"
     fields = ("x", "y")
-    param_defaults = {"a": 0.25, "omega": 0.2, "K": 0.6, "k_in": 0.0}
+    param_defaults = {"a": 0.25, "omega": 0.2, "k_in": 0.0}
+
+    def __init__(self, n, K_sets=(0.6,), **params):
+        super().__init__(n, **params)
+        self.register_buffer("K_sets", torch.as_tensor(K_sets, dtype=torch.float64).reshape(-1, 1))
 
     def send(self, state):
         return state["x"]
@@ -122,11 +153,12 @@ class StuartLandauColumn(C.ColumnType):
     def rhs(self, state, nu, s):
         x, y = state["x"], state["y"]
         r = self.a - x * x - y * y
-        return {"x": r * x - self.omega * y + self.K * (nu - self.k_in * x),
+        return {"x": r * x - self.omega * y + self.K_sets * (nu - self.k_in * x),
                 "y": r * y + self.omega * x}, None
 
 
 def _p2_numpy(Wd, k_in, x0, y0, steps, dt, a=0.25, omega=0.2, K=0.6):
+    """The NumPy baseline: the same Euler loop, batched over rows of x0 (K (B, 1) or scalar)."""
     x, y = x0.copy(), y0.copy()
     for _ in range(steps):
         r = a - x * x - y * y
@@ -137,7 +169,28 @@ def _p2_numpy(Wd, k_in, x0, y0, steps, dt, a=0.25, omega=0.2, K=0.6):
     return x, y
 
 
+def _p2_neurolib(A, x0, y0, steps, dt):
+    """neurolib's HopfModel on the same matrix (no delays, no noise): (final x, y, seconds of
+    the second run, the first compiles) or None when neurolib is not installed."""
+    try:
+        from neurolib.models.hopf import HopfModel
+    except ImportError:
+        return None
+    m = HopfModel(Cmat=A, Dmat=np.zeros_like(A))
+    m.params.update({"a": 0.25, "w": 0.2, "K_gl": 0.6, "dt": dt, "duration": steps * dt,
+                     "sigma_ou": 0.0, "x_ou_mean": 0.0, "y_ou_mean": 0.0,
+                     "xs_init": x0.reshape(-1, 1).copy(), "ys_init": y0.reshape(-1, 1).copy()})
+    m.run()
+    t0 = time.perf_counter()
+    m.run()
+    sec = time.perf_counter() - t0
+    return m.x[:, -1].copy(), m.y[:, -1].copy(), sec
+
+
 def bench_p2(cfg, device):
+    """One Stuart–Landau network (B = 1) and B = ``p2_batch`` parameter sets (K from 0.3 to 0.9),
+    Euler through ``simulate``: the fixed-step loop eager and compiled, torchdiffeq's euler for
+    the before; neurolib (if installed) and NumPy as the baselines, trajectories checked first."""
     n, dt = 80, 0.1                                   # ms
     steps = int(round(cfg.p2_seconds * 1000 / dt))
     rng = np.random.default_rng(cfg.seed)
@@ -146,30 +199,52 @@ def bench_p2(cfg, device):
     G = graphs.from_numpy(A, column_type="stuart_landau")
     out = {"nodes": n, "steps": steps, "dt_ms": dt}
     for B in (1, cfg.p2_batch):
-        k_in = torch.as_tensor(A.sum(1))
-        net = C.Network.from_graph(G, column_types={"stuart_landau": StuartLandauColumn(n, k_in=k_in)},
-                                   dtype=torch.float64).to(device)
+        K = np.full(1, 0.6) if B == 1 else np.linspace(0.3, 0.9, B)
+        net = C.Network.from_graph(G, column_types={"stuart_landau": StuartLandauColumn(
+            n, K_sets=K, k_in=torch.as_tensor(A.sum(1)))}, dtype=torch.float64).to(device)
         y0 = net.initial_state(batch=B, noise=0.5, seed=cfg.seed)
         t = torch.arange(0, steps + 1, max(1, steps // 100), dtype=torch.float64) * dt
         t[-1] = steps * dt
-        t0 = time.perf_counter()
-        rec = C.simulate(net, t, y0=y0, method="euler", step_size=dt, record=["x"], chunk=10)
-        sync(device)
-        ours = time.perf_counter() - t0
+        row = {}
+        for name, opts in (("torchdiffeq", {"options": {"step_size": dt}}),
+                           ("eager", {}), ("compiled", {"compiled": True})):
+            if name == "torchdiffeq" and steps > 20000:
+                opts = None                           # the before, timed on a 1/10 window below
+            t_run, k = (t, steps) if opts is not None else (t[t <= t[-1] / 10 + 1e-9], steps // 10)
+            opts = opts if opts is not None else {"options": {"step_size": dt}}
+            if name == "compiled":                    # compile on a short run first (reported)
+                c0 = time.perf_counter()
+                C.simulate(net, t[:3], y0=y0, method="euler", step_size=dt, record=["x"],
+                           solver_options=opts, progress=False, update_state=False)
+                row["compile_s"] = time.perf_counter() - c0
+            t0 = time.perf_counter()
+            rec = C.simulate(net, t_run, y0=y0, method="euler", step_size=dt, record=["x"],
+                             chunk=10, solver_options=opts, progress=False, update_state=False)
+            sync(device)
+            sec = time.perf_counter() - t0
+            row[name] = {"s": sec, "steps": k, "node_steps_per_s": B * n * k / sec}
+            if name != "torchdiffeq":
+                x_ours = rec["x"][-1].cpu().numpy()
         y0c = y0.cpu().numpy()
         t0 = time.perf_counter()
-        xn, _ = _p2_numpy(A, A.sum(1), y0c[:, :n], y0c[:, n:], steps, dt)
+        xn, _ = _p2_numpy(A, A.sum(1), y0c[:, :n], y0c[:, n:], steps, dt, K=K.reshape(-1, 1))
         base = time.perf_counter() - t0
-        err = float(np.abs(rec["x"][-1].numpy() - xn).max())
-        out[f"B{B}"] = {"ours_s": ours, "numpy_s": base,
-                        "ours_node_steps_per_s": B * n * steps / ours,
-                        "numpy_node_steps_per_s": B * n * steps / base,
-                        "speedup_vs_numpy": base / ours, "max_abs_diff_vs_numpy": err}
-    try:
-        import neurolib  # noqa: F401
-        out["neurolib"] = "installed but not wired: see README"
-    except ImportError:
-        out["neurolib"] = "not installed (optional extra `pip install .[bench]`); NumPy baseline used"
+        row["numpy"] = {"s": base, "node_steps_per_s": B * n * steps / base,
+                        "max_abs_diff": float(np.abs(x_ours - xn).max())}
+        if B == 1:
+            nl = _p2_neurolib(A, y0c[0, :n], y0c[0, n:], steps, dt)
+            if nl is not None:
+                row["neurolib"] = {"s": nl[2], "node_steps_per_s": n * steps / nl[2],
+                                   "max_abs_diff": float(np.abs(x_ours[0] - nl[0]).max())}
+        out[f"B{B}"] = row
+    nl = out["B1"].get("neurolib")
+    out["neurolib"] = ("HopfModel, same matrix, dt and duration, no delays, no noise"
+                       if nl else "not installed (`pip install -e \".[bench]\"`): NumPy baseline only")
+    if nl:
+        ref = nl["node_steps_per_s"]
+        out["B1_over_neurolib"] = out["B1"]["compiled"]["node_steps_per_s"] / ref
+        out[f"B{cfg.p2_batch}_over_neurolib"] = (
+            max(out[f"B{cfg.p2_batch}"][k]["node_steps_per_s"] for k in ("eager", "compiled")) / ref)
     return out
 
 
@@ -220,19 +295,29 @@ def main(cfg: Config, out: str) -> dict:
     t2 = time.perf_counter()
     p6 = bench_p6(cfg) if device.type == "cpu" else {"skipped": "P6 measures host RSS on CPU runs"}
     t3 = time.perf_counter()
-    lines = [f"device {device} ({os.cpu_count()} CPU threads), copy bandwidth "
-             f"{p1['copy_bandwidth_GBs']:.2f} GB/s",
-             "P1  N        E         call ms   floor ms  fraction of floor"]
-    for r in p1["rows"]:
-        lines.append(f"    {r['N']:<8d} {r['E']:<9d} {r['call_ms']:<9.3f} {r['floor_ms']:<9.3f} "
-                     f"{r['fraction_of_floor']:.2f}")
-    lines.append(f"    fitted exponent of cost vs N+E: {p1['exponent_all']:.2f} (all), "
-                 f"{p1['exponent_N_ge_1e4']} (N >= 1e4)")
+    lines = [f"device {device} ({os.cpu_count()} CPU threads, {torch.get_num_threads()} used)",
+             "P1  dtype    graph   N        E         eager ms  fused ms  into-buffer ms  floor ms"
+             "  fraction of floor (eager / fused / into buffer)"]
+    for dname, res in p1["dtypes"].items():
+        for family, g in res["graphs"].items():
+            for r in g["rows"]:
+                lines.append(f"    {dname:<8} {family:<7} {r['N']:<8d} {r['E']:<9d} "
+                             f"{r['eager_ms']:<9.3f} {r['fused_ms']:<9.3f} {r['fused_out_ms']:<15.3f} "
+                             f"{r['floor_ms']:<9.3f} {r['fraction_eager']:.3f} / "
+                             f"{r['fraction_fused']:.3f} / {r['fraction_fused_out']:.3f}")
+            lines.append(f"    {dname} {family}: copy bandwidth {res['copy_bandwidth_GBs']:.1f} GB/s, "
+                         f"fitted exponent (N >= 1e4, into buffer) {g['exponent_N_ge_1e4']}")
     for key in ("B1", f"B{cfg.p2_batch}"):
         r = p2[key]
-        lines.append(f"P2  {key}: ours {r['ours_node_steps_per_s']:.3g} node-steps/s, NumPy "
-                     f"{r['numpy_node_steps_per_s']:.3g} (×{r['speedup_vs_numpy']:.2f}); "
-                     f"max |Δx| {r['max_abs_diff_vs_numpy']:.1e}")
+        parts = [f"{k} {r[k]['node_steps_per_s']:.3g}" for k in
+                 ("torchdiffeq", "eager", "compiled", "numpy", "neurolib") if k in r]
+        lines.append(f"P2  {key} node-steps/s: " + ", ".join(parts) +
+                     f" (compile {r['compile_s']:.1f} s); max |Δx| vs NumPy "
+                     f"{r['numpy']['max_abs_diff']:.1e}" +
+                     (f", vs neurolib {r['neurolib']['max_abs_diff']:.1e}" if "neurolib" in r else ""))
+    if "B1_over_neurolib" in p2:
+        lines.append(f"    over neurolib: B=1 ×{p2['B1_over_neurolib']:.2f}, "
+                     f"B={cfg.p2_batch} ×{p2[f'B{cfg.p2_batch}_over_neurolib']:.1f}")
     if "peak_rss_MB" in p6:
         lines.append(f"P6  {p6['nodes']} columns, {p6['edges']} edges: peak RSS "
                      f"{p6['peak_rss_MB']:.0f} MB (bar 2048 MB)")

@@ -6,9 +6,9 @@
     process: time per (step × column), the ratio, and the fitted exponent of the cost in
     K · (N + E) (linear means 1).
 (b) A receding-horizon run on a stream of ``stream_steps`` steps with N = 10³ columns and
-    E = 10⁴ learned edges, for several window lengths (overlap = half a window): wall time,
-    windows, iterations, time per window and per window step (linear in the window length when
-    the per-step cost is flat).
+    E = 10⁴ learned edges, for several window lengths (overlap = half a window), by Newton–Krylov
+    (the default for large windows) and by L-BFGS capped at ``stream_max_iter`` (the before):
+    wall time, windows, iterations, time per window and per window step, converged or not.
 
 Writes results.json and p5_scaling.png.
 """
@@ -48,7 +48,10 @@ class Config(ExperimentConfig):
     stream_windows: tuple[int, ...] = (10, 20, 40)
     """receding horizon: windows tried"""
     stream_max_iter: int = 300
-    """receding horizon: L-BFGS iterations per window"""
+    """receding horizon: L-BFGS iterations per window (the before)"""
+    stream_optimizers: tuple[str, ...] = ("krylov", "lbfgs")
+    """receding horizon: optimizers compared (krylov: Newton–Krylov, the default for large n;
+    lbfgs: the before)"""
     dtype: str = "float64"
     """float64 or float32"""
 
@@ -110,18 +113,21 @@ def bench_stream(cfg: Config, device, dtype) -> list[dict]:
     net = network(cfg.stream_n, cfg.seed, device, dtype, cfg.stream_steps, cfg.dt)
     y0 = net.initial_state(noise=0.1, seed=cfg.seed)
     t = torch.arange(cfg.stream_steps + 1, dtype=dtype, device=device) * cfg.dt
-    for w in cfg.stream_windows:
-        t0 = time.perf_counter()
-        rec = C.simulate(net, t, y0=y0, solver="least_action", progress=False, record=["mu"],
-                         solver_options={"window": w, "overlap": w // 2,
-                                         "max_iter": cfg.stream_max_iter}, update_state=False)
-        wall = time.perf_counter() - t0
-        nw = rec.config["solver_windows"]
-        rows.append({"window": w, "overlap": w // 2, "wall_s": wall, "windows": nw,
-                     "s_per_window": wall / nw, "ms_per_window_step": wall / nw / w * 1e3,
-                     "iterations_max": rec.config["solver_iterations_max"],
-                     "grad_max": rec.config["solver_grad_max"],
-                     "converged": rec.config["solver_converged"]})
+    for opt in cfg.stream_optimizers:
+        for w in cfg.stream_windows:
+            t0 = time.perf_counter()
+            rec = C.simulate(net, t, y0=y0, solver="least_action", progress=False, record=["mu"],
+                             solver_options={"window": w, "overlap": w // 2, "optimizer": opt,
+                                             "max_iter": cfg.stream_max_iter if opt == "lbfgs"
+                                             else None}, update_state=False)
+            wall = time.perf_counter() - t0
+            nw = rec.config["solver_windows"]
+            rows.append({"optimizer": opt, "window": w, "overlap": w // 2, "wall_s": wall,
+                         "windows": nw, "s_per_window": wall / nw,
+                         "ms_per_window_step": wall / nw / w * 1e3,
+                         "iterations_max": rec.config["solver_iterations_max"],
+                         "grad_max": rec.config["solver_grad_max"],
+                         "converged": rec.config["solver_converged"]})
     rows_meta = {"N": cfg.stream_n, "E": net.coupling.n_edges, "stream_steps": cfg.stream_steps}
     return [{**rows_meta, **r} for r in rows]
 
@@ -150,7 +156,8 @@ def main(cfg: Config, out: str) -> dict:
     for r in it:
         print(f"{r['N']:>7} {r['E']:>8} {r['K']:>4} {r['eval_ms']:>9.2f} {r['ivp_rk4_ms']:>9.2f} "
               f"{r['eval_over_ivp']:>9.2f} {r['ns_per_step_column']:>9.0f}")
-    print("receding horizon:", [(r["window"], round(r["wall_s"], 2), r["iterations_max"]) for r in st])
+    print("receding horizon:", [(r["optimizer"], r["window"], round(r["wall_s"], 2),
+                                 r["iterations_max"], r["converged"]) for r in st])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for n in cfg.sizes:
         rr = [r for r in it if r["N"] == n]
@@ -160,7 +167,10 @@ def main(cfg: Config, out: str) -> dict:
                        label=f"ivp rk4, N={n}")
     axes[0].set(xlabel="K (N + E)", ylabel="ms", title="P5: one action+gradient evaluation")
     axes[0].legend(fontsize=7)
-    axes[1].plot([r["window"] for r in st], [r["s_per_window"] for r in st], "o-")
+    for opt in cfg.stream_optimizers:
+        rr = [r for r in st if r["optimizer"] == opt]
+        axes[1].plot([r["window"] for r in rr], [r["s_per_window"] for r in rr], "o-", label=opt)
+    axes[1].legend(fontsize=7)
     axes[1].set(xlabel="window (steps)", ylabel="s per window",
                 title=f"receding horizon, N={cfg.stream_n}, {cfg.stream_steps} steps")
     fig.tight_layout()

@@ -146,6 +146,8 @@ class Coupling(nn.Module):
             out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
             return out.index_add(1, self.tgt, vals)
         if self.dense_for(W.shape[0] == 1):
+            if W.shape[0] == 1:                    # one (B, N) × (N, N) GEMM for the batch
+                return (x @ self.to_dense(W[0]).T).expand(B, -1)
             return (x.unsqueeze(1) @ self.to_dense(W).mT).squeeze(1).expand(B, -1)   # (B, N)
         if W.shape[0] == 1:                        # one matrix, all batch members: one SpMM
             A = self._csr(self.crow, self.src, W[0], self.n_nodes)

@@ -68,7 +68,9 @@ def test_sequence_asymmetry_tiny(tmp_path):
 def test_bench_solvers_tiny(tmp_path):
     res = run("bench-solvers", tmp_path)
     assert len(res["iteration"]) == 4 and all(r["eval_ms"] > 0 for r in res["iteration"])
-    assert len(res["stream"]) == 2 and all(r["windows"] >= 1 for r in res["stream"])
+    assert len(res["stream"]) == 4 and all(r["windows"] >= 1 for r in res["stream"])
+    krylov = [r for r in res["stream"] if r["optimizer"] == "krylov"]
+    assert len(krylov) == 2 and all(r["converged"] and r["grad_max"] <= 1e-6 for r in krylov)
 
 
 def test_fep_sim1_tiny(tmp_path):

@@ -2,7 +2,9 @@
 
 ``IVP(method="dopri5")`` runs any torchdiffeq method ("dopri5", "dopri8", "rk4", "euler", …)
 with ``rtol``, ``atol``, ``step_size`` (fixed-step methods; default the output grid) and
-torchdiffeq ``options``; ``method="implicit_midpoint"`` runs ours (below; ``midpoint_tol``,
+torchdiffeq ``options``; "euler" and "rk4" without ``options`` run our fixed-step loop instead
+(``columns.solvers.fixed_step``: the same grid and formulas, equal to round-off, stage buffers
+preallocated; ``compiled=True`` compiles ``unroll`` steps per call with torch.compile); ``method="implicit_midpoint"`` runs ours (below; ``midpoint_tol``,
 ``midpoint_max_iter``). Initial momenta are taken from the state (default 0). No carry: every
 chunk is an independent initial-value problem from the chunk's first state.
 
@@ -29,6 +31,7 @@ import torch
 
 from graphs.errors import DivergenceError, SolverError
 
+from . import fixed_step
 from .base import Solver
 
 METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun3",
@@ -41,7 +44,8 @@ class IVP(Solver):
 
     name = "ivp"
     defaults = {"method": "dopri5", "rtol": 1e-7, "atol": 1e-9, "step_size": None,
-                "options": None, "midpoint_tol": None, "midpoint_max_iter": 100}
+                "options": None, "midpoint_tol": None, "midpoint_max_iter": 100, "compiled": False,
+                "unroll": None}
 
     def validate(self):
         if self.method not in METHODS:
@@ -55,6 +59,9 @@ class IVP(Solver):
         if self.method == "implicit_midpoint":
             return implicit_midpoint(network, y, ts, step_size=self.step_size,
                                      tol=self.midpoint_tol, max_iter=self.midpoint_max_iter), carry
+        if self.method in fixed_step.METHODS and not self.options:
+            return fixed_step.fixed_grid(network, y, ts, self.method, self.step_size,
+                                         bool(self.compiled), self.unroll), carry
         from torchdiffeq import odeint
         opts = dict(self.options or {})
         if self.step_size is not None:

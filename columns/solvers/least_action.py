@@ -44,9 +44,10 @@ from graphs.errors import DivergenceError, SolverError
 from .. import energy
 from .base import Solver
 from .gauss_newton import gauss_newton
+from .newton_krylov import newton_krylov
 
 RULES = ("midpoint", "left")
-OPTIMIZERS = ("auto", "newton", "lbfgs")
+OPTIMIZERS = ("auto", "newton", "krylov", "lbfgs")
 
 
 def stimulus_grid(network, times: torch.Tensor, batch: int) -> torch.Tensor:
@@ -97,8 +98,11 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     Optimisers: ``"lbfgs"`` (matrix-free, any size) runs until max|∂S/∂z| ≤ ``gtol`` (default
     1e-10 in float64, 1e-5 in float32) or no further progress; ``"newton"`` is L-BFGS down to
     ``polish_from`` (default 1e-5 / 1e-3) followed by Newton steps with the exact block-tridiagonal
-    Hessian (``columns.solvers.gauss_newton``; quadratic convergence, dense n × n blocks); ``"auto"``
-    picks newton when the window has at most ``dense_max`` positions per batch member.
+    Hessian (``columns.solvers.gauss_newton``; quadratic convergence, dense n × n blocks);
+    ``"krylov"`` is matrix-free trust-region Newton–CG (``columns.solvers.newton_krylov``;
+    Hessian-vector products, any size) from the start, with L-BFGS as the fallback should its
+    trust region collapse; ``"auto"`` picks newton when the window has at most ``dense_max``
+    positions per batch member, krylov otherwise.
     The window counts as converged when max|∂S/∂z| ≤ ``accept`` (1e-6 / 1e-3).
 
     Returns {"q" (K+1, B, n), "p" (K+1, B, n), "z" (K, B, n) (for warm starts), "action" (B,),
@@ -106,7 +110,7 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     """
     check_choices(rule, optimizer)
     if optimizer == "auto":
-        optimizer = "newton" if q0.shape[1] <= dense_max else "lbfgs"
+        optimizer = "newton" if q0.shape[1] <= dense_max else "krylov"
     dt = times.diff().to(q0.dtype)
     K, B = dt.numel(), q0.shape[0]
     t_eval = times[:-1] + 0.5 * times.diff() if rule == "midpoint" else times[:-1]
@@ -125,10 +129,22 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
                             line_search_fn="strong_wolfe")
     count = [0]
 
+    def action(zz):
+        q = _positions(q0, zz, sdt, m_isqrt)
+        return discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum()
+
+    krylov_iter = 0
+    if optimizer == "krylov":
+        nk = newton_krylov(action, z.detach(), gtol, max_iter=max_iter or 100)
+        with torch.no_grad():
+            z.copy_(nk["z"])
+        krylov_iter, count[0] = nk["iterations"], nk["iterations"] + 2 * nk["hvps"]
+        if not nk["failed"] and nk["grad_max"] <= gtol:
+            opt.param_groups[0]["max_iter"] = 1        # only the final gradient below
+
     def closure():
         opt.zero_grad()
-        q = _positions(q0, z, sdt, m_isqrt)
-        S = discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum()
+        S = action(z)
         S.backward()
         count[0] += 1
         return S
@@ -139,7 +155,7 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     if not math.isfinite(float(S)):
         raise DivergenceError("least_action: the action became non-finite (check the stimulus and "
                               "parameters; a smaller window or step may help)", float(times[0]))
-    iterations = int(opt.state[opt._params[0]].get("n_iter", 0))
+    iterations = int(opt.state[opt._params[0]].get("n_iter", 0)) + krylov_iter
     gmax = float(z.grad.abs().max())
     with torch.no_grad():
         q = _positions(q0, z.detach(), sdt, m_isqrt)
