@@ -106,3 +106,48 @@ def test_small_fixed_coupling_goes_dense_and_equals_the_sparse_product():
     dense = cp.forward_product(W, x)
     sparse = torch.zeros(4, 80, dtype=torch.float64).index_add(1, cp.tgt, W * x[:, cp.src])
     assert torch.allclose(dense, sparse, atol=1e-14)
+
+
+# -- the fixed-step loop -------------------------------------------------------------------------
+
+def _odeint(net, y0, ts, method, h):
+    from torchdiffeq import odeint
+    with torch.no_grad():
+        return odeint(net, y0, ts, method=method, options={"step_size": h} if h else None)
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+@pytest.mark.parametrize("h", [None, 0.03, 0.07])
+def test_fixed_step_loop_equals_torchdiffeq(method, h):
+    """Same grid (0.07 does not divide the outputs' spacing: interpolated outputs, a short last
+    step), same formulas: equal to round-off, on the fused (learning) and the dense paths."""
+    from columns.solvers.fixed_step import fixed_grid
+    ts = torch.linspace(0.0, 1.0, 11, dtype=torch.float64)
+    for G in (mixed_graph(60, "all", seed=1), mixed_graph(20, "none", seed=2)):
+        net = C.Network.from_graph(G, stimulus=lambda t: 0.7 + 0.2 * torch.sin(torch.as_tensor(t)),
+                                   dtype=torch.float64)
+        y0 = net.initial_state(batch=2, noise=0.3, seed=0)
+        ref = _odeint(net, y0, ts, method, h)
+        got = fixed_grid(net, y0, ts, method, h)
+        assert float((got - ref).abs().max() / ref.abs().max()) <= 1e-13
+
+
+def test_simulate_runs_the_loop_and_torchdiffeq_on_request():
+    net = C.Network.from_graph(mixed_graph(40, "all", seed=3), stimulus=0.5, dtype=torch.float64)
+    ts = torch.linspace(0.0, 0.5, 6, dtype=torch.float64)
+    a = C.simulate(net, ts, method="rk4", step_size=0.05, progress=False, update_state=False)
+    b = C.simulate(net, ts, method="rk4", step_size=0.05, options={"step_size": 0.05},
+                   progress=False, update_state=False)            # options: torchdiffeq itself
+    assert float((a["mu"] - b["mu"]).abs().max()) <= 1e-13
+    assert float((a["W"] - b["W"]).abs().max()) <= 1e-13
+
+
+def test_compiled_blocks_equal_the_eager_loop():
+    """torch.compile of 3 Euler steps per call (and single steps next to outputs) == eager."""
+    from columns.solvers.fixed_step import fixed_grid
+    net = C.Network.from_graph(mixed_graph(12, "none", seed=4), stimulus=0.4, dtype=torch.float64)
+    y0 = net.initial_state(batch=3, noise=0.3, seed=1)
+    ts = torch.tensor([0.0, 0.1, 0.25, 0.4], dtype=torch.float64)     # 0.25: not on the grid
+    eager = fixed_grid(net, y0, ts, "euler", 0.02)
+    comp = fixed_grid(net, y0, ts, "euler", 0.02, compiled=True, unroll=3)
+    assert float((comp - eager).abs().max() / eager.abs().max()) <= 1e-12

@@ -144,3 +144,16 @@ def test_bench_maze_tiny(tmp_path):
     assert res["baseline_matches_library"]["same_times_and_decisions"]
     assert res["baseline_matches_library"]["max_abs_diff_C"] < 1e-6
     assert res["numpy_us_per_agent_step"] > 0 and res["torch_us_per_agent_step"] > 0
+
+
+def test_bench_engine_tiny(tmp_path):
+    """The benchmark runs end to end; its checks are real: fused == eager speed ratios exist for
+    both dtypes and graph families, and our P2 trajectory equals the NumPy loop's."""
+    res = run("bench-engine", tmp_path)
+    for dname in ("float64", "float32"):
+        for family in ("random", "local"):
+            rows = res["P1"]["dtypes"][dname]["graphs"][family]["rows"]
+            assert len(rows) == 2 and all(r["fused_out_ms"] > 0 and r["floor_ms"] > 0 for r in rows)
+    for key in ("B1", "B8"):
+        assert res["P2"][key]["numpy"]["max_abs_diff"] <= 1e-10
+        assert res["P2"][key]["eager"]["node_steps_per_s"] > 0

@@ -195,3 +195,33 @@ def test_newton_polish_reaches_the_lbfgs_minimum_to_high_accuracy():
     assert b["grad_max"] <= 1e-9 and b["grad_max"] < a["grad_max"]
     assert float(a["action"]) == pytest.approx(float(b["action"]), rel=1e-10)
     assert (a["q"] - b["q"]).abs().max() <= 1e-6
+
+
+def test_newton_krylov_equals_the_newton_polish_on_the_pinned_problems():
+    """Matrix-free Newton–Krylov reaches the same minimiser as L-BFGS + block-tridiagonal Newton
+    on the analytic linear BVP and the K6 window of the slowest-eigenvalue test."""
+    from columns.solvers import least_action as LA
+    cases = [(single_type_network(linear_column(), stimulus=1.0), {"mu": 0.5, "a": -0.3},
+              torch.linspace(0.0, 4.0, 401, dtype=torch.float64)),
+             (k6(), K6_Q0, torch.linspace(0.0, 30.0, 601, dtype=torch.float64))]
+    for net, q0, t in cases:
+        y0 = net.initial_state(values=q0)
+        pos, _ = energy.canonical_pairs(net)
+        a = LA.solve_window(net, y0[:, pos], t, optimizer="newton")
+        b = LA.solve_window(net, y0[:, pos], t, optimizer="krylov")
+        assert b["optimizer"] == "krylov" and b["grad_max"] <= 1e-9
+        assert float(b["action"]) == pytest.approx(float(a["action"]), rel=1e-10)
+        assert (a["q"] - b["q"]).abs().max() <= 1e-7
+
+
+def test_krylov_is_the_default_for_large_windows_and_converges():
+    from columns.solvers import least_action as LA
+    from experiments.bench_solvers import network
+    net = network(40, 0, "cpu", torch.float64, 20, 0.05)       # 2·40 + 400 positions > 64
+    y0 = net.initial_state(noise=0.1, seed=0)
+    pos, _ = energy.canonical_pairs(net)
+    t = torch.arange(21, dtype=torch.float64) * 0.05
+    b = LA.solve_window(net, y0[:, pos], t)
+    assert b["optimizer"] == "krylov" and b["converged"] and b["grad_max"] <= 1e-9
+    a = LA.solve_window(net, y0[:, pos], t, optimizer="lbfgs")
+    assert float(b["action"]) == pytest.approx(float(a["action"]), rel=1e-9)

@@ -48,6 +48,8 @@ from .newton_krylov import newton_krylov
 
 RULES = ("midpoint", "left")
 OPTIMIZERS = ("auto", "newton", "krylov", "lbfgs")
+KRYLOV_WARMUP = 100
+"""L-BFGS iterations before Newton–Krylov takes over (or fewer: down to ``polish_from``)."""
 
 
 def stimulus_grid(network, times: torch.Tensor, batch: int) -> torch.Tensor:
@@ -99,9 +101,9 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     1e-10 in float64, 1e-5 in float32) or no further progress; ``"newton"`` is L-BFGS down to
     ``polish_from`` (default 1e-5 / 1e-3) followed by Newton steps with the exact block-tridiagonal
     Hessian (``columns.solvers.gauss_newton``; quadratic convergence, dense n × n blocks);
-    ``"krylov"`` is matrix-free trust-region Newton–CG (``columns.solvers.newton_krylov``;
-    Hessian-vector products, any size) from the start, with L-BFGS as the fallback should its
-    trust region collapse; ``"auto"`` picks newton when the window has at most ``dense_max``
+    ``"krylov"`` is L-BFGS for at most ``KRYLOV_WARMUP`` iterations (down to ``polish_from``), then
+    matrix-free trust-region Newton–CG (``columns.solvers.newton_krylov``; Hessian-vector
+    products, any size) to ``gtol``, with L-BFGS as the fallback should its trust region collapse; ``"auto"`` picks newton when the window has at most ``dense_max``
     positions per batch member, krylov otherwise.
     The window counts as converged when max|∂S/∂z| ≤ ``accept`` (1e-6 / 1e-3).
 
@@ -133,21 +135,28 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
         q = _positions(q0, zz, sdt, m_isqrt)
         return discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum()
 
-    krylov_iter = 0
-    if optimizer == "krylov":
-        nk = newton_krylov(action, z.detach(), gtol, max_iter=max_iter or 100)
-        with torch.no_grad():
-            z.copy_(nk["z"])
-        krylov_iter, count[0] = nk["iterations"], nk["iterations"] + 2 * nk["hvps"]
-        if not nk["failed"] and nk["grad_max"] <= gtol:
-            opt.param_groups[0]["max_iter"] = 1        # only the final gradient below
-
     def closure():
-        opt.zero_grad()
+        z.grad = None
         S = action(z)
         S.backward()
         count[0] += 1
         return S
+
+    krylov_iter = 0
+    if optimizer == "krylov":     # L-BFGS while it is cheap progress, then Newton–Krylov
+        warm = torch.optim.LBFGS([z], lr=1.0, max_iter=KRYLOV_WARMUP, history_size=history,
+                                 tolerance_grad=max(gtol, polish_from), tolerance_change=0.0,
+                                 line_search_fn="strong_wolfe")
+        with torch.enable_grad():
+            warm.step(closure)
+        krylov_iter = int(warm.state[warm._params[0]].get("n_iter", 0))
+        nk = newton_krylov(action, z.detach(), gtol, max_iter=max_iter or 100)
+        with torch.no_grad():
+            z.copy_(nk["z"])
+        krylov_iter += nk["iterations"]
+        count[0] += nk["iterations"] + 2 * nk["hvps"]
+        if not nk["failed"] and nk["grad_max"] <= gtol:
+            opt.param_groups[0]["max_iter"] = 1        # only the final gradient below
 
     with torch.enable_grad():
         opt.step(closure)

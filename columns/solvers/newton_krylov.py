@@ -103,7 +103,7 @@ def newton_krylov(action, z0: torch.Tensor, gtol: float, max_iter: int = 50,
                 (h,) = torch.autograd.grad(g, zv, v, retain_graph=True)
             return h.detach()
 
-        S0 = float(S)
+        S0 = float(S.detach())
         accepted = False
         while radius >= 1e-12:
             tol = max(min(0.5, math.sqrt(gnorm)) * gnorm, 0.1 * gtol)
