@@ -79,13 +79,14 @@ def random_coupling(n, e, seed, learnable=True):
 
 
 def local_coupling(n, per_node, seed, learnable=True):
-    """A sheet-like graph: column i receives from i + 100 k + u (mod n), k = 1..per_node,
-    u uniform in 0..99 — every source within 100·(per_node + 1) of its target, as when columns
+    """A sheet-like graph: column i receives from i + d k + u (mod n), k = 1..per_node,
+    u uniform in 0..d−1, d = min(100, (n − 1) // (per_node + 1)) — every source within d·(per_node + 1) of its target, as when columns
     are numbered by cortical position. Same N and E as ``random_coupling``."""
     g = torch.Generator().manual_seed(seed)
     tgt = torch.arange(n).repeat_interleave(per_node)
-    off = 100 * torch.arange(1, per_node + 1).repeat(n) + torch.randint(0, 100, (n * per_node,),
-                                                                         generator=g)
+    d = min(100, (n - 1) // (per_node + 1))      # disjoint offset ranges: no duplicates, no loops
+    off = d * torch.arange(1, per_node + 1).repeat(n) + torch.randint(0, d, (n * per_node,),
+                                                                       generator=g)
     w = 0.1 * torch.randn(n * per_node, generator=g, dtype=torch.float64)
     return graphs.compile_arrays(n, (tgt + off) % n, tgt, w, learnable=learnable)
 
