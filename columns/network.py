@@ -268,10 +268,11 @@ class Network(nn.Module):
             return None
         if torch.is_grad_enabled() and (y.requires_grad or x.requires_grad):
             return None
-        key = (y.shape[0], y.dtype, kernels.threads())
+        C = kernels.threads()
+        key = (y.shape[0], y.dtype, C)
         work = self._work.get(key)
         if work is None:
-            B, N, C = y.shape[0], self.n_nodes, kernels.threads()
+            B, N = y.shape[0], self.n_nodes
             work = {"bounds": kernels.chunk_bounds(cp.crow, C),
                     "nu": y.new_empty(B, N), "fsrc": y.new_empty(C, B, N), "ftgt": y.new_empty(B, N)}
             pl = self.plasticity
@@ -293,11 +294,16 @@ class Network(nn.Module):
         force = kernels.hebbian(cp.crow, cp.src, W, P_l if dW is not None else None, x,
                                 g.contiguous(), *work["params"], work["bounds"], dW, dP,
                                 work["fsrc"], work["ftgt"])
+        self._send_back(parts, derivs, force)
+        return dW, dP
+
+    def _send_back(self, parts, derivs, force):
+        """ṗ_send −= φ′ · force for every Hamiltonian type (in place in ``derivs``).
+        Shapes: force (B, N) = Wᵀ g + ∂H_edges/∂x."""
         for k in self.hamiltonian_types:
-            col, sl = self.columns[k], cp.type_slices[k]
+            col, sl = self.columns[k], self.coupling.type_slices[k]
             name = "p_" + col.send_field
             derivs[k][name] = derivs[k][name] - col.send_derivative(parts[k]) * force[:, sl]
-        return dW, dP
 
     def _hamiltonian_coupling(self, parts, derivs, g, W, W_l, P_l, x):
         """The backward message −φ′ (Wᵀ g + ∂H_edges/∂x) into ṗ_send (in place in ``derivs``) and
@@ -316,10 +322,7 @@ class Network(nn.Module):
             force = cp.sum_by_source(back) + cp.forward_product(aP, x)
         else:
             force = cp.sum_by_source(back)                                # (B, N) Wᵀ g
-        for k in self.hamiltonian_types:
-            col, sl = self.columns[k], cp.type_slices[k]
-            name = "p_" + col.send_field
-            derivs[k][name] = derivs[k][name] - col.send_derivative(parts[k]) * force[:, sl]
+        self._send_back(parts, derivs, force)
         return dW, dP
 
     def _trace_learning(self, parts, W_l, P_l, x, nu, s):

@@ -103,8 +103,9 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     Hessian (``columns.solvers.gauss_newton``; quadratic convergence, dense n × n blocks);
     ``"krylov"`` is L-BFGS for at most ``KRYLOV_WARMUP`` iterations (down to ``polish_from``), then
     matrix-free trust-region Newton–CG (``columns.solvers.newton_krylov``; Hessian-vector
-    products, any size) to ``gtol``, with L-BFGS as the fallback should its trust region collapse; ``"auto"`` picks newton when the window has at most ``dense_max``
-    positions per batch member, krylov otherwise.
+    products, any size) to ``gtol``, with L-BFGS as the fallback should its trust region
+    collapse; ``"auto"`` picks newton when the window has at most ``dense_max`` positions per
+    batch member, krylov otherwise.
     The window counts as converged when max|∂S/∂z| ≤ ``accept`` (1e-6 / 1e-3).
 
     Returns {"q" (K+1, B, n), "p" (K+1, B, n), "z" (K, B, n) (for warm starts), "action" (B,),
