@@ -169,7 +169,14 @@ def main(cfg: Config, out: str) -> dict:
     axes[0].legend(fontsize=7)
     for opt in cfg.stream_optimizers:
         rr = [r for r in st if r["optimizer"] == opt]
-        axes[1].plot([r["window"] for r in rr], [r["s_per_window"] for r in rr], "o-", label=opt)
+        line, = axes[1].plot([r["window"] for r in rr], [r["s_per_window"] for r in rr], "-",
+                             label=opt)
+        for conv, mark in ((True, "o"), (False, "x")):
+            pts = [r for r in rr if bool(r["converged"]) == conv]
+            axes[1].plot([r["window"] for r in pts], [r["s_per_window"] for r in pts], mark,
+                         color=line.get_color(), ms=8)
+    axes[1].plot([], [], "ko", label="converged (max ∂S/∂z ≤ 1e−6)")
+    axes[1].plot([], [], "kx", label="not converged (stopped at the iteration cap)")
     axes[1].legend(fontsize=7)
     axes[1].set(xlabel="window (steps)", ylabel="s per window",
                 title=f"receding horizon, N={cfg.stream_n}, {cfg.stream_steps} steps")
