@@ -5,8 +5,9 @@ with ``rtol``, ``atol``, ``step_size`` (fixed-step methods; default the output g
 torchdiffeq ``options``; "euler" and "rk4" without ``options`` run our fixed-step loop instead
 (``columns.solvers.fixed_step``: the same grid and formulas, equal to round-off, stage buffers
 preallocated; ``compiled=True`` compiles ``unroll`` steps per call with torch.compile);
-``method="implicit_midpoint"`` runs ours (below; ``midpoint_tol``, ``midpoint_max_iter``). Initial momenta are taken from the state (default 0). No carry: every
-chunk is an independent initial-value problem from the chunk's first state.
+``method="implicit_midpoint"`` runs ours (below; ``midpoint_tol``, ``midpoint_max_iter``).
+Initial momenta are taken from the state (default 0). No carry: every chunk is an independent
+initial-value problem from the chunk's first state.
 
 The implicit-midpoint rule: a symplectic, symmetric, second-order one-step method.
 
