@@ -2,6 +2,7 @@
 
     columns list
     columns run [NAME] [--out DIR] [--seed S] [--device D] [--tiny] [--key=value …]
+    columns sweep NAME --grid key=v1,v2,… [--seeds N] [--out DIR] [--scheduler ADDR] [--key=value …]
 
 ``columns run`` with no name runs the default study. Extra ``--key=value`` pairs override fields
 of the experiment's ``Config`` (``columns run NAME --help-config`` lists them with their type,
@@ -38,6 +39,26 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--threads", default="auto",
                    help="torch intra-op threads: N, or auto (cores not busy; default)")
     r.add_argument("--help-config", action="store_true", help="list the config keys and exit")
+    w = sub.add_parser("sweep", help="run an experiment over a grid × seeds (Dask) into one dataset")
+    w.add_argument("name")
+    w.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…",
+                   help="a swept config key and its values (repeat for more keys; tuple values "
+                        "with ':' between elements)")
+    w.add_argument("--seeds", default="1", help="a count N (seeds 0…N−1) or seeds a,b,c (default 1)")
+    w.add_argument("--out", default=None, help="sweep folder (default sweeps/NAME); the same "
+                   "folder again resumes the sweep")
+    w.add_argument("--scheduler", default=None, help="tcp://host:8786 (an existing Dask "
+                   "cluster), serial (in turn, here), or none: an embedded LocalCluster")
+    w.add_argument("--workers", type=int, default=None, help="embedded cluster: worker "
+                   "processes (default: the cores), one torch thread each")
+    w.add_argument("--timeout", type=float, default=10.0, help="seconds to reach --scheduler")
+    w.add_argument("--metrics", default=None, help="variables for sweep.md and the heat maps "
+                   "(comma-separated; default: those that vary)")
+    w.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a fixed override whose name is also a sweep option (e.g. --set seeds=1)")
+    w.add_argument("--device", default=None)
+    w.add_argument("--tiny", action="store_true", help="the experiments' CI-sized preset")
+    w.add_argument("--threads", default="auto", help="serial: torch threads (default auto)")
     return p
 
 
@@ -109,6 +130,33 @@ def threads(value: str) -> int:
     return n
 
 
+def _sweep(args, overrides: dict[str, str]) -> int:
+    """``columns sweep``: the grid and fixed overrides parsed, then ``experiments.sweep.sweep``."""
+    import torch
+
+    from experiments.sweep import parse_grid, sweep
+    for item in args.set:
+        k, sep, v = item.partition("=")
+        if not sep:
+            raise ColumnsError(f"--set expects key=value, got {item!r}")
+        overrides[k] = v
+    torch.set_num_threads(threads(args.threads))
+    metrics = [m for m in args.metrics.split(",") if m] if args.metrics else None
+    out = args.out or f"sweeps/{args.name}"
+    try:
+        ds = sweep(args.name, parse_grid(args.grid), args.seeds, out=out, fixed=overrides,
+                   tiny=args.tiny, device=args.device, scheduler=args.scheduler,
+                   workers=args.workers, metrics=metrics, timeout=args.timeout)
+    except KeyboardInterrupt:
+        print(f"columns: interrupted; the finished points are in {out}/sweep.nc; the same "
+              "command resumes the sweep", file=sys.stderr)
+        return 130
+    status = ds["status"].values
+    print(f"sweep {args.name}: {status.size} points, {int((status == 'ok').sum())} ok, "
+          f"{int((status == 'failed').sum())} failed; wrote {out}/sweep.nc, {out}/sweep.md")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from experiments import DEFAULT, EXPERIMENTS
     from experiments import runner
@@ -126,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ColumnsError(f"unexpected argument {item!r}; use --key=value")
             k, v = item[2:].split("=", 1)
             overrides[k] = v
+        if args.command == "sweep":
+            return _sweep(args, overrides)
         if args.help_config:
             print(help_config(runner.load(name)))
             return 0

@@ -54,6 +54,9 @@ from .config import ExperimentConfig
 from .fep_data import digits, zscore_rows
 from .multiregion_arms import ARMS, symmetrised  # noqa: F401  (symmetrised: public here)
 
+ALIASES = {"n_per_region": "n"}
+"""Other names the command line accepts for config keys (``--n_per_region=256`` is ``--n=256``)."""
+
 
 @dataclass
 class Config(ExperimentConfig):
@@ -224,12 +227,14 @@ def check(cfg: Config) -> None:
 
 def patterns(cfg: Config, device) -> torch.Tensor:
     """The input patterns (P, n) (``--patterns``): the digits (8×8 images for n = 64, average-pooled
-    to 4×4 for n = 16 or 2×2 for n = 4, z-scored); "decorrelated": the same digits made orthogonal
+    to 4×4 for n = 16 or 2×2 for n = 4, each pixel repeated k × k for n = (8k)², e.g. 16×16 for
+    n = 256; z-scored); "decorrelated": the same digits made orthogonal
     (Löwdin: X → (X Xᵀ)^(−1/2) X on the centred digits, the closest orthonormal set) and rescaled
     to their norm √n; "random": seeded ±1 patterns (norm √n)."""
     side = math.isqrt(cfg.n)
-    if side * side != cfg.n or 8 % side:
-        raise ConfigError(f"--n must be 64, 16 or 4 (the 8×8 digits, pooled), got {cfg.n}")
+    if side * side != cfg.n or (8 % side and side % 8):
+        raise ConfigError(f"--n must be 4, 16, 64 or (8k)² such as 256 (the 8×8 digits pooled or "
+                          f"upsampled), got {cfg.n}")
     if not cfg.digits or min(cfg.digits) < 0 or max(cfg.digits) > 9:
         raise ConfigError(f"--digits must be digits 0..9, got {cfg.digits}")
     if cfg.patterns == "random":
@@ -241,6 +246,9 @@ def patterns(cfg: Config, device) -> torch.Tensor:
     if side < 8:
         k = 8 // side
         X = zscore_rows(X.reshape(-1, side, k, side, k).mean((2, 4)).reshape(-1, cfg.n))
+    elif side > 8:                          # pixel repetition keeps each row's z-score
+        k = side // 8
+        X = X.reshape(-1, 8, 1, 8, 1).expand(-1, 8, k, 8, k).reshape(-1, cfg.n)
     if cfg.patterns == "decorrelated":
         Xc = X - X.mean(1, keepdim=True)
         U, _, Vh = torch.linalg.svd(Xc, full_matrices=False)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+ENABLED = True
+"""False hides the bars (a sweep's points run quietly under the sweep's own bar)."""
+
 
 def progress(iterable, desc: str, unit: str = "it"):
     """``iterable`` wrapped in a tqdm bar labelled ``desc`` (removed when done)."""
     from tqdm.auto import tqdm
-    return tqdm(iterable, desc=desc, unit=unit, mininterval=1.0, leave=False)
+    return tqdm(iterable, desc=desc, unit=unit, mininterval=1.0, leave=False,
+                disable=not ENABLED)

@@ -48,12 +48,17 @@ def _coerce(field: dataclasses.Field, hint, raw: str):
 
 
 def make_config(module, tiny: bool = False, overrides: dict[str, str] | None = None, **direct):
+    """The experiment's config: defaults (or ``tiny()``), then ``--key=value`` overrides (a key
+    may also be one of the module's ``ALIASES``, e.g. multiregion's ``n_per_region`` for ``n``),
+    then ``direct`` values that are not None."""
     cfg = module.Config.tiny() if tiny else module.Config()
+    aliases = getattr(module, "ALIASES", {})
     hints = typing.get_type_hints(module.Config)
     fields = {f.name: f for f in dataclasses.fields(cfg)}
     changes = {}
     for key, raw in (overrides or {}).items():
         key = key.replace("-", "_")
+        key = aliases.get(key, key)
         if key not in fields:
             raise ConfigError(f"unknown config key {key!r} for {module.__name__}; keys: {sorted(fields)}")
         changes[key] = _coerce(fields[key], hints[key], raw)

@@ -29,6 +29,13 @@ def test_bad_key_exits_2(tmp_path, capsys):
     assert "unknown config key 'nonsense'" in capsys.readouterr().err
 
 
+def test_config_alias_names_the_same_key():
+    from experiments import multiregion
+    from experiments.runner import make_config
+    cfg = make_config(multiregion, tiny=True, overrides={"n_per_region": "16"})
+    assert cfg.n == 16 and make_config(multiregion, overrides={"n": "16"}).n == 16
+
+
 def test_help_config_gives_every_key_its_type_default_and_meaning(capsys):
     import dataclasses
 

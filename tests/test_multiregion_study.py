@@ -153,7 +153,7 @@ def test_single_arms_and_the_gradient_solver(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--column_type=hopfield"], "--column_type must be one of"),
     (["--column_type=fep", "--solver=gradient"], "does not apply to column type 'fep'"),
-    (["--n=10"], "--n must be 64, 16 or 4"),
+    (["--n=10"], "--n must be 4, 16, 64 or (8k)²"),
     (["--window=2", "--overlap=2"], "--window must exceed --overlap"),
     (["--digits=1,12"], "--digits must be digits 0..9"),
     (["--patterns=stripes"], "--patterns must be one of"),
@@ -179,6 +179,9 @@ def test_patterns_are_what_they_say():
     assert float(torch.corrcoef(D)[0, 1]) > 0.2                                    # the digits correlate
     Rn = M.patterns(M.Config(patterns="random"), torch.device("cpu"))
     assert set(Rn.unique().tolist()) == {-1.0, 1.0} and torch.allclose(Rn.norm(dim=1), D.norm(dim=1))
+    U = M.patterns(M.Config(n=256), torch.device("cpu"))              # 16×16: each pixel 2 × 2
+    assert torch.equal(U.reshape(3, 8, 2, 8, 2)[:, :, 1, :, 0].reshape(3, 64), D)
+    assert torch.allclose(U.norm(dim=1), torch.full((3,), 16.0, dtype=torch.float64))
 
 
 def test_coupling_matrix_and_symmetrised():

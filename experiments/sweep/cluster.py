@@ -1,0 +1,67 @@
+"""Where a sweep's points run: an embedded Dask ``LocalCluster``, an existing cluster, or in turn.
+
+- ``scheduler=None``: a ``LocalCluster`` started for the sweep and stopped after it: ``workers``
+  processes (default: the cores), one thread each (each point then runs with one torch thread),
+  no dashboard. Its scheduler gives a point whose worker dies one retry
+  (``distributed.scheduler.allowed-failures = 1``); the second death is recorded as a failure.
+  A worker holds only the point it runs (``worker-saturation = 1.0``): the others wait at the
+  scheduler, so a dying worker takes no queued point's retry with it.
+- ``scheduler="tcp://host:8786"``: a client of that scheduler; the workers must be able to import
+  this package (the same environment). Its retry rule is the scheduler's own setting (Dask's
+  default is 3; start it with ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1`` and
+  ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0`` for ours). A
+  scheduler that does not answer within ``timeout`` seconds is an error, not a hang.
+- ``scheduler="serial"``: no Dask; the points run one after another in this process (the
+  baseline of benchmark P8, and the reference the distributed results are checked against).
+
+On SLURM (not a dependency): ``pip install dask-jobqueue``, then in Python
+``SLURMCluster(cores=1, processes=1, memory="4GB", walltime="02:00:00").scale(jobs=20)`` and pass
+``Client(cluster)`` as ``client=``; or start ``dask scheduler`` on the login node and
+``srun dask worker tcp://login:8786 --nthreads 1`` in the job, and pass ``--scheduler``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+from graphs.errors import ColumnsError
+
+
+class SweepError(ColumnsError, RuntimeError):
+    """A sweep cannot run: its cluster is unreachable, or its folder holds a different sweep."""
+
+
+@contextlib.contextmanager
+def client_for(scheduler: str | None, workers: int | None = None, timeout: float = 10.0):
+    """A ``distributed.Client`` for the sweep (module docstring), or None for ``"serial"``."""
+    if scheduler == "serial":
+        yield None
+        return
+    import dask
+    from dask.distributed import Client, LocalCluster
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                              "distributed.scheduler.worker-saturation": 1.0}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+        return
+    if not isinstance(scheduler, str) or "://" not in scheduler:
+        raise SweepError(f"--scheduler expects an address such as tcp://host:8786, or serial; "
+                         f"got {scheduler!r}")
+    try:
+        client = Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as err:
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                         f"({type(err).__name__}: {err})") from None
+    try:
+        yield client
+    finally:
+        client.close()

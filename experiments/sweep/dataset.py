@@ -1,0 +1,107 @@
+"""A sweep's results as one labelled ``xarray.Dataset``, built from the point folders alone.
+
+Dimensions: one per swept key (coordinates: the coerced values; a tuple value is the string
+"1,2,3"), then ``seed``. Variables:
+
+- ``status`` ("ok" | "failed" | "pending": not finished) and ``error`` ("" or "Type: message");
+- every scalar of the points' ``results.json``, named by the flattening rule: nested keys joined
+  with "." (``{"a": {"b": 1}}`` → ``a.b``), list items by their index (``{"r": [1, 2]}`` →
+  ``r.0``, ``r.1``) for lists of at most ``MAX_LIST`` items (longer lists are series: they stay
+  in the point's files); ``config``, ``versions``, ``experiment`` and ``seed`` are not variables
+  (the coordinates and the attributes say them). A variable whose values are all numbers, bools
+  or None is float64 with NaN where a point has no value (failed, pending, or a key that point
+  does not have); any other is a string variable, "" where missing. Wall times are the
+  ``timings.*`` variables.
+
+Attributes: ``experiment``, ``tiny``, ``fixed`` (the overrides every point shares, JSON),
+``seeds``, ``flatten_rule``. Because the dataset is a function of the folders, a resumed sweep
+and an uninterrupted one give the same dataset (wall times aside), and ``sweep.nc`` written after
+an interrupt is consistent with the finished folders.
+
+Shapes: each variable (n_1, …, n_k, S).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from columns import atomic_write
+
+from .point import read_record
+
+MAX_LIST = 16
+SKIP = ("config", "versions", "experiment", "seed")
+FLATTEN_RULE = ("nested keys joined with '.'; list items by index for lists of <= 16 items; "
+                "config, versions, experiment, seed left out")
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1, "c": [2, 3]}} -> {"a.b": 1, "a.c.0": 2, "a.c.1": 3} (module docstring)."""
+    out = {}
+    for k, v in d.items():
+        if not prefix and k in SKIP:
+            continue
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        elif isinstance(v, (list, tuple)):
+            if len(v) <= MAX_LIST:
+                out.update(flatten({str(i): x for i, x in enumerate(v)}, key + "."))
+        elif v is None or isinstance(v, (bool, int, float, str)):
+            out[key] = v
+    return out
+
+
+def _numeric(values) -> bool:
+    return all(v is None or (isinstance(v, (bool, int, float))) for v in values)
+
+
+def gather(out: str, points: list, coords: dict, attrs: dict):
+    """The dataset of the sweep in folder ``out`` (module docstring)."""
+    import xarray as xr
+    seeds = sorted({p.seed for p in points}, key=[p.seed for p in points].index)
+    dims = list(coords) + ["seed"]
+    shape = tuple(len(coords[k]) for k in coords) + (len(seeds),)
+    status = np.full(len(points), "pending", dtype=object)
+    error = np.full(len(points), "", dtype=object)
+    rows: list[dict] = [{} for _ in points]
+    for i, p in enumerate(points):
+        rec = read_record(out, p.name)
+        if rec is None:
+            continue
+        status[i], error[i] = rec["status"], rec["error"]
+        if rec["status"] == "ok":
+            try:
+                with open(os.path.join(out, p.name, "results.json")) as f:
+                    rows[i] = flatten(json.load(f))
+            except (OSError, ValueError) as err:
+                status[i], error[i] = "failed", f"results.json unreadable: {err}"
+    keys = sorted({k for r in rows for k in r})
+    data = {"status": (dims, status.reshape(shape).astype(str)),
+            "error": (dims, error.reshape(shape).astype(str))}
+    for k in keys:
+        vals = [r.get(k) for r in rows]
+        if _numeric(vals):
+            arr = np.array([math.nan if v is None else float(v) for v in vals], dtype=np.float64)
+        else:
+            arr = np.array(["" if v is None else str(v) for v in vals], dtype=str)
+        data[k] = (dims, arr.reshape(shape))
+    ds = xr.Dataset(data, coords={**{k: list(v) for k, v in coords.items()}, "seed": seeds})
+    ds.attrs.update({**attrs, "flatten_rule": FLATTEN_RULE})
+    return ds
+
+
+def save(ds, path: str) -> str:
+    """Write ``ds`` to NetCDF atomically (the old file stays until the new one is complete)."""
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"), suffix=".nc")
+
+
+def load(path: str):
+    """``sweep.nc`` back as a Dataset (loaded into memory; the file is closed)."""
+    import xarray as xr
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return ds.load()
