@@ -38,5 +38,7 @@ EXPERIMENTS = {
                   "NumPy step; the 380-run Sim 2 grid wall time"),
     "bench-solvers": ("experiments.bench_solvers", "benchmark P5: least-action iteration vs forward "
                       "ivp, scaling in K(N+E); receding horizon with 1e3 columns / 1e4 edges"),
+    "bench-sweep": ("experiments.bench_sweep", "benchmark P8: columns sweep on the embedded Dask "
+                    "cluster vs a serial loop (tiny and long points), overhead per point"),
 }
 DEFAULT = "multiregion"

@@ -30,6 +30,7 @@ import torch
 
 import columns as C
 from columns.types.langevin import langevin
+from graphs.errors import ConfigError
 
 from .config import ExperimentConfig
 from .fep_data import counter_normal, digits
@@ -64,6 +65,10 @@ class Config(ExperimentConfig):
     """map steps per retrieval trial"""
     rule: str = "code"
     """learning rule: "code" or "paper" """
+    evidence: float = 0.0
+    """> 0 (with --beta): one regime of this evidence instead of the paper's three (a sweep point)"""
+    beta: float = 0.0
+    """> 0 (with --evidence): that regime's inverse temperature β"""
     density: float = 1.0          # < 1: a seeded random directed graph (sparse J (R, E)), not the paper's
     """edge density (< 1: a seeded random directed graph, sparse J; 1: the paper's complete graph)"""
     dtype: str = "float64"
@@ -199,27 +204,35 @@ def main(cfg: Config, out: str) -> dict:
         res["figures"] = ["fep_sim2_heatmaps.png"]
         print(f"Sim 2 grid: 380 runs in {res['grid_wall_s']:.1f} s")
         return res
-    names = list(REGIMES)
-    evidence = np.repeat([REGIMES[n][0] for n in names], cfg.seeds)
-    beta = np.repeat([REGIMES[n][1] for n in names], cfg.seeds)
+    regimes = REGIMES
+    if cfg.evidence or cfg.beta:
+        if not (cfg.evidence > 0 and cfg.beta > 0):
+            raise ConfigError(f"--evidence and --beta go together and must be > 0, got "
+                              f"evidence={cfg.evidence}, beta={cfg.beta}")
+        regimes = {"custom": (cfg.evidence, cfg.beta)}
+    names = list(regimes)
+    evidence = np.repeat([regimes[n][0] for n in names], cfg.seeds)
+    beta = np.repeat([regimes[n][1] for n in names], cfg.seeds)
     seeds = np.tile(cfg.seed + np.arange(cfg.seeds), len(names))
     net, m, att = run_batch(evidence, beta, seeds, cfg, device)
     res["wall_s"] = time.perf_counter() - t0
     res["train_s"], res["eval_s"] = m["train_s"], m["eval_s"]
     for i, n in enumerate(names):
         sl = slice(i * cfg.seeds, (i + 1) * cfg.seeds)
-        res[n] = {"evidence": REGIMES[n][0], "beta": REGIMES[n][1], "paper": PAPER[n],
+        paper = PAPER.get(n, {})
+        res[n] = {"evidence": regimes[n][0], "beta": regimes[n][1], "paper": paper or None,
                   **{k: summary(m[k][sl]) for k in ("dR2_retrieval", "dR2_generalisation",
                                                      "n_attractors", "orthogonality_deg")}}
         r = res[n]
         print(f"Sim 2 {n}: ΔR² retrieval {r['dR2_retrieval']['median']:.3f} "
               f"[{r['dR2_retrieval']['min']:.3f}, {r['dR2_retrieval']['max']:.3f}] (paper "
-              f"{PAPER[n]['dR2_retrieval']}), generalisation {r['dR2_generalisation']['median']:.3f} "
-              f"(paper {PAPER[n]['dR2_generalisation']}), attractors {r['n_attractors']['median']:.0f} "
-              f"(paper {PAPER[n]['n_attractors']}), orthogonality {r['orthogonality_deg']['median']} "
-              f"(paper {PAPER[n]['orthogonality_deg']})")
+              f"{paper.get('dR2_retrieval')}), generalisation {r['dR2_generalisation']['median']:.3f} "
+              f"(paper {paper.get('dR2_generalisation')}), attractors {r['n_attractors']['median']:.0f} "
+              f"(paper {paper.get('n_attractors')}), orthogonality {r['orthogonality_deg']['median']} "
+              f"(paper {paper.get('orthogonality_deg')})")
     res["relaxation_converged_fraction"] = m["converged_fraction"]
-    fig, axes = plt.subplots(len(names), 10, figsize=(12, 1.4 * len(names) + 0.5))
+    fig, axes = plt.subplots(len(names), 10, figsize=(12, 1.4 * len(names) + 0.5),
+                             squeeze=False)
     for i, n in enumerate(names):
         for k in range(10):
             ax = axes[i, k]

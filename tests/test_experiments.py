@@ -93,6 +93,12 @@ def test_fep_sim2_tiny(tmp_path):
     # the authors' figure for the training digits, "29.94 degree" (diagonal included as 0°)
     assert abs(res["data_orthogonality_deg"]["with_diagonal"] - 29.94) < 5e-3
     assert 20.0 < res["data_orthogonality_deg"]["without_diagonal"] < 29.94
+    # one custom regime (a sweep point) is the balanced regime's runs, seed for seed
+    one = run("fep-sim2", tmp_path / "custom", "--evidence=11", "--beta=0.16681")["custom"]
+    for k in ("dR2_retrieval", "dR2_generalisation", "n_attractors", "orthogonality_deg"):
+        a, b = (np.asarray(x[k]["values"], dtype=float) for x in (one, res["balanced"]))
+        assert np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+    assert main(["run", "fep-sim2", "--tiny", "--out", str(tmp_path / "x"), "--beta=0.2"]) == 2
 
 
 def test_fep_sim3_tiny(tmp_path):
@@ -157,3 +163,13 @@ def test_bench_engine_tiny(tmp_path):
     for key in ("B1", "B8"):
         assert res["P2"][key]["numpy"]["max_abs_diff"] <= 1e-10
         assert res["P2"][key]["eager"]["node_steps_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_bench_sweep_tiny(tmp_path):
+    """P8 end to end: both sweeps finish every point serially and on the embedded cluster, with
+    the same dataset (wall times aside), and the overhead per point is accounted."""
+    res = run("bench-sweep", tmp_path)
+    for r in res["rows"]:
+        assert r["datasets_equal"] and r["serial"]["ok"] == r["cluster"]["ok"] == r["points"] == 2
+        assert r["serial"]["sum_point_s"] > 0 and r["cluster"]["overhead_per_point_s"] > 0

@@ -13,20 +13,14 @@ import numpy as np
 import pytest
 
 from experiments.cli import main
-from experiments.sweep import SweepError, load, sweep
+from experiments.sweep import SweepError, dataset, load, sweep
 from graphs.errors import ConfigError
 
 GRID = {"beta": ["0.05", "0.1"], "rule": ["code", "bogus"]}
 
 
 def same(a, b):
-    """Datasets equal in every variable but the wall times."""
-    assert list(a.data_vars) == list(b.data_vars) and dict(a.sizes) == dict(b.sizes)
-    for k in a.coords:
-        assert a[k].values.tolist() == b[k].values.tolist()
-    for k in a.data_vars:
-        if not k.startswith("timings."):
-            assert np.array_equal(a[k].values, b[k].values, equal_nan=a[k].dtype.kind == "f"), k
+    assert dataset.same(a, b)
 
 
 @pytest.fixture(scope="module")

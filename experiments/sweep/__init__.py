@@ -9,8 +9,9 @@ an existing scheduler, or serial), ``dataset`` (``sweep.nc``), ``report`` (``swe
 """
 
 from .cluster import SweepError
-from .dataset import flatten, gather, load
+from .dataset import flatten, gather, is_wall_time, load, same
 from .grid import parse_grid, parse_seeds, points
 from .run import sweep
 
-__all__ = ["SweepError", "flatten", "gather", "load", "parse_grid", "parse_seeds", "points", "sweep"]
+__all__ = ["SweepError", "flatten", "gather", "is_wall_time", "load", "parse_grid", "parse_seeds",
+           "points", "same", "sweep"]

@@ -11,7 +11,8 @@ Dimensions: one per swept key (coordinates: the coerced values; a tuple value is
   (the coordinates and the attributes say them). A variable whose values are all numbers, bools
   or None is float64 with NaN where a point has no value (failed, pending, or a key that point
   does not have); any other is a string variable, "" where missing. Wall times are the
-  ``timings.*`` variables.
+  ``timings.*`` variables and any whose last name part ends in ``_s`` (the experiments'
+  convention for seconds: ``wall_s``, ``train_s``); ``same`` compares datasets without them.
 
 Attributes: ``experiment``, ``tiny``, ``fixed`` (the overrides every point shares, JSON),
 ``seeds``, ``flatten_rule``. Because the dataset is a function of the folders, a resumed sweep
@@ -93,6 +94,22 @@ def gather(out: str, points: list, coords: dict, attrs: dict):
     ds = xr.Dataset(data, coords={**{k: list(v) for k, v in coords.items()}, "seed": seeds})
     ds.attrs.update({**attrs, "flatten_rule": FLATTEN_RULE})
     return ds
+
+
+def is_wall_time(name: str) -> bool:
+    """A wall-time variable (module docstring): differs between otherwise identical runs."""
+    return name.startswith("timings.") or name.rsplit(".", 1)[-1].endswith("_s")
+
+
+def same(a, b) -> bool:
+    """The two datasets have the same dimensions, coordinates and variables, and equal values
+    in every variable but the wall times (NaN equal to NaN)."""
+    if list(a.data_vars) != list(b.data_vars) or dict(a.sizes) != dict(b.sizes):
+        return False
+    if any(a[k].values.tolist() != b[k].values.tolist() for k in a.coords):
+        return False
+    return all(np.array_equal(a[k].values, b[k].values, equal_nan=a[k].dtype.kind == "f")
+               for k in a.data_vars if not is_wall_time(k))
 
 
 def save(ds, path: str) -> str:

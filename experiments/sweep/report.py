@@ -2,7 +2,7 @@
 grid, one heat map of the median per metric (``sweep_<metric>.png``).
 
 Metrics shown: those asked for, else the numeric variables that vary across the points, wall
-times (``timings.*``) left out, at most ``MAX_METRICS`` (the dataset has all of them). The median
+times left out (``dataset.is_wall_time``), at most ``MAX_METRICS`` (the dataset has all of them). The median
 and range are over the seeds that finished "ok" at that point (n/a when none did).
 """
 
@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from ..runner import write_text
+from .dataset import is_wall_time
 
 MAX_METRICS = 12
 PER_TABLE = 4
@@ -24,7 +25,7 @@ PER_TABLE = 4
 def default_metrics(ds) -> list[str]:
     out = []
     for k, v in ds.data_vars.items():
-        if k in ("status", "error") or k.startswith("timings.") or v.dtype.kind != "f":
+        if k in ("status", "error") or is_wall_time(k) or v.dtype.kind != "f":
             continue
         a = v.values[np.isfinite(v.values)]
         if a.size and a.min() != a.max():
