@@ -2,7 +2,7 @@
 
 - ``scheduler=None``: a ``LocalCluster`` started for the sweep and stopped after it: ``workers``
   processes (default: the cores), one thread each (each point then runs with one torch thread),
-  no dashboard. Its scheduler gives a point whose worker dies one retry
+  its HTTP server on a free port (a dashboard when bokeh is installed). Its scheduler gives a point whose worker dies one retry
   (``distributed.scheduler.allowed-failures = 1``); the second death is recorded as a failure.
   A worker holds only the point it runs (``worker-saturation = 1.0``): the others wait at the
   scheduler, so a dying worker takes no queued point's retry with it.
@@ -46,7 +46,7 @@ def client_for(scheduler: str | None, workers: int | None = None, timeout: float
         with dask.config.set({"distributed.scheduler.allowed-failures": 1,
                               "distributed.scheduler.worker-saturation": 1.0}):
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
         try:
             with Client(cluster) as client:
                 yield client
