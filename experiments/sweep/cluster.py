@@ -2,8 +2,9 @@
 
 - ``scheduler=None``: a ``LocalCluster`` started for the sweep and stopped after it: ``workers``
   processes (default: the cores), one thread each (each point then runs with one torch thread),
-  its HTTP server on a free port (a dashboard when bokeh is installed). Its scheduler gives a point whose worker dies one retry
-  (``distributed.scheduler.allowed-failures = 1``); the second death is recorded as a failure.
+  its HTTP server on a free port (a dashboard when bokeh is installed). Its scheduler gives a
+  point whose worker dies one retry (``distributed.scheduler.allowed-failures = 1``); the
+  second death is recorded as a failure.
   A worker holds only the point it runs (``worker-saturation = 1.0``): the others wait at the
   scheduler, so a dying worker takes no queued point's retry with it.
 - ``scheduler="tcp://host:8786"``: a client of that scheduler; the workers must be able to import
