@@ -2,7 +2,8 @@
 
     columns list
     columns run [NAME] [--out DIR] [--seed S] [--device D] [--tiny] [--key=value …]
-    columns sweep NAME --grid key=v1,v2,… [--seeds N] [--out DIR] [--scheduler ADDR] [--key=value …]
+    columns sweep NAME --grid key=v1,v2,… [--seeds N] [--out DIR] [--scheduler ADDR]
+                       [--key=value …]
 
 ``columns run`` with no name runs the default study. Extra ``--key=value`` pairs override fields
 of the experiment's ``Config`` (``columns run NAME --help-config`` lists them with their type,

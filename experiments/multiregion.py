@@ -53,6 +53,8 @@ from graphs.errors import ColumnsError, ConfigError
 from .config import ExperimentConfig
 from .fep_data import digits, zscore_rows
 from .multiregion_arms import ARMS, symmetrised  # noqa: F401  (symmetrised: public here)
+from .progress import bar as progress_bar
+from .progress import progress
 
 ALIASES = {"n_per_region": "n"}
 """Other names the command line accepts for config keys (``--n_per_region=256`` is ``--n=256``)."""
@@ -344,8 +346,6 @@ def save_recording(cfg: Config, run: Run, path: str) -> None:
 def main(cfg: Config, out: str):
     """Train and analyse every arm; return (results, finish): ``finish()`` writes the recordings,
     the figures and report.md after the runner has written results.json."""
-    from tqdm.auto import tqdm
-
     from . import multiregion_analysis as analysis_
     from . import multiregion_figures as figures_
     from . import multiregion_report as report
@@ -365,8 +365,8 @@ def main(cfg: Config, out: str):
         mine = [p for p in plans if p[0] is arm]
         cycles, dwell = arm.schedule(cfg)[:2]
         T = cycles * len(cfg.digits) * dwell
-        with tqdm(total=len(mine) * (T - 1), desc=f"multiregion {arm.name}: training",
-                  unit="step") as bar:
+        with progress_bar(len(mine) * (T - 1), f"multiregion {arm.name}: training",
+                          "step") as bar:
             for _, name, order, slv in mine:
                 bar.set_postfix_str(f"{name} ({order}, {slv}, {cfg.seeds} seeds)")
                 try:
@@ -378,8 +378,8 @@ def main(cfg: Config, out: str):
                         f"{type(err).__name__}: {err}"
                     continue
                 timings[f"train_{arm.name}_{name}_s"] = runs[arm.name, name].wall_s
-    for (arm_name, name), run in tqdm(list(runs.items()), desc="multiregion: attractors and replay",
-                                      unit="run"):
+    for (arm_name, name), run in progress(list(runs.items()), "multiregion: attractors and replay",
+                                          "run"):
         t0 = time.perf_counter()
         res = results["arms"].setdefault(arm_name, {}).setdefault("runs", {})
         res[name] = analysis_.analyse(cfg, run, pats, track=(name == "main"))

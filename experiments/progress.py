@@ -11,3 +11,9 @@ def progress(iterable, desc: str, unit: str = "it"):
     from tqdm.auto import tqdm
     return tqdm(iterable, desc=desc, unit=unit, mininterval=1.0, leave=False,
                 disable=not ENABLED)
+
+
+def bar(total: int, desc: str, unit: str = "it"):
+    """A tqdm bar over ``total`` units that the caller updates (hidden like ``progress``)."""
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit=unit, disable=not ENABLED)

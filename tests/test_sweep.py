@@ -240,3 +240,15 @@ def test_ctrl_c_keeps_finished_points_and_resume_completes(serial, tmp_path):
         assert (tmp_path / name / "results.json").exists() or "bogus" in name
     assert main(cmd[3:]) == 0
     same(load(tmp_path / "sweep.nc"), serial[0])
+
+
+def test_grid_points_order_folders_and_aliases():
+    from experiments import multiregion
+    from experiments.sweep import points
+    pts, coords = points(multiregion, {"n_per_region": ["4", "16"], "digits": ["1:2", "2:1"]}, 2)
+    assert coords == {"n": [4, 16], "digits": ["1,2", "2,1"]}
+    assert [p.name for p in pts[:3]] == ["n=4__digits=1_2__seed=0", "n=4__digits=1_2__seed=1",
+                                         "n=4__digits=2_1__seed=0"]
+    assert len(pts) == 8 and pts[-1].raw == (("n", "16"), ("digits", "2,1")) and pts[-1].seed == 1
+    with pytest.raises(ConfigError, match="given twice"):
+        points(multiregion, {"n_per_region": ["4"], "n": ["16"]}, 1)

@@ -105,7 +105,11 @@ def points(module, grid: dict[str, list], seeds, fixed: dict[str, str] | None = 
     hints = typing.get_type_hints(module.Config)
     coords: dict[str, list] = {}
     raws: dict[str, list[str]] = {}
+    aliases = getattr(module, "ALIASES", {})
     for key, vals in grid.items():
+        key = aliases.get(key, key)
+        if key in coords:
+            raise ConfigError(f"grid key {key!r} given twice (also by an alias)")
         if key in RESERVED:
             raise ConfigError(f"grid key {key!r} is the sweep's own dimension: use seeds")
         if key not in fields:
