@@ -47,7 +47,8 @@ def test_serial_sweep_dataset_report_and_a_failing_point(serial):
     assert ds["asymmetry.values.0"].sel(beta=0.1, rule="code", seed=1) == res["asymmetry"]["values"][0]
     same(load(out / "sweep.nc"), ds)
     md = (out / "sweep.md").read_text()
-    assert "4 ok, 4 failed" in md and "## Failed points" in md and "rule = bogus" in md
+    assert "4 ok, 4 failed" in md and "## Failed points" in md
+    assert "- beta = 0.05, rule = bogus, seed 1: ParameterError: FEPRuns: rule must be one of" in md
     assert (out / "sweep_attractor_vs_pattern_corr.median.png").stat().st_size > 1000
     assert "rule must be one of" in (out / "beta=0.05__rule=bogus__seed=0" / "run.log").read_text()
 

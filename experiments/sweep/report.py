@@ -60,8 +60,9 @@ def write(out: str, ds, metrics: list[str] | None = None) -> list[str]:
              f"results.json is a variable of sweep.nc ({len(ds.data_vars) - 2} variables; "
              f"rule: {ds.attrs.get('flatten_rule', '')}).", ""]
     if unknown:
-        lines += [f"Not numeric variables of this sweep (left out): {unknown}.", ""]
-    failed = [(idx, str(ds["error"].values[idx])) for idx in np.argwhere(status == "failed")]
+        lines += [f"Metrics asked for that are not numeric variables of this sweep (left out): "
+                  f"{unknown}.", ""]
+    failed = [(idx, str(ds["error"].values[tuple(idx)])) for idx in np.argwhere(status == "failed")]
     if failed:
         lines += ["## Failed points", ""]
         for idx, err in failed:

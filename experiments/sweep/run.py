@@ -56,11 +56,12 @@ def sweep(name: str, grid: dict, seeds=1, out: str | None = None, fixed: dict | 
     ``distributed.Client`` (else ``scheduler``: None for an embedded ``LocalCluster`` of
     ``workers`` processes, an address, or "serial"); metrics: the variables the summary and heat
     maps show (default: up to ``report.MAX_METRICS`` numeric ones that vary); threads: torch
-    threads of a serial point (default: torch's current setting; a Dask point has one). ``out`` must be a
-    folder every worker can write (a shared file system for a remote cluster).
+    threads of a serial point (default: torch's current setting; a Dask point has one). ``out``
+    must be a folder every worker can write (a shared file system for a remote cluster).
     """
     module = runner.load(name)
-    fixed = {k.replace("-", "_"): v if isinstance(v, str) else _raw(v) for k, v in (fixed or {}).items()}
+    fixed = {k.replace("-", "_"): v if isinstance(v, str) else _raw(v)
+             for k, v in (fixed or {}).items()}
     pts, coords = points(module, grid, seeds, fixed, tiny)
     out = os.path.abspath(out or os.path.join("sweeps", name))
     spec = {"experiment": name,
@@ -73,7 +74,8 @@ def sweep(name: str, grid: dict, seeds=1, out: str | None = None, fixed: dict | 
     attrs = {"experiment": name, "tiny": int(bool(tiny)), "fixed": json.dumps(fixed),
              "seeds": spec["seeds"], "points": len(pts)}
     with contextlib.ExitStack() as stack:
-        c = client if client is not None else stack.enter_context(client_for(scheduler, workers, timeout))
+        c = client if client is not None else \
+            stack.enter_context(client_for(scheduler, workers, timeout))
         try:
             if c is None:
                 _serial(name, out, todo, fixed, tiny, device, progress, threads)
@@ -113,8 +115,8 @@ def _distributed(client, name, out, todo, fixed, tiny, device, progress):
                     fut.result()
                 except KilledWorker as err:
                     write_record(out, p.name, dict(p.raw), p.seed, "failed",
-                                 f"KilledWorker: the worker running this point died, also on "
-                                 f"the retry ({err})")
+                                 f"KilledWorker: the worker running this point died, and so "
+                                 f"did the retries the scheduler allows ({err})")
                 except Exception as err:      # noqa: BLE001  e.g. the task could not be sent
                     write_record(out, p.name, dict(p.raw), p.seed, "failed",
                                  f"{type(err).__name__}: {err}")
