@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import textwrap
 import warnings
 
 import numpy as np
@@ -98,11 +99,14 @@ def _heat_map(out: str, ds, keys: list[str], metric: str) -> str:
     with warnings.catch_warnings():                     # a point with no finished seed: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         med = np.nanmedian(np.asarray(ds[metric].values, dtype=float), axis=-1)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.45 * med.shape[1], 1.2 + 0.35 * med.shape[0]))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 + 0.45 * med.shape[1]),
+                                    max(3.2, 1.6 + 0.35 * med.shape[0])))
     im = ax.imshow(med, aspect="auto", origin="lower", cmap="viridis")
     ax.set_xticks(range(med.shape[1]), [str(v) for v in ds[keys[1]].values], rotation=90)
     ax.set_yticks(range(med.shape[0]), [str(v) for v in ds[keys[0]].values])
-    ax.set(xlabel=keys[1], ylabel=keys[0], title=f"{metric}\n(median over {ds.sizes['seed']} seeds)")
+    title = "\n".join(textwrap.wrap(metric.replace(".", ". "), 40)).replace(". ", ".")
+    ax.set(xlabel=keys[1], ylabel=keys[0])
+    ax.set_title(f"{title}\n(median over {ds.sizes['seed']} seeds)", fontsize=8)
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
     path = os.path.join(out, f"sweep_{re.sub(r'[^A-Za-z0-9._-]', '_', metric)}.png")
