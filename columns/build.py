@@ -26,7 +26,14 @@ def from_graph(G, column_types: dict | None = None, plasticity=None, stimulus=No
     """Compile ``G`` (``graphs.compile``) and build the ``Network`` (module docstring)."""
     from .network import Network
     coupling = compile_graph(G, allow_self_loops=allow_self_loops)
+    if column_types is not None and not isinstance(column_types, dict):
+        raise GraphError(f"column_types must be a dict {{type name: class, parameters or "
+                         f"instance}}, got {type(column_types).__name__}")
     column_types = dict(column_types or {})
+    unused = sorted(set(column_types) - set(coupling.type_slices), key=str)
+    if unused:
+        raise GraphError(f"column_types names {unused}, which no node of the graph has as its "
+                         f"'type'; the graph's types: {sorted(coupling.type_slices)}")
     modules = {}
     for name, sl in coupling.type_slices.items():
         spec = column_types.get(name)
@@ -34,7 +41,13 @@ def from_graph(G, column_types: dict | None = None, plasticity=None, stimulus=No
             modules[name] = spec
             continue
         if isinstance(spec, type):
+            if not issubclass(spec, ColumnType):
+                raise GraphError(f"column_types[{name!r}] is the class {spec.__name__}, not a "
+                                 "ColumnType subclass")
             klass, params = spec, {}
+        elif spec is not None and not isinstance(spec, dict):
+            raise GraphError(f"column_types[{name!r}] must be a ColumnType class, a dict of "
+                             f"parameters or a ColumnType instance, got {spec!r}")
         else:
             klass, params = column_type(name, node=coupling.node_labels[sl.start]), dict(spec or {})
         options = {k: v for k, v in params.items() if k not in klass.param_defaults}

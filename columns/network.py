@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from graphs.coupling import Coupling
-from graphs.errors import SolverError
+from graphs.errors import ParameterError, SolverError, mark_user_error
 
 from . import energy, kernels, state
 from .build import check_columns, from_graph, learning_kind
@@ -42,6 +42,9 @@ from .types.hamiltonian import HamiltonianColumn
 from .types.plasticity import HebbianPlasticity
 from .types.trace_learning import TraceLearningColumn
 from .view import ColumnView
+
+DTYPES = (torch.float32, torch.float64, torch.complex64, torch.complex128)
+"""The dtypes a network computes in (complex for Kim's [K23] complex parameters)."""
 
 
 class Network(nn.Module):
@@ -79,6 +82,9 @@ class Network(nn.Module):
         self.layout = StateLayout({k: (c.fields, c.n) for k, c in self.columns.items()}, n_learn)
         self.hamiltonian_types = [k for k, c in self.columns.items()
                                   if isinstance(c, HamiltonianColumn)]
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype in DTYPES):
+            raise ParameterError(f"Network: dtype must be one of {[str(d) for d in DTYPES]}, got "
+                                 f"{dtype!r} (float16/bfloat16 lose the state within a few steps)")
         if dtype is not None:
             import warnings
             with warnings.catch_warnings():      # complex parameters ([K23]) are intended here
@@ -239,7 +245,12 @@ class Network(nn.Module):
             nu = kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"])
         derivs, g = {}, []
         for k, col, part, nu_k, s_k in self.by_type(parts, nu, s):
-            derivs[k], gk = col.rhs(part, nu_k, s_k)
+            try:
+                derivs[k], gk = col.rhs(part, nu_k, s_k)
+            except Exception as err:
+                if not type(col).__module__.startswith("columns."):   # a user's column type
+                    mark_user_error(err)
+                raise
             g.append(torch.zeros_like(nu_k) if gk is None else gk)
         dW = dP = None
         if out is not None:

@@ -12,10 +12,13 @@ Shapes: t (T,); fields as above.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+
+from graphs.errors import FieldError, RecordingError
 
 from .atomic import atomic_write
 
@@ -42,7 +45,11 @@ class Recording:
     message: str = ""
 
     def __getitem__(self, name: str) -> torch.Tensor:
-        return self.fields[name]
+        try:
+            return self.fields[name]
+        except (KeyError, TypeError):
+            raise FieldError(f"the recording has no field {name!r}; fields: {sorted(self.fields)}"
+                             ) from None
 
     def __len__(self) -> int:
         return int(self.t.numel())
@@ -90,7 +97,18 @@ class Recording:
     def load(cls, path) -> "Recording":
         """Read a Recording written by ``save``."""
         import xarray as xr
-        with xr.open_dataset(path) as ds:
+        if not os.path.isfile(path):
+            raise RecordingError(f"Recording.load: no such file {os.fspath(path)!r}")
+        try:
+            ds = xr.open_dataset(path)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise RecordingError(f"Recording.load: {os.fspath(path)!r} is not a readable NetCDF "
+                                 f"file ({type(err).__name__}: {err})") from None
+        with ds:
+            missing = [k for k in ("time", "node", "node_type", "region") if k not in ds.variables]
+            if missing:
+                raise RecordingError(f"Recording.load: {os.fspath(path)!r} is NetCDF but not a "
+                                     f"Recording (no {missing}; it has {sorted(ds.variables)[:8]})")
             ds.load()
             fields = {}
             for k in ds.data_vars:

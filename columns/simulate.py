@@ -24,13 +24,15 @@ Shapes: t (T,); y0 (S,) or (B, S); the Recording's fields (T, B, N) / (T, B, E).
 
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 import time as _time
 
 import torch
 
-from graphs.errors import ColumnsError, DivergenceError, SolverError, StateError
+from graphs.errors import (ColumnsError, DivergenceError, SolverError, StateError,
+                           is_user_error)
 
 from . import checkpoint as ckpt
 from .recording import Recording
@@ -65,11 +67,18 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
         DivergenceError: (``.time``, ``.recording`` up to the last good sample).
         SolverError, StateError, DeviceError, StimulusError: bad arguments (specific messages).
     """
+    if not isinstance(network, torch.nn.Module) or not hasattr(network, "check_state"):
+        raise StateError(f"simulate: network must be a columns Network, got {type(network).__name__}")
+    if solver_options is not None and not isinstance(solver_options, dict):
+        raise SolverError(f"solver_options must be a dict of option names to values, got "
+                          f"{solver_options!r}")
     slv = make_solver(solver, {**(solver_options or {}), **options})
-    if int(chunk) < 1:
-        raise SolverError(f"chunk must be >= 1, got {chunk}")
-    if int(checkpoint_every) < 1:
-        raise SolverError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+    for key, value in (("chunk", chunk), ("checkpoint_every", checkpoint_every)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise SolverError(f"{key} must be an integer >= 1, got {value!r}")
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm > 0:
+        raise SolverError(f"max_norm must be a number > 0 (the divergence bound on max|y|), got "
+                          f"{max_norm!r}")
     grid = _time_grid(t, network)
     T = grid.numel()
     slv.check(network)
@@ -106,7 +115,9 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
                 try:
                     traj, new_carry = slv.advance(network, y, grid, k, k1, carry)
                     failure = None
-                except FAILURES:
+                except FAILURES as err:
+                    if is_user_error(err):
+                        raise
                     traj, new_carry, failure = _locate_failure(slv, network, y, grid, k, k1, carry)
                 bad = _bad_index(traj, max_norm)
                 if bad is not None or failure is not None:
@@ -193,6 +204,8 @@ def _locate_failure(slv, network, y, grid, k0, k1, carry):
         try:
             step, carry = slv.advance(network, out[-1], grid, k, k + 1, carry)
         except FAILURES as err:
+            if is_user_error(err):
+                raise
             return torch.stack(out), carry, err
         out.append(step[-1])
         if _bad_index(step[-1:], float("inf")) is not None:
@@ -201,7 +214,11 @@ def _locate_failure(slv, network, y, grid, k0, k1, carry):
 
 
 def _time_grid(t, network) -> torch.Tensor:
-    t = torch.as_tensor(t, dtype=network.real_dtype).to(network.device)
+    try:
+        t = torch.as_tensor(t, dtype=network.real_dtype).to(network.device)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise SolverError(f"t must be a 1-D grid of numbers (a list, array or tensor), got "
+                          f"{t!r} ({err})") from None
     if t.dim() != 1 or t.numel() < 2:
         raise SolverError(f"t must be a 1-D grid of at least 2 times, got shape {tuple(t.shape)}")
     if not torch.isfinite(t).all() or not (t.diff() > 0).all():

@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from graphs.errors import StimulusError
+from graphs.errors import StimulusError, mark_user_error
 
 INTERPOLATIONS = ("linear", "previous")
 
@@ -78,8 +78,21 @@ class Stimulus(nn.Module):
     def forward(self, t) -> torch.Tensor:
         """s(t). Shapes: -> broadcastable to (B, N)."""
         if self.fn is not None:
-            out = self.fn(t)
-            out = torch.as_tensor(out)
+            try:
+                raw = self.fn(t)
+            except Exception as err:                 # the user's callable: passes through as itself
+                raise mark_user_error(err)
+            out = raw
+            if not torch.is_tensor(out):
+                try:
+                    out = torch.as_tensor(raw)
+                except (TypeError, ValueError, RuntimeError):
+                    out = None
+                if out is None or not (out.dtype.is_floating_point or out.dtype.is_complex
+                                       or out.dtype in (torch.int32, torch.int64, torch.bool)):
+                    raise StimulusError(f"stimulus returned {type(raw).__name__} {repr(raw)[:60]} "
+                                        f"at t = {float(t)}; expected a number, an array or a "
+                                        "tensor of shape (), (N,) or (B, N)") from None
             if self.check_finite and not torch.isfinite(out).all():
                 raise StimulusError(f"stimulus returned a non-finite value at t = {float(t)}")
             return out

@@ -1,19 +1,46 @@
-"""The fields every experiment's ``Config`` has (a dataclass subclassing this one)."""
+"""The fields every experiment's ``Config`` has (a dataclass subclassing this one), and the checks
+every config gets when it is made (``__post_init__``: the defaults, ``tiny()`` and every
+``--key=value`` override alike), each a ``ConfigError`` naming the key and the value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+from graphs.errors import ConfigError
 
 
 @dataclass
 class ExperimentConfig:
     """``seed`` (every random draw of the run follows from it) and ``device`` ("cpu", "cuda", …);
-    ``tiny()`` is the CI preset (each experiment overrides it)."""
+    ``tiny()`` is the CI preset (each experiment overrides it). ``POSITIVE`` names the fields
+    that must be > 0 (durations, steps, sizes, precisions); any float field must be finite."""
 
     seed: int = 0
     """every random draw of the run follows from it"""
     device: str = "cpu"
     """torch device: "cpu", "cuda", "cuda:1" …"""
+
+    POSITIVE: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self):
+        import torch
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"--seed must be an integer >= 0, got {self.seed!r}")
+        try:
+            torch.device(self.device)
+        except (RuntimeError, TypeError):
+            raise ConfigError(f"--device {self.device!r} is not a torch device (cpu, cuda, "
+                              "cuda:1, …)") from None
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ConfigError(f"--{f.name} must be a finite number, got {v!r}")
+        for name in self.POSITIVE:
+            v = getattr(self, name)
+            if not v > 0:
+                raise ConfigError(f"--{name} must be > 0, got {v!r}")
 
     @classmethod
     def tiny(cls):

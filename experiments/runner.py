@@ -103,6 +103,8 @@ def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device
     if device is not None and device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"--device {device}: CUDA is not available on this machine")
     cfg = make_config(module, tiny=tiny, overrides=overrides, seed=seed, device=device)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError(f"--out {out!r} is a file; give a folder (new or existing)")
     torch.manual_seed(cfg.seed)
     os.makedirs(out, exist_ok=True)
     t0 = time.perf_counter()

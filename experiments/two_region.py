@@ -27,6 +27,8 @@ from .config import ExperimentConfig
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("n_per_region", "period", "t_end", "dt_record", "m_z")
+
     n_per_region: int = 4
     """BM columns per region"""
     p_intra: float = 0.6

@@ -55,5 +55,34 @@ class ConfigError(ColumnsError, ValueError):
     """An experiment configuration key or value is invalid (CLI ``--key=value``)."""
 
 
+USER_CODE = "_columns_raised_in_user_code"
+"""Attribute set on an exception raised inside user code (a stimulus callable, a column type
+defined outside this package): ``simulate`` re-raises it as itself, never as a divergence."""
+
+
+def mark_user_error(err: BaseException) -> BaseException:
+    """Tag ``err`` as raised in user code (``USER_CODE``) and return it."""
+    try:
+        setattr(err, USER_CODE, True)
+    except (AttributeError, TypeError):
+        pass
+    return err
+
+
+def is_user_error(err: BaseException) -> bool:
+    return bool(getattr(err, USER_CODE, False))
+
+
+class RecordingError(ColumnsError, ValueError):
+    """A recording file cannot be read as a ``Recording`` (missing, truncated, foreign)."""
+
+
+class FieldError(ColumnsError, KeyError):
+    """A recording has no field of that name (the message lists the fields it has)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class RegistryError(ColumnsError, TypeError):
     """A column type cannot be registered (no ``type_name``, not a ``ColumnType``, name taken)."""

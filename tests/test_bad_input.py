@@ -7,8 +7,8 @@ import torch
 
 import columns as C
 import graphs
-from columns import (ConfigError, DeviceError, GraphError, ParameterError, SolverError,
-                     StateError, StimulusError)
+from columns import (ConfigError, DeviceError, FieldError, GraphError, ParameterError,
+                     RecordingError, SolverError, StateError, StimulusError)
 
 
 def edge_graph(**attrs):
@@ -59,7 +59,58 @@ CASES = {
     "non-square matrix": (lambda: graphs.from_numpy(np.ones((2, 3))), GraphError, "square"),
     "unknown config key": (lambda: __import__("experiments.runner", fromlist=["run"]).run("two-region", "/tmp/x", overrides={"n_colums": "3"}), ConfigError, "unknown config key 'n_colums'"),
     "unknown experiment": (lambda: __import__("experiments.runner", fromlist=["run"]).run("nope", "/tmp/x"), ConfigError, "unknown experiment 'nope'"),
+    # solver options: checked, never truncated or ignored
+    "misspelt solver option": (lambda: C.simulate(net3(), T3, solver="least_action", solver_options={"windw": 2}), SolverError, r"unknown option\(s\) \['windw'\]"),
+    "fractional window": (lambda: C.simulate(net3(), T3, solver="least_action", window=2.7), SolverError, "'window' must be an integer >= 2 or None, got 2.7"),
+    "window as a word": (lambda: C.simulate(net3(), T3, solver="least_action", window="ten"), SolverError, "'window' must be an integer >= 2 or None, got 'ten'"),
+    "negative overlap": (lambda: C.simulate(net3(), T3, solver="least_action", window=4, overlap=-1), SolverError, "'overlap' must be an integer >= 0"),
+    "max_iter 0": (lambda: C.simulate(net3(), T3, solver="least_action", max_iter=0), SolverError, "'max_iter' must be an integer >= 1"),
+    "negative gtol": (lambda: C.simulate(net3(), T3, solver="least_action", gtol=-1e-8), SolverError, "'gtol' must be a finite number > 0"),
+    "history 0": (lambda: C.simulate(net3(), T3, solver="least_action", history=0), SolverError, "'history' must be an integer >= 1"),
+    "negative kappa": (lambda: C.simulate(net3(), T3, solver="gradient", kappa=-1), SolverError, "gradient: option 'kappa' must be a finite number > 0, got -1"),
+    "zero kappa": (lambda: C.simulate(net3(), T3, solver="gradient", kappa=0), SolverError, "'kappa' must be a finite number > 0, got 0"),
+    "NaN kappa": (lambda: C.simulate(net3(), T3, solver="gradient", kappa=float("nan")), SolverError, "'kappa' must be a finite number"),
+    "negative rtol": (lambda: C.simulate(net3(), T3, rtol=-1), SolverError, "ivp: option 'rtol' must be a finite number > 0, got -1"),
+    "negative atol": (lambda: C.simulate(net3(), T3, atol=-1e-9), SolverError, "'atol' must be a finite number >= 0"),
+    "zero step size": (lambda: C.simulate(net3(), T3, method="rk4", step_size=0), SolverError, "'step_size' must be a finite number > 0 or None, got 0"),
+    "negative step size": (lambda: C.simulate(net3(), T3, method="euler", step_size=-0.1), SolverError, "'step_size' must be a finite number > 0 or None, got -0.1"),
+    "ivp options not a dict": (lambda: C.simulate(net3(), T3, method="rk4", options=[1]), SolverError, "'options' must be a dict or None"),
+    "unroll 0": (lambda: C.simulate(net3(), T3, method="rk4", unroll=0), SolverError, "'unroll' must be an integer >= 1"),
+    "riccati substeps 0": (lambda: C.simulate(net3(), T3, solver="riccati", substeps=0), SolverError, "riccati: option 'substeps' must be an integer >= 1, got 0"),
+    "riccati substeps float": (lambda: C.simulate(net3(), T3, solver="riccati", substeps=2.5), SolverError, "'substeps' must be an integer >= 1, got 2.5"),
+    "step substeps 0": (lambda: C.Step(substeps=0), SolverError, "step: option 'substeps' must be an integer >= 1"),
+    "step first_step negative": (lambda: C.Step(first_step=-3), SolverError, "'first_step' must be an integer >= 0"),
+    # simulate's own arguments
+    "solver_options a list": (lambda: C.simulate(net3(), T3, solver_options=[1, 2]), SolverError, r"solver_options must be a dict.*\[1, 2\]"),
+    "simulate of None": (lambda: C.simulate(None, T3), StateError, "network must be a columns Network, got NoneType"),
+    "time grid a word": (lambda: C.simulate(net3(), "abc"), SolverError, "t must be a 1-D grid of numbers.*'abc'"),
+    "chunk a word": (lambda: C.simulate(net3(), T3, chunk="a"), SolverError, "chunk must be an integer >= 1, got 'a'"),
+    "chunk 0": (lambda: C.simulate(net3(), T3, chunk=0), SolverError, "chunk must be an integer >= 1, got 0"),
+    "checkpoint_every 0": (lambda: C.simulate(net3(), T3, checkpoint_every=0), SolverError, "checkpoint_every must be an integer >= 1"),
+    "negative max_norm": (lambda: C.simulate(net3(), T3, max_norm=-1), SolverError, "max_norm must be a number > 0.*got -1"),
+    "NaN max_norm": (lambda: C.simulate(net3(), T3, max_norm=float("nan")), SolverError, "max_norm must be a number > 0"),
+    # stimuli returning what is not a number
+    "stimulus returns a str": (lambda: C.simulate(net3(stimulus=lambda t: "a"), T3), StimulusError, "stimulus returned str 'a' at t = 0.0"),
+    "stimulus returns None": (lambda: C.simulate(net3(stimulus=lambda t: None), T3), StimulusError, "stimulus returned NoneType None"),
+    "stimulus returns a dict": (lambda: C.simulate(net3(stimulus=lambda t: {"s": 1}), T3), StimulusError, "stimulus returned dict"),
+    # networks and states
+    "integer dtype": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), dtype=torch.int64), ParameterError, "dtype must be one of.*torch.int64"),
+    "float16 network": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), dtype=torch.float16), ParameterError, "float16/bfloat16 lose the state"),
+    "dtype a string": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), dtype="float64"), ParameterError, "dtype must be one of.*'float64'"),
+    "initial_state batch 0": (lambda: net3().initial_state(batch=0), StateError, "batch must be an integer >= 1, got 0"),
+    "initial_state batch float": (lambda: net3().initial_state(batch=1.5), StateError, "batch must be an integer >= 1, got 1.5"),
+    "initial_state NaN noise": (lambda: net3().initial_state(noise=float("nan")), StateError, "noise must be a finite number >= 0"),
+    "initial_state negative noise": (lambda: net3().initial_state(noise=-1.0), StateError, "noise must be a finite number >= 0.*-1.0"),
+    "column_types typo": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), column_types={"bmm": C.NetworkBMColumn}), GraphError, r"column_types names \['bmm'\], which no node"),
+    "column_types not a dict": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), column_types=[C.NetworkBMColumn]), GraphError, "column_types must be a dict"),
+    "column type not a class of ours": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), column_types={"bm": dict}), GraphError, "is the class dict, not a ColumnType"),
+    "column type spec a number": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), column_types={"bm": 3}), GraphError, r"column_types\['bm'\] must be a ColumnType class.*got 3"),
+    # recordings
+    "recording field that is not there": (lambda: C.simulate(net3(), T3)["zzz"], FieldError, r"no field 'zzz'; fields: \['mu'"),
+    "load a missing file": (lambda: C.Recording.load("/nonexistent/rec.nc"), RecordingError, "no such file '/nonexistent/rec.nc'"),
 }
+
+T3 = [0.0, 0.5, 1.0]
 
 
 def _node_attr(key, value):
@@ -82,3 +133,90 @@ def test_at_least_15_distinct_cases():
 def test_errors_share_one_base():
     for _, exc, _ in CASES.values():
         assert issubclass(exc, C.ColumnsError)
+
+
+def test_written_files_have_the_mode_of_a_plain_write(tmp_path):
+    """results.json, report-like text, recordings and figures: 0666 less the umask, as open()."""
+    import os
+
+    from columns import atomic_write
+    from experiments.runner import write_json
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    want = plain.stat().st_mode & 0o777
+    write_json(tmp_path / "results.json", {"a": 1})
+    rec = C.simulate(net3(), [0.0, 0.5, 1.0])
+    rec.save(tmp_path / "rec.nc")
+    atomic_write(tmp_path / "fig.png", lambda tmp: open(tmp, "wb").write(b"png"))
+    for name in ("results.json", "rec.nc", "fig.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == want, name
+    old = os.umask(0o077)
+    try:
+        write_json(tmp_path / "private.json", {})
+        assert (tmp_path / "private.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_a_failed_write_keeps_the_old_file_and_names_the_target(tmp_path):
+    from columns import atomic_write
+    target = tmp_path / "results.json"
+    target.write_text("old")
+
+    def broken(tmp):
+        raise OSError(28, "No space left on device")
+    with pytest.raises(OSError, match=f"writing {target} failed: No space left on device"):
+        atomic_write(target, broken)
+    assert target.read_text() == "old" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_recording_load_names_the_file_for_garbage_truncated_and_foreign(tmp_path):
+    garbage = tmp_path / "garbage.nc"
+    garbage.write_bytes(b"not a netcdf file" * 50)
+    with pytest.raises(RecordingError, match="garbage.nc' is not a readable NetCDF file"):
+        C.Recording.load(garbage)
+    good = tmp_path / "good.nc"
+    C.simulate(net3(), T3).save(good)
+    half = tmp_path / "half.nc"
+    half.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(RecordingError, match="half.nc'"):
+        C.Recording.load(half)
+    foreign = tmp_path / "foreign.nc"
+    import xarray as xr
+    xr.Dataset({"x": ("i", np.arange(3.0))}).to_netcdf(foreign)
+    with pytest.raises(RecordingError, match=r"foreign.nc' is NetCDF but not a Recording \(no \['time'"):
+        C.Recording.load(foreign)
+    assert len(C.Recording.load(good)) == 3
+
+
+def test_an_error_in_user_code_passes_through_as_itself():
+    def stim(t):
+        raise RuntimeError("my stimulus broke")
+    with pytest.raises(RuntimeError, match="my stimulus broke") as info:
+        C.simulate(net3(stimulus=stim), T3)
+    assert not isinstance(info.value, C.DivergenceError)
+
+    def late(t):                      # raises inside the solver's chunk, not at the first check
+        if float(t) > 0.4:
+            raise RuntimeError("my stimulus broke later")
+        return torch.ones(3, dtype=torch.float64)
+    for method in ("rk4", "dopri5"):
+        with pytest.raises(RuntimeError, match="my stimulus broke later") as info:
+            C.simulate(net3(stimulus=late), torch.linspace(0, 1, 11, dtype=torch.float64),
+                       method=method)
+        assert not isinstance(info.value, C.DivergenceError)
+
+
+class _BrokenBM(C.NetworkBMColumn):
+    """A user's column type whose right-hand side raises."""
+
+    def rhs(self, part, nu, s):
+        raise RuntimeError("my column broke")
+
+
+def test_an_error_in_a_user_column_passes_through_as_itself():
+    net = C.Network.from_graph(graphs.ring(3, weight=0.2), column_types={"bm": _BrokenBM},
+                               dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="my column broke") as info:
+        C.simulate(net, T3, method="rk4")
+    assert not isinstance(info.value, C.DivergenceError)

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import columns as C
 from experiments.cli import main
 
@@ -61,3 +63,27 @@ def test_threads_and_the_final_line(tmp_path, capsys):
     assert main(["run", "two-region", "--tiny", "--threads=1", "--t_end=2", "--out", str(out)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert "1 thread" in last and last.endswith(str(out / "phase_portrait.png"))
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--t_end=nan"], "--t_end must be a finite number, got nan"),
+    (["--t_end=-1"], "--t_end must be > 0, got -1.0"),
+    (["--dt_record=0"], "--dt_record must be > 0, got 0.0"),
+    (["--device", "banana"], "--device 'banana' is not a torch device"),
+    (["--seed", "-1"], "--seed must be an integer >= 0, got -1"),
+    (["--t_end=abc"], "--t_end expects float, got 'abc'"),
+])
+def test_user_mistakes_exit_2_with_the_key_named(args, fragment, tmp_path, capsys):
+    assert main(["run", "two-region", "--tiny", "--out", str(tmp_path / "o"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("columns: error: ") and fragment in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()                   # nothing half-made
+
+
+def test_out_on_an_existing_file_is_named(tmp_path, capsys):
+    f = tmp_path / "a_file"
+    f.write_text("keep me")
+    assert main(["run", "two-region", "--tiny", "--out", str(f)]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err and f.read_text() == "keep me"
+    assert main(["sweep", "fep-sim1", "--tiny", "--seeds", "2", "--out", str(f)]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err

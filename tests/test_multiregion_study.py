@@ -159,7 +159,7 @@ def test_single_arms_and_the_gradient_solver(tmp_path):
     (["--patterns=stripes"], "--patterns must be one of"),
     (["--seeds=0"], "--seeds must be >= 1"),
     (["--replay_length=10"], "--replay_length (10 samples) must cover at least two cycles"),
-    (["--threshold=nan"], "--threshold must be in (0, 1]"),
+    (["--threshold=nan"], "--threshold must be a finite number, got nan"),
     (["--noise=-1"], "--noise must be >= 0"),
 ])
 def test_bad_config_is_named_before_training(tmp_path, capsys, args, message):

@@ -20,6 +20,7 @@ import torch
 from graphs.errors import SolverError
 
 from .. import energy
+from . import options
 from .base import Solver
 from .ivp import METHODS
 
@@ -49,6 +50,8 @@ class Gradient(Solver):
     def validate(self):
         if self.method not in METHODS or self.method == "implicit_midpoint":
             raise SolverError(f"gradient: unknown torchdiffeq method {self.method!r}")
+        options.number(self, "kappa")                 # κ ≤ 0 would climb U or stand still
+        options.tolerances(self)
 
     def describe(self):
         return f"gradient:{self.method}"

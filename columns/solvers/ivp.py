@@ -33,6 +33,7 @@ import torch
 from graphs.errors import DivergenceError, SolverError
 
 from . import fixed_step
+from . import options
 from .base import Solver
 
 METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun3",
@@ -51,6 +52,10 @@ class IVP(Solver):
     def validate(self):
         if self.method not in METHODS:
             raise SolverError(f"unknown ivp method {self.method!r}; available: {METHODS}")
+        options.tolerances(self)
+        options.number(self, "midpoint_tol", optional=True)
+        options.integer(self, "midpoint_max_iter", 1)
+        options.integer(self, "unroll", 1, optional=True)
 
     def describe(self):
         return f"ivp:{self.method}"

@@ -42,6 +42,7 @@ import torch
 from graphs.errors import DivergenceError, SolverError
 
 from .. import energy
+from . import options
 from .base import Solver
 from .gauss_newton import gauss_newton
 from .newton_krylov import newton_krylov
@@ -221,13 +222,19 @@ class LeastAction(Solver):
 
     def validate(self):
         check_choices(self.rule, self.optimizer)
+        options.integer(self, "window", 2, optional=True)
+        options.integer(self, "overlap", 0, optional=True)
+        options.integer(self, "max_iter", 1, optional=True)
+        options.number(self, "gtol", optional=True)
+        options.number(self, "accept", optional=True)
+        options.integer(self, "history", 1)
+        options.integer(self, "dense_max", 0)
         window, overlap = self.window, self.overlap
         if window is None:
             if overlap:
                 raise SolverError("least_action: 'overlap' needs 'window'")
             return
-        window = int(window)
-        overlap = int(overlap if overlap is not None else window // 2)
+        overlap = overlap if overlap is not None else window // 2
         if window < 2 or not 0 <= overlap < window:
             raise SolverError(f"least_action: need window >= 2 and 0 <= overlap < window, got "
                               f"window={window}, overlap={overlap}")

@@ -28,6 +28,7 @@ import torch
 from graphs.errors import SolverError
 
 from .. import energy
+from . import options
 from .base import Solver
 
 
@@ -97,6 +98,10 @@ class Riccati(Solver):
 
     name = "riccati"
     defaults = {"substeps": 10, "max_positions": 200}
+
+    def validate(self):
+        options.integer(self, "substeps", 1)
+        options.integer(self, "max_positions", 1)
 
     def check(self, network):
         n = energy.canonical_pairs(network)[0].numel()

@@ -31,6 +31,7 @@ from graphs.errors import SolverError
 
 from ..rng import counter_uniform
 from ..types.map import MapColumn
+from . import options
 from .base import Solver
 
 
@@ -98,8 +99,8 @@ class Step(Solver):
                 "substeps": 1}
 
     def validate(self):
-        if int(self.substeps) < 1:
-            raise SolverError(f"step: substeps must be >= 1, got {self.substeps}")
+        options.integer(self, "substeps", 1)
+        options.integer(self, "first_step", 0)
 
     def check(self, network):
         bad = [k for k, c in network.columns.items() if not isinstance(c, MapColumn)]

@@ -68,6 +68,8 @@ def sweep(name: str, grid: dict, seeds=1, out: str | None = None, fixed: dict | 
             "grid": {k: list(dict.fromkeys(dict(p.raw)[k] for p in pts)) for k in coords},
             "seeds": list(dict.fromkeys(p.seed for p in pts)), "fixed": fixed, "tiny": bool(tiny),
             "device": device}
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise SweepError(f"--out {out!r} is a file; give a folder (new, or a sweep's to resume it)")
     os.makedirs(out, exist_ok=True)
     _check_spec(out, spec)
     todo = [p for p in pts if (read_record(out, p.name) or {}).get("status") != "ok"]

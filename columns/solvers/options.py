@@ -1,0 +1,48 @@
+"""Checks of solver option values: each raises ``SolverError`` naming the solver, the option, the
+value and what was expected (an option is never truncated or silently ignored)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from graphs.errors import SolverError
+
+
+def integer(solver, key: str, minimum: int, optional: bool = False) -> None:
+    """``solver.settings[key]`` is an integer ≥ ``minimum`` (or None when ``optional``)."""
+    v = solver.settings[key]
+    if v is None and optional:
+        return
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
+        raise SolverError(f"{solver.name}: option {key!r} must be an integer >= {minimum}"
+                          f"{' or None' if optional else ''}, got {v!r}")
+
+
+def number(solver, key: str, minimum: float = 0.0, strict: bool = True,
+           optional: bool = False) -> None:
+    """``solver.settings[key]`` is a finite real number > ``minimum`` (≥ when not ``strict``)."""
+    v = solver.settings[key]
+    if v is None and optional:
+        return
+    ok = (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+          and (v > minimum if strict else v >= minimum))
+    if not ok:
+        raise SolverError(f"{solver.name}: option {key!r} must be a finite number "
+                          f"{'>' if strict else '>='} {minimum:g}{' or None' if optional else ''}, "
+                          f"got {v!r}")
+
+
+def mapping(solver, key: str) -> None:
+    """``solver.settings[key]`` is a dict or None."""
+    v = solver.settings[key]
+    if v is not None and not isinstance(v, dict):
+        raise SolverError(f"{solver.name}: option {key!r} must be a dict or None, got {v!r}")
+
+
+def tolerances(solver) -> None:
+    """rtol > 0, atol ≥ 0, step_size > 0 or None, options a dict or None (the torchdiffeq ones)."""
+    number(solver, "rtol")
+    number(solver, "atol", strict=False)
+    number(solver, "step_size", optional=True)
+    mapping(solver, "options")
