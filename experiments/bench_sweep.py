@@ -33,6 +33,8 @@ from .sweep import same, sweep
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("tiny_points", "long_points", "long_epochs")
+
     tiny_points: int = 16
     """tiny sweep: points (fep-sim1 --tiny, one seed each)"""
     long_points: int = 4

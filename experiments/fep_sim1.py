@@ -30,6 +30,8 @@ PAPER = {"corr_attractors": -0.19, "corr_patterns": 0.77}
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("evidence", "beta", "alpha", "epochs", "steps_per_epoch", "seeds")
+
     evidence: float = 30.0
     """input amplitude (evidence)"""
     beta: float = 0.1

@@ -49,6 +49,8 @@ PAPER = {"balanced": {"dR2_retrieval": 0.292, "dR2_generalisation": 0.070, "n_at
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("epochs", "steps_per_epoch", "alpha", "seeds", "trials", "trial_steps", "density")
+
     epochs: int = 5000
     """training epochs (one digit each)"""
     steps_per_epoch: int = 10
