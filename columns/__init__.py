@@ -12,7 +12,7 @@ Public surface:
   ``sequences``, ``analysis``, ``canonical``; the project's errors.
 """
 
-from graphs.errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, FieldError,
+from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError, DivergenceError, FieldError,
                            GraphError, ParameterError, RecordingError, RegistryError, SolverError,
                            StateError, StimulusError)
 
@@ -40,7 +40,7 @@ __all__ = [
     "FEPRuns", "HebbianPlasticity", "Network", "Stimulus", "simulate", "Solver", "IVP",
     "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf", "atomic_write",
     "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",
-    "ColumnsError", "ConfigError", "DeviceError", "DivergenceError", "FieldError", "GraphError",
+    "AnalysisError", "ColumnsError", "ConfigError", "DeviceError", "DivergenceError", "FieldError", "GraphError",
     "ParameterError", "RecordingError", "RegistryError", "SolverError", "StateError",
     "StimulusError",
     "__version__",

@@ -73,6 +73,10 @@ def is_user_error(err: BaseException) -> bool:
     return bool(getattr(err, USER_CODE, False))
 
 
+class AnalysisError(ColumnsError, ValueError):
+    """An analysis input is invalid (labels out of range, a NaN threshold, a lag too long)."""
+
+
 class RecordingError(ColumnsError, ValueError):
     """A recording file cannot be read as a ``Recording`` (missing, truncated, foreign)."""
 

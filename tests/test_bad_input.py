@@ -7,7 +7,8 @@ import torch
 
 import columns as C
 import graphs
-from columns import (ConfigError, DeviceError, FieldError, GraphError, ParameterError,
+from columns import analysis as A
+from columns import (AnalysisError, ConfigError, DeviceError, FieldError, GraphError, ParameterError,
                      RecordingError, SolverError, StateError, StimulusError)
 
 
@@ -110,6 +111,20 @@ CASES = {
     "column_types not a dict": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), column_types=[C.NetworkBMColumn]), GraphError, "column_types must be a dict"),
     "column type not a class of ours": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), column_types={"bm": dict}), GraphError, "is the class dict, not a ColumnType"),
     "column type spec a number": (lambda: C.Network.from_graph(graphs.ring(3, weight=0.2), column_types={"bm": 3}), GraphError, r"column_types\['bm'\] must be a ColumnType class.*got 3"),
+    # analysis: labels, thresholds and lags
+    "labels above the range": (lambda: A.transition_matrix(torch.tensor([0, 1, 5]), 2), AnalysisError, r"must lie in -1..1 .*got \[5\]"),
+    "labels below -1": (lambda: A.dwell_times(torch.tensor([0, -3]), 2), AnalysisError, r"got \[-3\]"),
+    "float labels": (lambda: A.dwell_times(torch.tensor([0.0, 1.0]), 2), AnalysisError, "1-D integer sequence"),
+    "2-D labels": (lambda: A.transition_matrix(torch.zeros(2, 3, dtype=torch.long), 2), AnalysisError, r"shape \(2, 3\)"),
+    "joint labels out of range": (lambda: A.joint_distribution(torch.tensor([0, 2]), torch.tensor([0, 0]), 2, 1), AnalysisError, "joint_distribution: a must lie in -1..1"),
+    "MI labels out of range": (lambda: A.mutual_information(torch.tensor([0, 1]), torch.tensor([0, 4]), 2, 2), AnalysisError, "mutual_information: b must lie in -1..1"),
+    "MI negative label count": (lambda: A.mutual_information(torch.tensor([0, 1]), torch.tensor([0, 1]), -1, 2), AnalysisError, "number of labels must be an integer >= 0"),
+    "NaN threshold": (lambda: A.label_states(torch.ones(3, 2), torch.ones(1, 2), threshold=float("nan")), AnalysisError, "threshold must be a finite cosine in \\[-1, 1\\], got nan"),
+    "threshold above 1": (lambda: A.label_states(torch.ones(3, 2), torch.ones(1, 2), threshold=1.5), AnalysisError, "got 1.5"),
+    "label_states shapes": (lambda: A.label_states(torch.ones(3, 2), torch.ones(1, 3)), AnalysisError, r"need x \(T, n\) and attractors \(K, n\)"),
+    "lag longer than the series": (lambda: A.lagged(torch.tensor([0, 1, 0]), torch.tensor([1, 0, 1]), 2, 2, 5), AnalysisError, "max_lag must be in 0..2 .*got 5"),
+    "lag not an integer": (lambda: A.lagged(torch.tensor([0, 1, 0]), torch.tensor([1, 0, 1]), 2, 2, 1.5), AnalysisError, "got 1.5"),
+    "lagged series of different length": (lambda: A.lagged(torch.tensor([0, 1, 0]), torch.tensor([1, 0]), 2, 2, 1), AnalysisError, "differ in shape"),
     # recordings
     "recording field that is not there": (lambda: C.simulate(net3(), T3)["zzz"], FieldError, r"no field 'zzz'; fields: \['mu'"),
     "load a missing file": (lambda: C.Recording.load("/nonexistent/rec.nc"), RecordingError, "no such file '/nonexistent/rec.nc'"),

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import torch
 
+from graphs.errors import AnalysisError
+
+from . import checks
+
 
 def cosines(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Cosine similarity of every row of x (T, n) with every row of y (K, n): (T, K)."""
@@ -23,8 +27,9 @@ def cosines(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def label_states(x: torch.Tensor, attractors: torch.Tensor, threshold: float = 0.9) -> torch.Tensor:
     """Nearest attractor by cosine similarity, −1 below ``threshold``. x (T, n), attractors (K, n)."""
+    threshold = checks.threshold(threshold)
     if x.dim() != 2 or attractors.dim() != 2 or x.shape[1] != attractors.shape[1]:
-        raise ValueError(f"label_states: need x (T, n) and attractors (K, n), got {tuple(x.shape)} "
+        raise AnalysisError(f"label_states: need x (T, n) and attractors (K, n), got {tuple(x.shape)} "
                          f"and {tuple(attractors.shape)}")
     if attractors.shape[0] == 0:
         return torch.full((x.shape[0],), -1, dtype=torch.int64, device=x.device)
@@ -42,6 +47,7 @@ def runs(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def dwell_times(labels: torch.Tensor, n_labels: int) -> list[torch.Tensor]:
     """For each label 0..n_labels−1 the lengths (in samples) of its runs."""
+    labels = checks.labels(labels, n_labels)
     values, lengths = runs(labels)
     return [lengths[values == k] for k in range(n_labels)]
 
@@ -50,6 +56,7 @@ def transition_matrix(labels: torch.Tensor, n_labels: int, include_stay: bool = 
                       normalise: bool = True) -> torch.Tensor:
     """(K + 1, K + 1) label_t → label_{t+1} (index K = none). Counts, or rows summing to 1
     (rows never left stay 0)."""
+    labels = checks.labels(labels, n_labels)
     lab = torch.where(labels < 0, n_labels, labels)
     a, b = lab[:-1], lab[1:]
     keep = torch.ones_like(a, dtype=torch.bool) if include_stay else a != b

@@ -25,6 +25,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from graphs.errors import AnalysisError
+
+from . import checks
+
 
 def co_occupancy(a: torch.Tensor, b: torch.Tensor) -> float | None:
     """O_ab (module docstring); None when undefined."""
@@ -37,8 +41,10 @@ def co_occupancy(a: torch.Tensor, b: torch.Tensor) -> float | None:
 
 def joint_distribution(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> torch.Tensor:
     """P(a = i − 1, b = j − 1): (ka + 1, kb + 1), row/column 0 = none."""
+    a = checks.labels(a, ka, "joint_distribution: a")
+    b = checks.labels(b, kb, "joint_distribution: b")
     if a.shape != b.shape:
-        raise ValueError(f"joint_distribution: label sequences differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+        raise AnalysisError(f"joint_distribution: label sequences differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
     P = torch.zeros(ka + 1, kb + 1, dtype=torch.float64, device=a.device)
     if a.numel():
         P.index_put_((a + 1, b + 1), torch.ones(a.numel(), dtype=torch.float64, device=a.device),
@@ -49,6 +55,8 @@ def joint_distribution(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> to
 
 def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> float | None:
     """I(a; b) in bits from the joint label distribution; None when a or b is constant."""
+    a = checks.labels(a, ka, "mutual_information: a")
+    b = checks.labels(b, kb, "mutual_information: b")
     if not a.numel() or bool((a == a[0]).all()) or bool((b == b[0]).all()):
         return None
     P = joint_distribution(a, b, ka, kb)
@@ -59,9 +67,13 @@ def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> fl
 
 def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> dict:
     """MI and co-occupancy of (a_t, b_{t+ℓ}) for ℓ = −max_lag..max_lag, and the best lag."""
+    a, b = checks.labels(a, ka, "lagged: a"), checks.labels(b, kb, "lagged: b")
+    if a.shape != b.shape:
+        raise AnalysisError(f"lagged: label sequences differ in shape: {tuple(a.shape)} vs "
+                            f"{tuple(b.shape)}")
     T = a.shape[0]
-    if not 0 <= max_lag < T:
-        raise ValueError(f"lagged: max_lag must be in 0..{T - 1} (the series has {T} samples), "
+    if isinstance(max_lag, bool) or not isinstance(max_lag, int) or not 0 <= max_lag < T:
+        raise AnalysisError(f"lagged: max_lag must be in 0..{T - 1} (the series has {T} samples), "
                          f"got {max_lag}")
     lags = list(range(-max_lag, max_lag + 1))
     mi, co = [], []
@@ -95,7 +107,7 @@ def region_index(regions, device=None) -> dict[str, torch.Tensor]:
 def region_asymmetry(W: torch.Tensor, regions, mask: torch.Tensor | None = None) -> dict:
     """Asymmetry within each region and between each pair of regions (module docstring)."""
     if W.dim() != 2 or W.shape[0] != W.shape[1] or W.shape[0] != len(regions):
-        raise ValueError(f"region_asymmetry: W must be (N, N) with N = {len(regions)} regions "
+        raise AnalysisError(f"region_asymmetry: W must be (N, N) with N = {len(regions)} regions "
                          f"entries, got {tuple(W.shape)}")
     W = _reciprocal(W, mask)
     idx = region_index(regions, W.device)
