@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from graphs.errors import StateError
+
 
 class ColumnView:
     """A column's own slices of its type module and of the network state. Final class."""
@@ -58,7 +60,14 @@ class ColumnView:
     def __setattr__(self, field: str, value) -> None:
         if field not in self.module.fields:
             raise AttributeError(f"column {self.label!r} has no field {field!r}")
-        self._net.state[:, self._offset(field)] = torch.as_tensor(value, dtype=self._net.dtype)
+        v = torch.as_tensor(value, dtype=self._net.dtype)
+        B = self._net.state.shape[0]
+        if v.dim() > 1 or (v.dim() == 1 and v.shape[0] not in (1, B)):
+            raise StateError(f"column {self.label!r}: {field} takes a scalar or ({B},) (one value "
+                             f"per batch member), got shape {tuple(v.shape)}")
+        if not torch.isfinite(v).all():
+            raise StateError(f"column {self.label!r}: {field} must be finite, got {value!r}")
+        self._net.state[:, self._offset(field)] = v
 
     def state(self) -> dict[str, torch.Tensor]:
         """All fields of this column. Shapes: dict field -> (B,)."""

@@ -11,6 +11,7 @@ where the convention is set (an edge ``j -> i`` with weight w becomes ``W[i, j] 
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -65,6 +66,13 @@ def compile_arrays(n: int, src, tgt, weight, learnable=False, node_type: str = "
     Shapes: src, tgt (E,) int in [0, n); weight (E,); learnable () or (E,) bool.
     """
     from .errors import GraphError
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise GraphError(f"compile_arrays: n must be an integer >= 1 (the node count), got {n!r}")
+    for name, arr in (("src", src), ("tgt", tgt)):
+        a = torch.as_tensor(arr)
+        if a.dtype.is_floating_point or a.dtype.is_complex or a.dtype == torch.bool:
+            raise GraphError(f"compile_arrays: {name} must hold integer node indices, got dtype "
+                             f"{a.dtype} (a float index would be truncated)")
     src = torch.as_tensor(src, dtype=torch.int64)
     tgt = torch.as_tensor(tgt, dtype=torch.int64)
     weight = torch.as_tensor(weight, dtype=torch.float64)
@@ -80,7 +88,11 @@ def compile_arrays(n: int, src, tgt, weight, learnable=False, node_type: str = "
     key = tgt * n + src
     if key.numel() > 1 and (key.diff() == 0).any():
         raise GraphError("duplicate edges (same source and target)")
-    learn = torch.as_tensor(learnable, dtype=torch.bool)
+    learn = torch.as_tensor(learnable)
+    if learn.dtype != torch.bool or not (learn.dim() == 0 or learn.shape == src.shape):
+        raise GraphError(f"compile_arrays: learnable must be a bool or a bool array of shape "
+                         f"({src.numel()},) (one per edge), got dtype {learn.dtype} and shape "
+                         f"{tuple(learn.shape)}")
     learn = learn.expand(src.shape) if learn.dim() == 0 else learn[order]
     if not allow_self_loops and (src == tgt).any():
         raise GraphError(f"edge {int((src == tgt).nonzero()[0, 0])} is a self-loop; pass "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import xml.etree.ElementTree as ET
 
 import networkx as nx
 import numpy as np
@@ -54,7 +55,10 @@ def from_numpy(A, convention: str = "target_source", labels=None, column_type: s
 
 def from_graphml(path, column_type: str | None = None) -> nx.DiGraph:
     """Read a GraphML file (networkx) as a DiGraph; ``column_type`` fills missing ``type``."""
-    G = nx.read_graphml(path)
+    try:
+        G = nx.read_graphml(path)
+    except (OSError, ET.ParseError, nx.NetworkXError, KeyError, ValueError) as err:
+        raise GraphError(f"{path}: not a readable GraphML file ({type(err).__name__}: {err})") from None
     if not G.is_directed():
         raise GraphError(f"{path}: GraphML graph is undirected (edgedefault='undirected'); "
                          "cortico-cortical graphs must be directed")
@@ -76,11 +80,19 @@ def from_tvb_zip(path, convention: str = "target_source", column_type: str = "bm
     TVB's own orientation of ``weights`` should be checked against your data set: pass
     ``convention`` explicitly.
     """
-    with zipfile.ZipFile(path) as z:
+    try:
+        z = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise GraphError(f"{path}: not a readable TVB connectivity zip ({type(err).__name__}: "
+                         f"{err})") from None
+    with z:
         names = {n.rsplit("/", 1)[-1]: n for n in z.namelist()}
         if "weights.txt" not in names:
             raise GraphError(f"{path}: no weights.txt in the connectivity zip (found {sorted(names)})")
-        W = np.loadtxt(io.BytesIO(z.read(names["weights.txt"])))
+        try:
+            W = np.loadtxt(io.BytesIO(z.read(names["weights.txt"])))
+        except ValueError as err:
+            raise GraphError(f"{path}: weights.txt is not a numeric matrix ({err})") from None
         labels = None
         if "centres.txt" in names:
             lines = z.read(names["centres.txt"]).decode().split("\n")

@@ -125,12 +125,39 @@ CASES = {
     "lag longer than the series": (lambda: A.lagged(torch.tensor([0, 1, 0]), torch.tensor([1, 0, 1]), 2, 2, 5), AnalysisError, "max_lag must be in 0..2 .*got 5"),
     "lag not an integer": (lambda: A.lagged(torch.tensor([0, 1, 0]), torch.tensor([1, 0, 1]), 2, 2, 1.5), AnalysisError, "got 1.5"),
     "lagged series of different length": (lambda: A.lagged(torch.tensor([0, 1, 0]), torch.tensor([1, 0]), 2, 2, 1), AnalysisError, "differ in shape"),
+    # graphs from arrays and files
+    "compile_arrays float indices": (lambda: graphs.compile_arrays(3, [0.5, 1.0], [1, 2], [0.1, 0.2]), GraphError, "src must hold integer node indices.*would be truncated"),
+    "compile_arrays extra learnable": (lambda: graphs.compile_arrays(3, [0, 1], [1, 2], [0.1, 0.2], learnable=[True, False, True]), GraphError, r"bool array of shape \(2,\).*shape \(3,\)"),
+    "compile_arrays learnable ints": (lambda: graphs.compile_arrays(3, [0, 1], [1, 2], [0.1, 0.2], learnable=[1, 0]), GraphError, "learnable must be a bool"),
+    "compile_arrays n 0": (lambda: graphs.compile_arrays(0, [], [], []), GraphError, "n must be an integer >= 1"),
+    "compile_arrays index out of range": (lambda: graphs.compile_arrays(2, [0, 2], [1, 0], [0.1, 0.2]), GraphError, r"edge indices must lie in \[0, 2\)"),
+    "graphml not xml": (lambda: graphs.from_graphml(_file("bad.graphml", b"<graphml><unclosed")), GraphError, "bad.graphml: not a readable GraphML file"),
+    "tvb zip not a zip": (lambda: graphs.from_tvb_zip(_file("conn.zip", b"not a zip")), GraphError, "conn.zip: not a readable TVB connectivity zip .BadZipFile"),
+    "tvb zip missing": (lambda: graphs.from_tvb_zip("/nonexistent/conn.zip"), GraphError, "/nonexistent/conn.zip: not a readable TVB connectivity zip"),
+    # column views
+    "view assignment of the wrong shape": (lambda: setattr(_net_b2().column("0"), "mu", [1.0, 2.0, 3.0]), StateError, r"column '0': mu takes a scalar or \(2,\).*shape \(3,\)"),
+    "view assignment NaN": (lambda: setattr(net3().column("0"), "mu", float("nan")), StateError, "mu must be finite"),
     # recordings
     "recording field that is not there": (lambda: C.simulate(net3(), T3)["zzz"], FieldError, r"no field 'zzz'; fields: \['mu'"),
     "load a missing file": (lambda: C.Recording.load("/nonexistent/rec.nc"), RecordingError, "no such file '/nonexistent/rec.nc'"),
 }
 
 T3 = [0.0, 0.5, 1.0]
+
+
+def _file(name, content: bytes):
+    import tempfile
+    folder = tempfile.mkdtemp()
+    path = f"{folder}/{name}"
+    with open(path, "wb") as f:
+        f.write(content)
+    return path
+
+
+def _net_b2():
+    net = net3()
+    net.state = net.initial_state(batch=2)
+    return net
 
 
 def _node_attr(key, value):
@@ -146,8 +173,8 @@ def test_bad_input(case):
         fn()
 
 
-def test_at_least_15_distinct_cases():
-    assert len(CASES) >= 15
+def test_at_least_100_distinct_cases():
+    assert len(CASES) >= 100
 
 
 def test_errors_share_one_base():
