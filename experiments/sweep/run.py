@@ -12,8 +12,10 @@ rest go on; a point whose worker dies is retried by Dask (once on the embedded c
 recorded as failed. Resume: running the same sweep with the same ``out`` skips the points that
 finished "ok" and re-runs the others (failed, killed or never started); ``out/sweep.json`` holds
 the sweep's definition, and a different sweep in the same folder is refused. Ctrl-C cancels the
-points in flight; every finished point's folder is complete, and ``sweep.nc`` is written from
-them before the interrupt goes on.
+points in flight and stops an embedded cluster; every finished point's folder is complete, and
+``sweep.nc`` is written from them before the interrupt goes on. (On an existing cluster a point
+already running when cancelled may still finish after that: its folder is then complete and the
+next run of the same sweep counts it.)
 """
 
 from __future__ import annotations
@@ -75,17 +77,17 @@ def sweep(name: str, grid: dict, seeds=1, out: str | None = None, fixed: dict | 
     todo = [p for p in pts if (read_record(out, p.name) or {}).get("status") != "ok"]
     attrs = {"experiment": name, "tiny": int(bool(tiny)), "fixed": json.dumps(fixed),
              "seeds": spec["seeds"], "points": len(pts)}
-    with contextlib.ExitStack() as stack:
-        c = client if client is not None else \
-            stack.enter_context(client_for(scheduler, workers, timeout))
-        try:
+    try:
+        with contextlib.ExitStack() as stack:
+            c = client if client is not None else \
+                stack.enter_context(client_for(scheduler, workers, timeout))
             if c is None:
                 _serial(name, out, todo, fixed, tiny, device, progress, threads)
             else:
                 _distributed(c, name, out, todo, fixed, tiny, device, progress)
-        finally:                      # also after an interrupt: the finished points, consistent
-            ds = dataset.gather(out, pts, coords, attrs)
-            dataset.save(ds, os.path.join(out, "sweep.nc"))
+    finally:        # also after an interrupt, once an embedded cluster is stopped: no point ends later
+        ds = dataset.gather(out, pts, coords, attrs)
+        dataset.save(ds, os.path.join(out, "sweep.nc"))
     report.write(out, ds, metrics)
     return ds
 
