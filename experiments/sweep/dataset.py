@@ -8,7 +8,8 @@ Dimensions: one per swept key (coordinates: the coerced values; a tuple value is
   with "." (``{"a": {"b": 1}}`` → ``a.b``), list items by their index (``{"r": [1, 2]}`` →
   ``r.0``, ``r.1``) for lists of at most ``MAX_LIST`` items (longer lists are series: they stay
   in the point's files); ``config``, ``versions``, ``experiment`` and ``seed`` are not variables
-  (the coordinates and the attributes say them). A variable whose values are all numbers, bools
+  (the coordinates and the attributes say them); a key named like a swept key gets the prefix
+  ``results.``. A variable whose values are all numbers, bools
   or None is float64 with NaN where a point has no value (failed, pending, or a key that point
   does not have); any other is a string variable, "" where missing. Wall times are the
   ``timings.*`` variables and any whose last name part ends in ``_s`` (the experiments'
@@ -90,7 +91,7 @@ def gather(out: str, points: list, coords: dict, attrs: dict):
             arr = np.array([math.nan if v is None else float(v) for v in vals], dtype=np.float64)
         else:
             arr = np.array(["" if v is None else str(v) for v in vals], dtype=str)
-        data[k] = (dims, arr.reshape(shape))
+        data[k if k not in dims else f"results.{k}"] = (dims, arr.reshape(shape))  # not a dim name
     ds = xr.Dataset(data, coords={**{k: list(v) for k, v in coords.items()}, "seed": seeds})
     ds.attrs.update({**attrs, "flatten_rule": FLATTEN_RULE})
     return ds
