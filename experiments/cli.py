@@ -149,9 +149,9 @@ def _sweep(args, overrides: dict[str, str]) -> int:
                    tiny=args.tiny, device=args.device, scheduler=args.scheduler,
                    workers=args.workers, metrics=metrics, timeout=args.timeout)
     except KeyboardInterrupt:
-        print(f"columns: interrupted; the finished points are in {out}/sweep.nc; the same "
-              "command resumes the sweep", file=sys.stderr)
-        return 130
+        print(f"columns: the finished points are in {out}/sweep.nc; the same command resumes "
+              "the sweep", file=sys.stderr)
+        raise                                  # main: "columns: interrupted", exit 130
     status = ds["status"].values
     print(f"sweep {args.name}: {status.size} points, {int((status == 'ok').sum())} ok, "
           f"{int((status == 'failed').sum())} failed; wrote {out}/sweep.nc, {out}/sweep.md")
@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     from experiments import DEFAULT, EXPERIMENTS
     from experiments import runner
     args, extra = _parser().parse_known_args(argv)
+    if argv is None:                           # the console script, not a call from Python
+        _terminate_as_interrupt()
     try:
         if args.command == "list":
             for name, (_, what) in EXPERIMENTS.items():
@@ -199,6 +201,28 @@ def main(argv: list[str] | None = None) -> int:
     except ColumnsError as err:
         print(f"columns: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:                  # Ctrl-C, or SIGTERM (``_terminate_as_interrupt``)
+        print("columns: interrupted", file=sys.stderr)
+        if argv is None:
+            # an interrupt that landed in a C callback (numba's JIT cache notifier) leaves Python
+            # set to kill itself with SIGINT at exit, whatever main returns: exit 130 directly
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        return 130
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a scheduler's or ``kill``'s stop) unwinds like Ctrl-C: the same cleanup, the
+    same exit status 130, no traceback."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:                         # not the main thread (e.g. called from a test)
+        pass
 
 
 if __name__ == "__main__":

@@ -87,3 +87,24 @@ def test_out_on_an_existing_file_is_named(tmp_path, capsys):
     assert "is a file; give a folder" in capsys.readouterr().err and f.read_text() == "keep me"
     assert main(["sweep", "fep-sim1", "--tiny", "--seeds", "2", "--out", str(f)]) == 2
     assert "is a file; give a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_exits_130_without_a_traceback(sig, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "run", "two-region",
+                             "--out", str(out), "--t_end=2000", "--threads=1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not out.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(3.0)                    # inside the integration (past numba's first compile)
+    os.kill(proc.pid, getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-3000:]
+    assert "columns: interrupted" in err and "Traceback" not in err
