@@ -12,9 +12,9 @@ Public surface:
   ``sequences``, ``analysis``, ``canonical``; the project's errors.
 """
 
-from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError, DivergenceError, FieldError,
-                           GraphError, ParameterError, RecordingError, RegistryError, SolverError,
-                           StateError, StimulusError)
+from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError, DivergenceError,
+                           FieldError, GraphError, ParameterError, RecordingError, RegistryError,
+                           SolverError, StateError, StimulusError)
 
 from . import types  # noqa: F401  (registers the built-in column types)
 from . import energy, rng, sequences
@@ -40,8 +40,8 @@ __all__ = [
     "FEPRuns", "HebbianPlasticity", "Network", "Stimulus", "simulate", "Solver", "IVP",
     "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf", "atomic_write",
     "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",
-    "AnalysisError", "ColumnsError", "ConfigError", "DeviceError", "DivergenceError", "FieldError", "GraphError",
-    "ParameterError", "RecordingError", "RegistryError", "SolverError", "StateError",
-    "StimulusError",
+    "AnalysisError", "ColumnsError", "ConfigError", "DeviceError", "DivergenceError",
+    "FieldError", "GraphError", "ParameterError", "RecordingError", "RegistryError",
+    "SolverError", "StateError", "StimulusError",
     "__version__",
 ]

@@ -82,10 +82,11 @@ class Network(nn.Module):
         self.layout = StateLayout({k: (c.fields, c.n) for k, c in self.columns.items()}, n_learn)
         self.hamiltonian_types = [k for k, c in self.columns.items()
                                   if isinstance(c, HamiltonianColumn)]
-        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype in DTYPES):
-            raise ParameterError(f"Network: dtype must be one of {[str(d) for d in DTYPES]}, got "
-                                 f"{dtype!r} (float16/bfloat16 lose the state within a few steps)")
         if dtype is not None:
+            if not (isinstance(dtype, torch.dtype) and dtype in DTYPES):
+                raise ParameterError(f"Network: dtype must be one of {[str(d) for d in DTYPES]}, "
+                                     f"got {dtype!r} (float16/bfloat16 lose the state within a few "
+                                     "steps)")
             import warnings
             with warnings.catch_warnings():      # complex parameters ([K23]) are intended here
                 warnings.filterwarnings("ignore", message="Complex modules are a new feature")

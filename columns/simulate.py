@@ -24,7 +24,6 @@ Shapes: t (T,); y0 (S,) or (B, S); the Recording's fields (T, B, N) / (T, B, E).
 
 from __future__ import annotations
 
-import numbers
 import os
 import sys
 import time as _time
@@ -33,6 +32,7 @@ import torch
 
 from graphs.errors import (ColumnsError, DivergenceError, SolverError, StateError,
                            is_user_error)
+from graphs.values import is_integer, is_number
 
 from . import checkpoint as ckpt
 from .recording import Recording
@@ -74,9 +74,9 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
                           f"{solver_options!r}")
     slv = make_solver(solver, {**(solver_options or {}), **options})
     for key, value in (("chunk", chunk), ("checkpoint_every", checkpoint_every)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        if not is_integer(value, 1):
             raise SolverError(f"{key} must be an integer >= 1, got {value!r}")
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm > 0:
+    if not is_number(max_norm, 0, strict=True, finite=False):       # inf: no bound
         raise SolverError(f"max_norm must be a number > 0 (the divergence bound on max|y|), got "
                           f"{max_norm!r}")
     grid = _time_grid(t, network)

@@ -5,21 +5,19 @@ Shapes: y (B, S) (see ``columns.layout``); field values (), (N,) or (B, N).
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 
 from graphs.errors import DeviceError, StateError
+from graphs.values import is_integer, is_number
 
 
 def initial_state(network, batch: int = 1, values: dict | None = None, noise: float = 0.0,
                   seed: int | None = None) -> torch.Tensor:
     """A state (B, S): fields from ``values`` (scalar, (N,) or (B, N)), else each type's default;
     W = the graph's weights, P_W = 0; plus ``noise`` · N(0, 1) on every field (seeded)."""
-    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
+    if not is_integer(batch, 1):
         raise StateError(f"initial_state: batch must be an integer >= 1, got {batch!r}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+    if not is_number(noise, 0):
         raise StateError(f"initial_state: noise must be a finite number >= 0 (the standard "
                          f"deviation), got {noise!r}")
     values = dict(values or {})

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from graphs.errors import ConfigError
+from graphs.values import is_integer
 
 
 @dataclass
@@ -26,7 +27,7 @@ class ExperimentConfig:
 
     def __post_init__(self):
         import torch
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+        if not is_integer(self.seed, 0):
             raise ConfigError(f"--seed must be an integer >= 0, got {self.seed!r}")
         try:
             torch.device(self.device)

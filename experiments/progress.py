@@ -13,7 +13,8 @@ def progress(iterable, desc: str, unit: str = "it"):
                 disable=not ENABLED)
 
 
-def bar(total: int, desc: str, unit: str = "it"):
-    """A tqdm bar over ``total`` units that the caller updates (hidden like ``progress``)."""
+def bar(total: int, desc: str, unit: str = "it", show: bool = True):
+    """A tqdm bar over ``total`` units that the caller updates (hidden like ``progress``, or
+    when ``show`` is False)."""
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, disable=not ENABLED)
+    return tqdm(total=total, desc=desc, unit=unit, disable=not (show and ENABLED))

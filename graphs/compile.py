@@ -11,12 +11,12 @@ where the convention is set (an edge ``j -> i`` with weight w becomes ``W[i, j] 
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
 from .coupling import Coupling
 from .schema import EDGE_DEFAULTS, NODE_DEFAULTS, RESERVED_NODE_ATTRS, validate
+from .values import is_integer
 
 
 def compile(G, allow_self_loops: bool | None = None) -> Coupling:  # noqa: A001 (the spec's name)
@@ -66,15 +66,16 @@ def compile_arrays(n: int, src, tgt, weight, learnable=False, node_type: str = "
     Shapes: src, tgt (E,) int in [0, n); weight (E,); learnable () or (E,) bool.
     """
     from .errors import GraphError
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    if not is_integer(n, 1):
         raise GraphError(f"compile_arrays: n must be an integer >= 1 (the node count), got {n!r}")
+    indices = []
     for name, arr in (("src", src), ("tgt", tgt)):
         a = torch.as_tensor(arr)
-        if a.dtype.is_floating_point or a.dtype.is_complex or a.dtype == torch.bool:
+        if a.numel() and (a.dtype.is_floating_point or a.dtype.is_complex or a.dtype == torch.bool):
             raise GraphError(f"compile_arrays: {name} must hold integer node indices, got dtype "
                              f"{a.dtype} (a float index would be truncated)")
-    src = torch.as_tensor(src, dtype=torch.int64)
-    tgt = torch.as_tensor(tgt, dtype=torch.int64)
+        indices.append(a.to(torch.int64))      # an empty list is float32 to torch: no edges
+    src, tgt = indices
     weight = torch.as_tensor(weight, dtype=torch.float64)
     if not (src.shape == tgt.shape == weight.shape) or src.dim() != 1:
         raise GraphError(f"src, tgt and weight must be 1-D of equal length, got {tuple(src.shape)}, "

@@ -81,3 +81,8 @@ def test_tvb_zip(tmp_path):
     assert list(G.nodes) == ["lV1", "rV1", "lA1"]
     assert G.edges["rV1", "lV1"]["weight"] == 1.5 and G.edges["rV1", "lA1"]["weight"] == 2.0
     assert G.graph["tract_lengths"][2][1] == 20.0
+
+
+def test_compile_arrays_takes_an_empty_edge_list():
+    cp = graphs.compile_arrays(3, [], [], [])                 # torch reads [] as float32
+    assert cp.n_nodes == 3 and cp.n_edges == 0 and cp.crow.tolist() == [0, 0, 0, 0]

@@ -6,17 +6,15 @@ Shapes: labels (T,) integers in −1..K−1 (−1 = no attractor).
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 
 from graphs.errors import AnalysisError
+from graphs.values import is_integer, is_number
 
 
 def labels(x, n_labels: int, name: str = "labels") -> torch.Tensor:
     """``x`` as a (T,) int64 label tensor with values in −1..n_labels−1."""
-    if isinstance(n_labels, bool) or not isinstance(n_labels, numbers.Integral) or n_labels < 0:
+    if not is_integer(n_labels, 0):
         raise AnalysisError(f"{name}: the number of labels must be an integer >= 0, got {n_labels!r}")
     t = torch.as_tensor(x)
     if t.dim() != 1 or t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
@@ -33,7 +31,6 @@ def labels(x, n_labels: int, name: str = "labels") -> torch.Tensor:
 
 def threshold(value, name: str = "threshold") -> float:
     """A cosine threshold: a finite number in [−1, 1]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or not -1.0 <= value <= 1.0:
+    if not is_number(value, -1.0, maximum=1.0):
         raise AnalysisError(f"{name} must be a finite cosine in [-1, 1], got {value!r}")
     return float(value)

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from graphs.errors import AnalysisError
+from graphs.values import is_integer
 
 from . import checks
 
@@ -72,7 +73,7 @@ def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> 
         raise AnalysisError(f"lagged: label sequences differ in shape: {tuple(a.shape)} vs "
                             f"{tuple(b.shape)}")
     T = a.shape[0]
-    if isinstance(max_lag, bool) or not isinstance(max_lag, int) or not 0 <= max_lag < T:
+    if not is_integer(max_lag, 0) or max_lag >= T:
         raise AnalysisError(f"lagged: max_lag must be in 0..{T - 1} (the series has {T} samples), "
                          f"got {max_lag}")
     lags = list(range(-max_lag, max_lag + 1))

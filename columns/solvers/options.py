@@ -3,10 +3,8 @@ value and what was expected (an option is never truncated or silently ignored)."
 
 from __future__ import annotations
 
-import math
-import numbers
-
 from graphs.errors import SolverError
+from graphs.values import is_integer, is_number
 
 
 def integer(solver, key: str, minimum: int, optional: bool = False) -> None:
@@ -14,7 +12,7 @@ def integer(solver, key: str, minimum: int, optional: bool = False) -> None:
     v = solver.settings[key]
     if v is None and optional:
         return
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
+    if not is_integer(v, minimum):
         raise SolverError(f"{solver.name}: option {key!r} must be an integer >= {minimum}"
                           f"{' or None' if optional else ''}, got {v!r}")
 
@@ -25,9 +23,7 @@ def number(solver, key: str, minimum: float = 0.0, strict: bool = True,
     v = solver.settings[key]
     if v is None and optional:
         return
-    ok = (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-          and (v > minimum if strict else v >= minimum))
-    if not ok:
+    if not is_number(v, minimum, strict):
         raise SolverError(f"{solver.name}: option {key!r} must be a finite number "
                           f"{'>' if strict else '>='} {minimum:g}{' or None' if optional else ''}, "
                           f"got {v!r}")

@@ -22,6 +22,7 @@ import typing
 from dataclasses import dataclass
 
 from graphs.errors import ConfigError
+from graphs.values import is_integer
 
 from .. import runner
 
@@ -70,7 +71,7 @@ def parse_seeds(seeds) -> tuple[int, ...]:
             raise ConfigError(f"seeds must be at least 1, got {seeds}")
         return tuple(range(seeds))
     out = tuple(seeds)
-    if not out or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in out):
+    if not out or any(not is_integer(s, 0) for s in out):
         raise ConfigError(f"seeds must be non-negative integers, got {list(out)!r}")
     if len(set(out)) != len(out):
         raise ConfigError(f"seeds repeat: {list(out)!r}")

@@ -25,6 +25,7 @@ import json
 import os
 
 from .. import runner
+from ..progress import bar
 from . import dataset, report
 from .cluster import SweepError, client_for
 from .grid import _raw, points
@@ -92,18 +93,13 @@ def sweep(name: str, grid: dict, seeds=1, out: str | None = None, fixed: dict | 
     return ds
 
 
-def _bar(total: int, name: str, progress: bool):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=f"sweep {name}", unit="point", disable=not progress)
-
-
 def _serial(name, out, todo, fixed, tiny, device, progress, threads):
     import torch
     threads = threads or torch.get_num_threads()
-    with _bar(len(todo), name, progress) as bar:
+    with bar(len(todo), f"sweep {name}", "point", progress) as points_bar:
         for p in todo:
             run_point(name, out, p.name, dict(p.raw), p.seed, fixed, tiny, device, threads)
-            bar.update()
+            points_bar.update()
 
 
 def _distributed(client, name, out, todo, fixed, tiny, device, progress):
@@ -112,7 +108,7 @@ def _distributed(client, name, out, todo, fixed, tiny, device, progress):
                              device, 1, key=f"sweep-{p.name}-{os.urandom(4).hex()}", pure=False): p
                for p in todo}
     try:
-        with _bar(len(futures), name, progress) as bar:
+        with bar(len(futures), f"sweep {name}", "point", progress) as points_bar:
             for fut in as_completed(futures):
                 p = futures[fut]
                 try:
@@ -124,7 +120,7 @@ def _distributed(client, name, out, todo, fixed, tiny, device, progress):
                 except Exception as err:      # noqa: BLE001  e.g. the task could not be sent
                     write_record(out, p.name, dict(p.raw), p.seed, "failed",
                                  f"{type(err).__name__}: {err}")
-                bar.update()
+                points_bar.update()
     except BaseException:
         client.cancel(list(futures))
         raise
