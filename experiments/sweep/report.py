@@ -57,8 +57,8 @@ def write(out: str, ds, metrics: list[str] | None = None) -> list[str]:
              f"seeds {ds['seed'].values.tolist()}; fixed overrides {ds.attrs.get('fixed', '{}')}"
              f"{'; tiny preset' if ds.attrs.get('tiny') else ''}.", "",
              f"Points: {status.size} ({n_ok} ok, {n_failed} failed, "
-             f"{status.size - n_ok - n_failed} not finished). Every scalar of the points' "
-             f"results.json is a variable of sweep.nc ({len(ds.data_vars) - 2} variables; "
+             f"{status.size - n_ok - n_failed} not finished). The points' results.json scalars "
+             f"are the variables of sweep.nc ({len(ds.data_vars) - 2} besides status and error; "
              f"rule: {ds.attrs.get('flatten_rule', '')}).", ""]
     if unknown:
         lines += [f"Metrics asked for that are not numeric variables of this sweep (left out): "
