@@ -15,7 +15,9 @@ K samples of the K requested times of a chunk; this loop is the same for all of 
   ``DivergenceError`` naming the first bad time, with ``.recording`` holding every sample before
   it; a solver's own failure raises its ``SolverError`` with the recording so far;
 - with ``checkpoint=path`` the state, the solver's carry and the recording so far are written
-  atomically every ``checkpoint_every`` chunks (``columns.checkpoint``); ``resume=path`` continues
+  atomically every ``checkpoint_every`` chunks and when the run is interrupted (a
+  ``KeyboardInterrupt``: Ctrl-C, or the CLI's SIGTERM; the last finished chunk is saved, the
+  interrupt then goes on) (``columns.checkpoint``); ``resume=path`` continues
   such a run to the result the uninterrupted run gives (bit-identical on CPU). ``resume=True``
   resumes from ``checkpoint`` when that file exists and starts afresh otherwise.
 
@@ -108,6 +110,12 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
     bar = _bar(progress, T, slv, k)
     hook = None if bar is None else network.register_forward_pre_hook(_Where(bar))
     t_start, n_chunks = _time.perf_counter(), 0
+    done = (k, y, carry)                       # the last finished chunk, replaced in one store
+
+    def save():
+        k_, y_, carry_ = done
+        ckpt.save(checkpoint, {"fingerprint": fingerprint, "k": k_, "y": y_.detach().cpu(),
+                               "carry": _to(carry_, "cpu"), "fields": rec.upto(k_ + 1)})
     try:
         with torch.no_grad():
             while k < T - 1:
@@ -123,13 +131,17 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
                 if bad is not None or failure is not None:
                     _fail(rec, grid, k, k1, traj, bad, failure, max_norm)
                 rec.store(k, traj)
-                y, carry, k = traj[-1], new_carry, k1
+                done = (k1, traj[-1], new_carry)
+                k, y, carry = done
                 n_chunks += 1
                 if checkpoint is not None and (n_chunks % int(checkpoint_every) == 0 or k == T - 1):
-                    ckpt.save(checkpoint, {"fingerprint": fingerprint, "k": k, "y": y.detach().cpu(),
-                                           "carry": _to(carry, "cpu"), "fields": rec.upto(k + 1)})
+                    save()
                 if bar is not None:
                     bar.update(k1 + 1 - bar.n)
+    except KeyboardInterrupt:                  # Ctrl-C (or SIGTERM made one): keep what is done
+        if checkpoint is not None and done[0] > 0:
+            save()
+        raise
     except ColumnsError as err:
         if getattr(err, "recording", None) is None:
             err.recording = rec.recording("failed", str(err))

@@ -1,11 +1,12 @@
 """The ``columns`` command line.
 
     columns list
-    columns run [NAME] [--out DIR] [--seed S] [--device D] [--tiny] [--key=value …]
+    columns run [NAME] [--out DIR] [--seed S] [--device D] [--tiny] [--resume] [--key=value …]
     columns sweep NAME --grid key=v1,v2,… [--seeds N] [--out DIR] [--scheduler ADDR]
                        [--key=value …]
 
-``columns run`` with no name runs the default study. Extra ``--key=value`` pairs override fields
+``columns run`` with no name runs the default study; ``--resume`` continues one that was
+interrupted (Ctrl-C, SIGTERM) or failed, from what it had done (``experiments.resume``). Extra ``--key=value`` pairs override fields
 of the experiment's ``Config`` (``columns run NAME --help-config`` lists them with their type,
 default and meaning, read from the field docstrings). ``--threads N`` sets torch's intra-op
 threads; the default ``auto`` takes the cores not busy with other work when the run starts (the
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--threads", default="auto",
                    help="torch intra-op threads: N, or auto (cores not busy; default)")
     r.add_argument("--help-config", action="store_true", help="list the config keys and exit")
+    r.add_argument("--resume", action="store_true", help="continue the interrupted run in --out "
+                   "(its saved config, or the same options again)")
     w = sub.add_parser("sweep", help="run an experiment over a grid × seeds (Dask) into one dataset")
     w.add_argument("name")
     w.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…",
@@ -190,8 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(n)
         simulate_module.PROGRESS = True
         out = args.out or f"results/{name}"
-        res = runner.run(name, out, tiny=args.tiny, seed=args.seed, device=args.device,
-                         overrides=overrides)
+        command = f"columns run {name} --out {out} --resume"      # the saved config is used
+        try:
+            res = runner.run(name, out, tiny=args.tiny, seed=args.seed, device=args.device,
+                             overrides=overrides, resume=args.resume, command=command)
+        except KeyboardInterrupt:
+            if os.path.exists(os.path.join(out, "results_partial.json")):
+                print(f"columns: what is done is kept in {out}/checkpoint; continue with: "
+                      f"{command}", file=sys.stderr)
+            raise                              # "columns: interrupted", exit 130
         print(res.get("summary", ""))
         look = ("report.md" if os.path.exists(os.path.join(out, "report.md"))
                 else (res.get("figures") or ["results.json"])[0])

@@ -50,6 +50,7 @@ from columns import analysis
 from columns import sequences as S
 from graphs.errors import ColumnsError, ConfigError
 
+from . import resume
 from .config import ExperimentConfig
 from .fep_data import digits, zscore_rows
 from .multiregion_arms import ARMS, symmetrised  # noqa: F401  (symmetrised: public here)
@@ -294,16 +295,23 @@ def train(cfg: Config, arm, order: str, solver: str, pats: torch.Tensor, device,
     parts, converged, windows, iters, t0 = [], True, 0, 0, time.perf_counter()
     for c in range(cfg.checkpoints):
         b0, b1 = int(bounds[c]), int(bounds[c + 1])
-        rec = C.simulate(net, times[b0:b1 + 1].to(device), solver=arm.solver(cfg, solver, b0),
-                         record=fields, progress=False)
-        if rec.status != "complete":
-            raise RuntimeError(f"multiregion: the {arm.name} {order} {solver} run failed at "
-                               f"t = {float(rec.t[-1]):.4g}: {rec.message}")
-        parts.append({k: v[(1 if c else 0):] for k, v in rec.fields.items()})
+        key = f"train/{arm.name}/{order}/{solver}/segment-{c}"
+
+        def segment():                        # one unit of work: resumable (experiments.resume)
+            rec = C.simulate(net, times[b0:b1 + 1].to(device), solver=arm.solver(cfg, solver, b0),
+                             record=fields, progress=False, **resume.sim_checkpoint(key))
+            if rec.status != "complete":
+                raise RuntimeError(f"multiregion: the {arm.name} {order} {solver} run failed at "
+                                   f"t = {float(rec.t[-1]):.4g}: {rec.message}")
+            return {"fields": {k: v[(1 if c else 0):] for k, v in rec.fields.items()},
+                    "state": net.state.detach().cpu(), "config": rec.config}
+        seg = resume.unit(key, segment)
+        net.state = seg["state"].to(device)
+        parts.append(seg["fields"])
         states.append(net.state.detach().clone())
-        converged &= bool(rec.config.get("solver_converged", True))
-        windows += int(rec.config.get("solver_windows", 0))
-        iters = max(iters, int(rec.config.get("solver_iterations_max", 0)))
+        converged &= bool(seg["config"].get("solver_converged", True))
+        windows += int(seg["config"].get("solver_windows", 0))
+        iters = max(iters, int(seg["config"].get("solver_iterations_max", 0)))
         if bar is not None:
             bar.update(b1 - b0)
     rec_fields = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}

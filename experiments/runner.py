@@ -3,7 +3,8 @@ seeded (here, once), on a device, writing ``results.json`` (atomically) with con
 timings. Only the runner writes results.json: an experiment's ``main(cfg, out)`` returns its
 results dict, or ``(results, finish)`` where ``finish()`` makes the figures and returns what to
 add; results.json is then written before the figures (so a failing figure loses nothing) and
-again with them."""
+again with them. While it runs, ``DIR/checkpoint/`` keeps what is done (``experiments.resume``):
+an interrupted or failed run leaves ``results_partial.json`` and ``--resume`` continues it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from columns import atomic_write
 from graphs.errors import ConfigError
 
 from . import EXPERIMENTS
+from . import resume as resume_
 
 
 def load(name: str):
@@ -97,28 +99,45 @@ def versions() -> dict:
 
 
 def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device: str | None = None,
-        overrides: dict[str, str] | None = None) -> dict:
-    """Run experiment ``name`` into folder ``out``; return its results dict."""
+        overrides: dict[str, str] | None = None, resume: bool = False, command: str | None = None
+        ) -> dict:
+    """Run experiment ``name`` into folder ``out``; return its results dict.
+
+    ``resume``: continue the interrupted run in ``out`` (``experiments.resume``): with no
+    ``tiny``/``seed``/``device``/``overrides`` its saved config is used, else they must give the
+    same config. ``command``: the command line that resumes, for results_partial.json."""
     module = load(name)
     if device is not None and device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"--device {device}: CUDA is not available on this machine")
-    cfg = make_config(module, tiny=tiny, overrides=overrides, seed=seed, device=device)
     if os.path.exists(out) and not os.path.isdir(out):
         raise ConfigError(f"--out {out!r} is a file; give a folder (new or existing)")
+    saved = resume_.Store.saved(out) if resume else None
+    if saved is not None and not (tiny or overrides or seed is not None or device is not None):
+        cfg = resume_.config_of(module, saved["config"])
+    else:
+        cfg = make_config(module, tiny=tiny, overrides=overrides, seed=seed, device=device)
+    store = resume_.Store(out, name, dataclasses.asdict(cfg), resume=resume)
+    command = command or f"columns run {name} --out {out} --resume"
     torch.manual_seed(cfg.seed)
-    os.makedirs(out, exist_ok=True)
     t0 = time.perf_counter()
-    results = module.main(cfg, out)
-    finish = None
-    if isinstance(results, tuple):            # (results, finish): figures after results.json
-        results, finish = results
-    results = {"experiment": name, "config": dataclasses.asdict(cfg), "seed": cfg.seed,
-               "versions": versions(), **results,
-               "timings": {**results.get("timings", {}), "total_s": time.perf_counter() - t0}}
-    path = os.path.join(out, "results.json")
-    write_json(path, results)
-    if finish is not None:
-        results.update(finish())
-        results["timings"]["total_s"] = time.perf_counter() - t0
-        write_json(path, results)
+    try:
+        with resume_.active(store):
+            results = module.main(cfg, out)
+            finish = None
+            if isinstance(results, tuple):            # (results, finish): figures after results.json
+                results, finish = results
+            results = {"experiment": name, "config": dataclasses.asdict(cfg), "seed": cfg.seed,
+                       "versions": versions(), **results,
+                       "timings": {**results.get("timings", {}),
+                                   "total_s": time.perf_counter() - t0}}
+            path = os.path.join(out, "results.json")
+            write_json(path, results)
+            if finish is not None:
+                results.update(finish())
+                results["timings"]["total_s"] = time.perf_counter() - t0
+                write_json(path, results)
+    except BaseException as err:
+        store.stopped(err, command)
+        raise
+    store.finished()
     return results

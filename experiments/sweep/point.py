@@ -4,7 +4,8 @@
 ``point.json`` there (atomically): {"name", "values" (the raw ``--key=value`` strings), "seed",
 "status" ("ok" | "failed"), "error" ("" or "Type: message")}. ``point.json`` is written last, so
 a folder with it is finished and a folder without it is not (an interrupted or killed point);
-resuming re-runs exactly the folders without an "ok" ``point.json``. An exception raised by the
+resuming re-runs exactly the folders without an "ok" ``point.json``, each from what its run had
+finished (``experiments.resume``: its ``checkpoint/`` folder). An exception raised by the
 experiment is the point's result (recorded, the sweep goes on); an interrupt is not caught.
 
 The point's printed output (and the traceback of a failure) goes to ``run.log`` in its folder.
@@ -90,7 +91,7 @@ def run_point(experiment: str, out: str, name: str, values: dict[str, str], seed
 
     import torch
 
-    from .. import progress, runner
+    from .. import progress, resume, runner
     simulate = importlib.import_module("columns.simulate")      # the module, not the function
     threads_before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -102,7 +103,8 @@ def run_point(experiment: str, out: str, name: str, values: dict[str, str], seed
     with open(os.path.join(folder, LOG), "w") as log, _printing_to(log):
         try:
             runner.run(experiment, folder, tiny=tiny, seed=seed, device=device,
-                       overrides={**fixed, **values})
+                       overrides={**fixed, **values},     # an interrupted point continues
+                       resume=resume.Store.saved(folder) is not None)
             status, error = "ok", ""
         except Exception as err:        # noqa: BLE001  the point's failure is its result
             status, error = "failed", f"{type(err).__name__}: {err}"
