@@ -13,8 +13,8 @@ Public surface:
 """
 
 from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError, DivergenceError,
-                           FieldError, GraphError, ParameterError, RecordingError, RegistryError,
-                           SolverError, StateError, StimulusError)
+                           FieldError, GraphError, LabelError, ParameterError, RecordingError,
+                           RegistryError, SolverError, StateError, StimulusError)
 
 from . import types  # noqa: F401  (registers the built-in column types)
 from . import energy, rng, sequences
@@ -41,7 +41,7 @@ __all__ = [
     "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf", "atomic_write",
     "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",
     "AnalysisError", "ColumnsError", "ConfigError", "DeviceError", "DivergenceError",
-    "FieldError", "GraphError", "ParameterError", "RecordingError", "RegistryError",
+    "FieldError", "GraphError", "LabelError", "ParameterError", "RecordingError", "RegistryError",
     "SolverError", "StateError", "StimulusError",
     "__version__",
 ]

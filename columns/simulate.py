@@ -241,7 +241,7 @@ def _time_grid(t, network) -> torch.Tensor:
 def _field_indices(network, record):
     layout, cp = network.layout, network.coupling
     available = layout.node_fields() + (list(EDGE_FIELDS) if layout.n_learnable else [])
-    names = available if record is None else list(record)
+    names = available if record is None else [record] if isinstance(record, str) else list(record)
     bad = [f for f in names if f not in available]
     if bad:
         raise StateError(f"cannot record {bad}: recordable fields are {available}")

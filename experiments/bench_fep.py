@@ -28,6 +28,7 @@ AUTHORS_MS_PER_STEP_N64 = (3.0, 6.0)
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("sizes", "steps", "repeats", "batch_runs")
     sizes: tuple[int, ...] = (64, 1024)
     """network sizes N"""
     steps: int = 200

@@ -31,6 +31,7 @@ BAR_S = 15 * 60
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("mazes", "T", "baseline_agents", "baseline_T", "check_T")
     mazes: int = 20
     """mazes of the full design"""
     T: int = 20000

@@ -33,6 +33,8 @@ from .timing import median_time
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("sizes", "windows", "repeats", "dt", "stream_n", "stream_steps", "stream_windows",
+                "stream_max_iter")
     sizes: tuple[int, ...] = (100, 1000, 10000)
     """network sizes N"""
     windows: tuple[int, ...] = (10, 20, 40, 80)

@@ -32,6 +32,7 @@ NAMES = ("W1", "W0", "K1", "K0", "V1", "V0")
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("draws",)
     draws: int = 50
     """random networks / POMDPs compared"""
 

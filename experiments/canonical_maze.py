@@ -44,6 +44,8 @@ MOVES = ("up", "down", "left", "right")
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("mazes", "trials", "T", "block_trials")
+    FRACTION = ("e_right",)
     mazes: int = 20
     """mazes per condition"""
     trials: int = 100

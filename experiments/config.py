@@ -16,7 +16,10 @@ from graphs.values import is_integer
 class ExperimentConfig:
     """``seed`` (every random draw of the run follows from it) and ``device`` ("cpu", "cuda", …);
     ``tiny()`` is the CI preset (each experiment overrides it). ``POSITIVE`` names the fields
-    that must be > 0 (durations, steps, sizes, precisions); any float field must be finite."""
+    that must be > 0 (durations, steps, sizes, precisions), ``NONNEGATIVE`` those that must be
+    >= 0 (overlaps, noise levels, delays), ``FRACTION`` those that must lie in [0, 1]
+    (probabilities, fractions); a tuple field's every entry is checked. Any float field must be
+    finite."""
 
     seed: int = 0
     """every random draw of the run follows from it"""
@@ -24,6 +27,8 @@ class ExperimentConfig:
     """torch device: "cpu", "cuda", "cuda:1" …"""
 
     POSITIVE: ClassVar[tuple[str, ...]] = ()
+    NONNEGATIVE: ClassVar[tuple[str, ...]] = ()
+    FRACTION: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self):
         import torch
@@ -38,10 +43,14 @@ class ExperimentConfig:
             v = getattr(self, f.name)
             if isinstance(v, float) and not math.isfinite(v):
                 raise ConfigError(f"--{f.name} must be a finite number, got {v!r}")
-        for name in self.POSITIVE:
-            v = getattr(self, name)
-            if not v > 0:
-                raise ConfigError(f"--{name} must be > 0, got {v!r}")
+        for names, ok, want in ((self.POSITIVE, lambda v: v > 0, "> 0"),
+                                (self.NONNEGATIVE, lambda v: v >= 0, ">= 0"),
+                                (self.FRACTION, lambda v: 0 <= v <= 1, "in [0, 1]")):
+            for name in names:
+                v = getattr(self, name)
+                if not all(ok(x) for x in (v if isinstance(v, (tuple, list)) else (v,))):
+                    each = " in each entry" if isinstance(v, (tuple, list)) else ""
+                    raise ConfigError(f"--{name} must be {want}{each}, got {v!r}")
 
     @classmethod
     def tiny(cls):

@@ -32,6 +32,8 @@ PAPER = {"asymmetry_cyclic": 0.981}
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("epochs", "evidence", "beta", "alpha", "seeds", "free_run_steps",
+                "continuous_presentations", "continuous_alpha", "tau_trace")
     epochs: int = 2000
     """training epochs (one step per digit)"""
     evidence: float = 20.0

@@ -29,6 +29,8 @@ PAPER = {"corr_J_before_after_beta1": 0.973}
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("train_epochs", "steps", "evidence", "beta_train", "alpha", "seeds", "trials",
+                "trial_steps")
     train_epochs: int = 5000
     """training epochs before the free run"""
     steps: int = 50000

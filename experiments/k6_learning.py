@@ -35,6 +35,8 @@ FIELDS = ("mu", "a", "w", "p_mu", "p_a", "p_w")
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("t_switch", "width", "t_end", "dt", "dt_causal", "window", "track_levels")
+    NONNEGATIVE = ("overlap",)
     s0: float = 1.0
     """stimulus before the switch"""
     s1: float = 2.0

@@ -30,6 +30,7 @@ import columns.analysis as A
 import graphs
 from graphs.errors import DivergenceError
 
+from . import resume
 from .config import ExperimentConfig
 
 
@@ -348,7 +349,7 @@ def main(cfg: Config, out: str) -> dict:
     results, timings = {}, {}
     for name, fn in (("K18", k18), ("K21", k21), ("K23", k23), ("K24", k24)):
         t0 = time.perf_counter()
-        results[name] = fn(cfg, out, device)
+        results[name] = resume.unit(name, lambda: fn(cfg, out, device))   # its figures are in out
         timings[name + "_s"] = time.perf_counter() - t0
     for name, r in results.items():
         print(f"{name}: " + "; ".join(f"{c}" for c in sorted(set(r["classification"]))))

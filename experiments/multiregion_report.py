@@ -139,7 +139,7 @@ def write(cfg, results: dict, out: str) -> str:
     summary = (f"{len(reg)} regions × {cfg.n} columns, {net0['n_edges']} couplings (all learnable), "
                f"{cfg.patterns} patterns {seq} (region {a} in cyclic order, {b} the same sequence "
                f"{cfg.delay} element{'s' if cfg.delay != 1 else ''} later, {', '.join(reg[2:]) or 'no other region'} "
-               f"without input), {S} seeds trained as one batch; column types "
+               f"without input), {S} seed{'s' * (S != 1)} trained as one batch; column types "
                + ", ".join(f"{k} ({v['network']['steps']} steps, {v['network']['dwell']} per element)"
                            for k, v in arms.items()) + ".")
     lines += [summary, "",
@@ -177,7 +177,7 @@ def write(cfg, results: dict, out: str) -> str:
                      f"|corr| ≥ 0.5 (" + ("the patterns are stored as separate attractors" if min(k) == P
                                           else "the rule merges patterns into fewer attractors") + ").")
     heads, rows = _rows(cfg, arms)
-    lines += ["", f"## Findings table (median [range] over {S} seeds)", "",
+    lines += ["", f"## Findings table (median [range] over {S} seed{'s' * (S != 1)})", "",
               "| | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)] + rows
     for arm, res in arms.items():
         lines += _arm_section(cfg, arm, res)

@@ -33,6 +33,7 @@ import torch
 import columns as C
 from columns import analysis
 
+from . import resume
 from .config import ExperimentConfig
 from .progress import progress
 from .stats import summary
@@ -40,6 +41,9 @@ from .stats import summary
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("n_columns", "n_cycles", "steps_per_pattern", "dt", "window", "m_W", "seeds",
+                "free_run_t")
+    NONNEGATIVE = ("overlap", "gamma_W", "alpha_W", "init_scale")
     n_columns: int = 3
     """BM columns (all-to-all, learnable couplings)"""
     n_cycles: int = 20
@@ -167,7 +171,7 @@ def main(cfg: Config, out: str) -> dict:
                   "gradient_cyclic": ("cyclic", "gradient")}
     results, runs = {}, {}
     for name, (order, solver) in conditions.items():
-        rs = [train(cfg, order, solver, cfg.seed + k, device)
+        rs = [resume.unit(f"{name}/seed-{k}", lambda: train(cfg, order, solver, cfg.seed + k, device))
               for k in progress(range(cfg.seeds), f"sequence-asymmetry: {order} {solver}", "seed")]
         runs[name] = rs
         results[name] = {

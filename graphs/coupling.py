@@ -22,7 +22,7 @@ import warnings
 import torch
 from torch import nn
 
-from .errors import DeviceError, StateError
+from .errors import DeviceError, LabelError, StateError
 
 
 SMALL = 256
@@ -83,7 +83,8 @@ class Coupling(nn.Module):
         """Position of a node label (as given in the graph, or its ``str``) in the node order."""
         key = str(label)
         if key not in self._index:
-            raise KeyError(f"no column labelled {label!r} in this coupling")
+            some = self.node_labels[:8] + (["…"] if len(self.node_labels) > 8 else [])
+            raise LabelError(f"no column labelled {label!r}; labels: {some}")
         return self._index[key]
 
     def incoming(self, i: int) -> slice:

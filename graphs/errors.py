@@ -88,5 +88,12 @@ class FieldError(ColumnsError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class LabelError(ColumnsError, KeyError):
+    """No column has that label (the message lists some of the labels there are)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class RegistryError(ColumnsError, TypeError):
     """A column type cannot be registered (no ``type_name``, not a ``ColumnType``, name taken)."""

@@ -140,15 +140,63 @@ CASES = {
     # recordings
     "recording field that is not there": (lambda: C.simulate(net3(), T3)["zzz"], FieldError, r"no field 'zzz'; fields: \['mu'"),
     "load a missing file": (lambda: C.Recording.load("/nonexistent/rec.nc"), RecordingError, "no such file '/nonexistent/rec.nc'"),
+    # generators
+    "ring of 0 columns": (lambda: graphs.ring(0), GraphError, "n must be a positive integer, got 0"),
+    "edge probability 2": (lambda: graphs.random_directed(5, p=2.0), GraphError, r"p must be a probability in \[0, 1\], got 2.0"),
+    "modular with 0 regions": (lambda: graphs.modular(n_regions=0), GraphError, "n_regions must be a positive integer"),
+    "multiregion repeated region": (lambda: graphs.multiregion(regions=("A", "A")), GraphError, "regions must be distinct names"),
+    "matrix with NaN": (lambda: graphs.from_numpy(np.array([[0.0, np.nan], [1.0, 0.0]])), GraphError, r"non-finite entry at \[0, 1\]"),
+    "column label not there": (lambda: net3().column("zz"), C.LabelError, r"no column labelled 'zz'; labels: \['0', '1', '2'\]"),
+    # time grids and sampled stimuli
+    "time grid of one point": (lambda: C.simulate(net3(), [0.0]), SolverError, "at least 2 times"),
+    "NaN in the time grid": (lambda: C.simulate(net3(), [0.0, float("nan")]), SolverError, "t must be finite"),
+    "stimulus times repeated": (lambda: C.Stimulus.sampled([0.0, 0.0], np.ones((2, 3))), StimulusError, "strictly increasing"),
+    # every experiment's config: sizes, rates and fractions in range
+    "k6-learning negative overlap": (lambda: _run("k6-learning", overlap="-1"), ConfigError, "--overlap must be >= 0, got -1.0"),
+    "k6-learning zero dt": (lambda: _run("k6-learning", dt="0"), ConfigError, "--dt must be > 0, got 0.0"),
+    "sequence-asymmetry 0 columns": (lambda: _run("sequence-asymmetry", n_columns="0"), ConfigError, "--n_columns must be > 0, got 0"),
+    "sequence-asymmetry negative learning rate": (lambda: _run("sequence-asymmetry", alpha_W="-0.1"), ConfigError, "--alpha_W must be >= 0"),
+    "fep-sim3 zero alpha": (lambda: _run("fep-sim3", alpha="0"), ConfigError, "--alpha must be > 0, got 0.0"),
+    "fep-sim4 zero steps": (lambda: _run("fep-sim4", steps="0"), ConfigError, "--steps must be > 0, got 0"),
+    "canonical-maze error rate above 1": (lambda: _run("canonical-maze", e_right="0.2,1.5"), ConfigError, r"--e_right must be in \[0, 1\] in each entry, got \(0.2, 1.5\)"),
+    "canonical-equivalence 0 draws": (lambda: _run("canonical-equivalence", draws="0"), ConfigError, "--draws must be > 0"),
+    "bench-solvers a size of 0": (lambda: _run("bench-solvers", sizes="100,0"), ConfigError, r"--sizes must be > 0 in each entry, got \(100, 0\)"),
+    "bench-fep 0 repeats": (lambda: _run("bench-fep", repeats="0"), ConfigError, "--repeats must be > 0"),
+    "bench-maze 0 mazes": (lambda: _run("bench-maze", mazes="0"), ConfigError, "--mazes must be > 0"),
+    "multiregion one region": (lambda: __import__("experiments.runner", fromlist=["run"]).run("multiregion", _folder(), overrides={"regions": "A"}), ConfigError, "--regions needs at least two regions"),
+    "integer key given 2.5": (lambda: _run("multiregion", n="2.5"), ConfigError, "--n expects int, got '2.5'"),
+    "bool key given a word": (lambda: _run("k6-learning", check_bvp="maybe"), ConfigError, "--check_bvp expects a bool, got 'maybe'"),
+    # --resume
+    "resume where no run is": (lambda: __import__("experiments.runner", fromlist=["run"]).run("two-region", _folder(), resume=True), ConfigError, "--resume: .* holds no interrupted run"),
+    "resume with another config": (lambda: _stored("demo", {"k": 1}, "demo", {"k": 2}), ConfigError, "has --k=1, this one 2"),
+    "resume another experiment": (lambda: _stored("demo", {"k": 1}, "other", {"k": 1}), ConfigError, "experiment 'demo', not 'other'"),
+    "start over an unfinished run": (lambda: _stored("demo", {"k": 1}, "demo", {"k": 1}, resume=False), ConfigError, "holds an unfinished demo run.*--resume"),
 }
 
 T3 = [0.0, 0.5, 1.0]
 
 
-def _file(name, content: bytes):
+def _folder():
     import tempfile
-    folder = tempfile.mkdtemp()
-    path = f"{folder}/{name}"
+    return tempfile.mkdtemp()
+
+
+def _run(name, **overrides):
+    """Build the experiment's config only (a bad value stops the run before anything is written)."""
+    from experiments.runner import load, make_config
+    return make_config(load(name), overrides=overrides)
+
+
+def _stored(name, config, name2, config2, resume=True):
+    """A run of ``name`` left unfinished in a folder, then a second run started there."""
+    from experiments import resume as resume_
+    out = _folder()
+    resume_.Store(out, name, config)
+    return resume_.Store(out, name2, config2, resume=resume)
+
+
+def _file(name, content: bytes):
+    path = f"{_folder()}/{name}"
     with open(path, "wb") as f:
         f.write(content)
     return path
@@ -173,8 +221,8 @@ def test_bad_input(case):
         fn()
 
 
-def test_at_least_100_distinct_cases():
-    assert len(CASES) >= 100
+def test_at_least_120_distinct_cases():
+    assert len(CASES) >= 120
 
 
 def test_errors_share_one_base():

@@ -144,6 +144,32 @@ def test_a_failure_after_finished_units_is_kept_and_resumable(tmp_path, monkeypa
     del multiregion
 
 
+def test_sequence_asymmetry_interrupted_after_two_seeds_resumes_to_the_same_results(tmp_path,
+                                                                                   monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) inside the third training run: the two finished seeds are kept,
+    --resume trains only the rest and gives the uninterrupted results.json."""
+    from experiments import sequence_asymmetry as sa
+    ref, out = tmp_path / "ref", tmp_path / "cut"
+    assert main(["run", "sequence-asymmetry", "--tiny", "--out", str(ref)]) == 0
+    calls, train, resumed = [], sa.train, False
+
+    def interrupted(*a, **k):
+        calls.append(a[1:4])
+        if len(calls) == 3 and not resumed:
+            raise KeyboardInterrupt
+        return train(*a, **k)
+    monkeypatch.setattr(sa, "train", interrupted)
+    assert main(["run", "sequence-asymmetry", "--tiny", "--out", str(out)]) == 130
+    partial = json.loads((out / resume.PARTIAL).read_text())
+    assert partial["status"] == "interrupted" and partial["units_done"] == [
+        "least_action_cyclic/seed-0", "least_action_cyclic/seed-1"]
+    calls.clear()
+    resumed = True
+    assert main(["run", "sequence-asymmetry", "--out", str(out), "--resume"]) == 0
+    assert len(calls) == 4                          # 3 conditions × 2 seeds, 2 of them loaded
+    assert same_results(out / "results.json", ref / "results.json")
+
+
 def without_timings(x):
     """results.json without wall times (``timings`` and keys ending in ``_s``)."""
     if isinstance(x, dict):
