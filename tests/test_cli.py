@@ -97,8 +97,8 @@ def test_an_interrupted_run_exits_130_without_a_traceback(sig, tmp_path):
     import sys
     import time
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "run", "two-region",
-                             "--out", str(out), "--t_end=2000", "--threads=1"],
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "run", "fep-sim4",
+                             "--out", str(out), "--threads=1"],          # ~45 s uninterrupted
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not out.exists() and time.time() < deadline and proc.poll() is None:
