@@ -22,10 +22,11 @@ from .types.trace_learning import TraceLearningColumn
 
 
 def from_graph(G, column_types: dict | None = None, plasticity=None, stimulus=None, dtype=None,
-               allow_self_loops: bool | None = None):
-    """Compile ``G`` (``graphs.compile``) and build the ``Network`` (module docstring)."""
+               allow_self_loops: bool | None = None, speed: float | None = None):
+    """Compile ``G`` (``graphs.compile``; ``speed`` turns edge lengths into delays) and build the
+    ``Network`` (module docstring)."""
     from .network import Network
-    coupling = compile_graph(G, allow_self_loops=allow_self_loops)
+    coupling = compile_graph(G, allow_self_loops=allow_self_loops, speed=speed)
     if column_types is not None and not isinstance(column_types, dict):
         raise GraphError(f"column_types must be a dict {{type name: class, parameters or "
                          f"instance}}, got {type(column_types).__name__}")
@@ -75,7 +76,7 @@ def node_overrides(coupling, name: str, sl: slice, klass, params: dict) -> dict:
 
 
 def check_columns(coupling, columns: dict) -> None:
-    """Every type of the graph has its module, of the right size; no delays (ODE engine)."""
+    """Every type of the graph has its module, of the right size."""
     for name, sl in coupling.type_slices.items():
         if name not in columns:
             raise GraphError(f"no column module for type {name!r} (nodes "
@@ -86,11 +87,6 @@ def check_columns(coupling, columns: dict) -> None:
     extra = sorted(set(columns) - set(coupling.type_slices))
     if extra:
         raise GraphError(f"column modules {extra} have no nodes in the graph")
-    if (coupling.delay != 0).any():
-        e = int((coupling.delay != 0).nonzero()[0, 0])
-        s, t = coupling.edge_labels()
-        raise GraphError(f"edge ({s[e]!r} -> {t[e]!r}) has delay {coupling.delay[e].item()}; "
-                         "this network integrates ODEs and does not support delays")
 
 
 def learning_kind(coupling, columns, learn_idx: torch.Tensor) -> str | None:

@@ -104,9 +104,11 @@ class Network(nn.Module):
 
     @classmethod
     def from_graph(cls, G, column_types: dict | None = None, plasticity=None, stimulus=None,
-                   dtype=None, allow_self_loops: bool | None = None) -> "Network":
-        """Compile ``G`` and build one module per column type (``columns.build.from_graph``)."""
-        return from_graph(G, column_types, plasticity, stimulus, dtype, allow_self_loops)
+                   dtype=None, allow_self_loops: bool | None = None,
+                   speed: float | None = None) -> "Network":
+        """Compile ``G`` and build one module per column type (``columns.build.from_graph``;
+        ``speed``: the conduction speed that turns edge lengths into delays)."""
+        return from_graph(G, column_types, plasticity, stimulus, dtype, allow_self_loops, speed)
 
     def set_stimulus(self, stimulus) -> None:
         """Replace the stimulus (a ``Stimulus``, callable, constant or None)."""
@@ -213,18 +215,25 @@ class Network(nn.Module):
         return torch.cat([col.trace(p) if signal == "trace" and isinstance(col, TraceLearningColumn)
                           else col.send(p) for _, col, p in self.by_type(parts)], dim=-1)
 
-    def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int):
-        """(W (B|1, E) or None without edges, ν = W x (B, N)): one sparse product."""
+    def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int, x_edges=None):
+        """(W (B|1, E) or None without edges, ν = W x (B, N)): one sparse product; with
+        ``x_edges`` (B, E), the signals arriving on each edge (delayed), ν_i = Σ_e W_e x_edges,e."""
         if not self.coupling.n_edges:
             return None, torch.zeros_like(x).expand(B, -1)
         W = self.edge_weights(W_l)
+        if x_edges is not None:
+            return W, self.coupling.sum_by_target(W * x_edges).expand(B, -1)
         return W, self.coupling.forward_product(W, x).expand(B, -1)
 
     # -- dynamics -------------------------------------------------------------------------------
     def forward(self, t, y: torch.Tensor, s: torch.Tensor | None = None,
-                out: torch.Tensor | None = None) -> torch.Tensor:
+                out: torch.Tensor | None = None, delayed=None) -> torch.Tensor:
         """dy/dt. ``s`` (B, N) overrides s(t) (the solvers evaluate many times in one batch);
-        ``out`` (B, S), a buffer the caller owns, receives the result (no fresh allocation).
+        ``out`` (B, S), a buffer the caller owns, receives the result (no fresh allocation);
+        ``delayed``, a function x (B, N) -> (B, E) giving the signal that arrives on each edge
+        now, x_j(t − d_e) (``columns.delays``; None: x_j(t)). With delays, ν and the Hebbian
+        edge terms take the arriving x_j(t − d_e); the backward message to the source's momentum,
+        φ′_j(t) Σ_e [W_e g_i(t) + α_W P_e x_i(t)], is instantaneous (``columns.delays``).
 
         Shapes: y (B, S) or (S,) -> same shape.
         """
@@ -238,9 +247,10 @@ class Network(nn.Module):
         B, cp = y.shape[0], self.coupling
         s = self.stimulus_at(t, B, s).expand(B, -1)                      # (B, N)
         x = self.send(parts)                                              # (B, N)
-        work = self._fused_work(y, x)
+        x_edges = None if delayed is None else delayed(x)                 # (B, E) arriving
+        work = self._fused_work(y, x) if x_edges is None else None
         if work is None:
-            W, nu = self.field(W_l, x, B)
+            W, nu = self.field(W_l, x, B, x_edges)
         else:
             W = W_l if self.all_learnable else cp.weight0.unsqueeze(0)
             nu = kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"])
@@ -260,7 +270,8 @@ class Network(nn.Module):
             out = y.new_empty(B, self.layout.size)
         if cp.n_edges and self.hamiltonian_types:
             if work is None:
-                dW, dP = self._hamiltonian_coupling(parts, derivs, torch.cat(g, -1), W, W_l, P_l, x)
+                dW, dP = self._hamiltonian_coupling(parts, derivs, torch.cat(g, -1), W, W_l, P_l, x,
+                                                    x_edges)
             else:
                 dW, dP = self._fused_coupling(work, parts, derivs, torch.cat(g, -1), W, P_l, x, out)
         if self.learning == "trace":
@@ -317,21 +328,24 @@ class Network(nn.Module):
             name = "p_" + col.send_field
             derivs[k][name] = derivs[k][name] - col.send_derivative(parts[k]) * force[:, sl]
 
-    def _hamiltonian_coupling(self, parts, derivs, g, W, W_l, P_l, x):
+    def _hamiltonian_coupling(self, parts, derivs, g, W, W_l, P_l, x, x_edges=None):
         """The backward message −φ′ (Wᵀ g + ∂H_edges/∂x) into ṗ_send (in place in ``derivs``) and
-        the Hebbian edge equations. Shapes: g (B, N) ∂H/∂ν; returns (dW, dP) (B, E_l) or None."""
+        the Hebbian edge equations (presynaptic x_j: ``x_edges`` (B, E) when delayed).
+        Shapes: g (B, N) ∂H/∂ν; returns (dW, dP) (B, E_l) or None."""
         cp = self.coupling
         g_tgt = cp.gather_target(g)                                       # (B, E)
         back = W * g_tgt                                                  # (B, E)
         dW = dP = None
         if self.learning == "hebbian":
             pl = self.plasticity
-            x_src, x_tgt = cp.gather_source(x), cp.gather_target(x)
+            x_src = cp.gather_source(x) if x_edges is None else x_edges
+            x_tgt = cp.gather_target(x)
             pick = (lambda v: v) if self.all_learnable else (lambda v: v[:, self.learn_idx])
             dW, dP = pl.rhs(W_l, P_l, pick(x_src), pick(x_tgt), pick(g_tgt))
             aP = self.scatter_learnable(pl.alpha_W * P_l)                 # (B, E)
             back = back + aP * x_tgt
-            force = cp.sum_by_source(back) + cp.forward_product(aP, x)
+            force = cp.sum_by_source(back) + (cp.forward_product(aP, x) if x_edges is None
+                                              else cp.sum_by_target(aP * x_src))
         else:
             force = cp.sum_by_source(back)                                # (B, N) Wᵀ g
         self._send_back(parts, derivs, force)

@@ -37,6 +37,7 @@ from graphs.errors import (ColumnsError, DivergenceError, SolverError, StateErro
 from graphs.values import is_integer, is_number
 
 from . import checkpoint as ckpt
+from . import delays
 from .recording import Recording
 from .solvers import Solver, make_solver
 
@@ -83,6 +84,7 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
                           f"{max_norm!r}")
     grid = _time_grid(t, network)
     T = grid.numel()
+    delays.check_network(network, slv)
     slv.check(network)
     chunk = int(slv.chunk(int(chunk), T - 1))
     y = network.check_state(network.state if y0 is None else y0, "y0")

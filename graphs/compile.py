@@ -15,12 +15,18 @@ import math
 import torch
 
 from .coupling import Coupling
+from .errors import GraphError
 from .schema import EDGE_DEFAULTS, NODE_DEFAULTS, RESERVED_NODE_ATTRS, validate
-from .values import is_integer
+from .values import is_integer, is_number
 
 
-def compile(G, allow_self_loops: bool | None = None) -> Coupling:  # noqa: A001 (the spec's name)
+def compile(G, allow_self_loops: bool | None = None,  # noqa: A001 (the spec's name)
+            speed: float | None = None) -> Coupling:
     """Validate ``G`` and compile it into a ``Coupling``.
+
+    Delays: an edge's ``delay`` attribute, else its ``length`` / ``speed`` (``speed`` here or
+    ``G.graph["speed"]``; ``math.inf``: lengths give no delay). Edges with a length and no
+    speed anywhere are refused (a length alone does not say how long a signal takes).
 
     Shapes: the coupling has N = G.number_of_nodes() columns and E = G.number_of_edges() edges.
     """
@@ -50,11 +56,32 @@ def compile(G, allow_self_loops: bool | None = None) -> Coupling:  # noqa: A001 
         learnable=torch.tensor([bool(a.get("learnable", False)) for _, _, a in edges], dtype=torch.bool),
         kind=torch.tensor([kind_names.index(a.get("kind", "default")) for _, _, a in edges],
                           dtype=torch.int64),
-        delay=torch.tensor([float(a.get("delay", 0.0)) for _, _, a in edges], dtype=torch.float64),
+        delay=edge_delays(G, edges, speed),
         node_labels=[str(v) for v in nodes],
         node_types=[G.nodes[v].get("type", NODE_DEFAULTS["type"]) for v in nodes],
         regions=[str(G.nodes[v].get("region", NODE_DEFAULTS["region"])) for v in nodes],
         kind_names=kind_names, node_params=node_params)
+
+
+def edge_delays(G, edges, speed) -> torch.Tensor:
+    """d_e = delay_e, or length_e / speed where an edge has a length and no delay. Shapes: (E,)."""
+    speed = G.graph.get("speed") if speed is None else speed
+    if speed is not None and not is_number(speed, 0, strict=True, finite=False):
+        raise GraphError(f"conduction speed must be a number > 0 (math.inf: no delays), got "
+                         f"{speed!r}")
+    out = []
+    for u, v, a in edges:
+        if "delay" in a:
+            out.append(float(a["delay"]))
+        elif "length" in a:
+            if speed is None:
+                raise GraphError(f"edge ({u!r} -> {v!r}) has a 'length' but no conduction speed "
+                                 "is given: pass speed=… (length units per time unit; math.inf "
+                                 "for no delays) or set G.graph['speed']")
+            out.append(float(a["length"]) / speed)
+        else:
+            out.append(0.0)
+    return torch.tensor(out, dtype=torch.float64)
 
 
 def compile_arrays(n: int, src, tgt, weight, learnable=False, node_type: str = "bm",
@@ -65,7 +92,6 @@ def compile_arrays(n: int, src, tgt, weight, learnable=False, node_type: str = "
 
     Shapes: src, tgt (E,) int in [0, n); weight (E,); learnable () or (E,) bool.
     """
-    from .errors import GraphError
     if not is_integer(n, 1):
         raise GraphError(f"compile_arrays: n must be an integer >= 1 (the node count), got {n!r}")
     indices = []

@@ -180,6 +180,11 @@ class Coupling(nn.Module):
         out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
         return out.index_add(1, self.src, vals)
 
+    def sum_by_target(self, vals: torch.Tensor) -> torch.Tensor:
+        """Σ_{e: j→i} vals_e per target i (a row sum of the CSR). Shapes: vals (B, E) -> (B, N)."""
+        out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
+        return out.index_add(1, self.tgt, vals)
+
     def to_dense(self, W: torch.Tensor | None = None) -> torch.Tensor:
         """Dense ``W[target, source]``. Shapes: W (B, E) -> (B, N, N); (E,) or None -> (N, N)."""
         if W is None:

@@ -14,12 +14,17 @@ Edge attributes
     ``weight``     int/float, **required**, finite: the initial coupling weight W_e.
     ``learnable``  bool, default ``False``: whether W_e is part of the integrated state.
     ``kind``       str, default ``"default"``: the edge kind (e.g. ``"intra"``, ``"inter"``).
-    ``delay``      int/float >= 0, default ``0``: a conduction delay (stored; networks without
-                   delay support refuse non-zero delays).
+    ``delay``      int/float >= 0, default ``0``: the conduction delay d_e in the model's time
+                   units: the target receives x_j(t − d_e) (``columns.delays``).
+    ``length``     int/float >= 0: a tract length; with a conduction speed v (``compile(...,
+                   speed=v)`` or the graph attribute ``speed``) the delay is length / v. An
+                   edge's own ``delay`` takes precedence over its length.
 
 Graph attributes
     ``allow_self_loops``  bool, default ``False``: self-loops are an explicit choice; they are
                           refused unless this is set (or ``compile(..., allow_self_loops=True)``).
+    ``speed``             number > 0 (``math.inf``: no delays): the conduction speed that turns
+                          edge lengths into delays (length units per time unit).
 """
 
 from __future__ import annotations
@@ -109,7 +114,8 @@ def validate(G, allow_self_loops: bool | None = None) -> None:
         kind = attrs.get("kind", EDGE_DEFAULTS["kind"])
         if not isinstance(kind, str) or not kind:
             raise GraphError(f"edge ({u!r} -> {v!r}): 'kind' must be a non-empty str, got {kind!r}")
-        d = attrs.get("delay", EDGE_DEFAULTS["delay"])
-        if not _is_number(d) or not math.isfinite(float(d)) or float(d) < 0:
-            raise GraphError(
-                f"edge ({u!r} -> {v!r}): 'delay' must be a finite number >= 0, got {d!r}")
+        for key in ("delay", "length"):
+            d = attrs.get(key, 0.0)
+            if not _is_number(d) or not math.isfinite(float(d)) or float(d) < 0:
+                raise GraphError(
+                    f"edge ({u!r} -> {v!r}): {key!r} must be a finite number >= 0, got {d!r}")

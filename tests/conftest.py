@@ -1,5 +1,7 @@
 """Shared helpers: float64 networks of one column type, Jacobians, canonical ordering."""
 
+import signal
+
 import networkx as nx
 import pytest
 import torch
@@ -7,6 +9,11 @@ import torch
 import columns as C
 from columns import energy
 import graphs
+
+# A suite started in the background (nohup, `cmd &`) inherits SIGINT ignored, and so would the
+# subprocesses it starts; the interruption tests send them real SIGINTs: restore the default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def single_type_network(column, stimulus=1.0, G=None, **kw):

@@ -34,6 +34,9 @@ class Solver(abc.ABC):
 
     name: ClassVar[str] = ""
     defaults: ClassVar[dict] = {}
+    takes_delays: ClassVar[bool] = False
+    """Whether the solver integrates conduction delays (``columns.delays``); simulate refuses a
+    delayed network otherwise, naming the edge."""
 
     def __init__(self, **options):
         unknown = sorted(set(options) - set(self.defaults))

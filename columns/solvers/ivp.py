@@ -32,13 +32,15 @@ import torch
 
 from graphs.errors import DivergenceError, SolverError
 
-from . import fixed_step
-from . import options
+from .. import delays
+from . import delayed, fixed_step, options
 from .base import Solver
 
 METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun3",
            "rk4", "explicit_adams", "implicit_adams", "fixed_adams", "scipy_solver",
            "implicit_midpoint")
+FIXED = ("midpoint", "heun3", "explicit_adams", "implicit_adams", "fixed_adams", "implicit_midpoint")
+"""Fixed-step methods without a delayed form (delays run with "euler" and "rk4")."""
 
 
 class IVP(Solver):
@@ -47,7 +49,8 @@ class IVP(Solver):
     name = "ivp"
     defaults = {"method": "dopri5", "rtol": 1e-7, "atol": 1e-9, "step_size": None,
                 "options": None, "midpoint_tol": None, "midpoint_max_iter": 100, "compiled": False,
-                "unroll": None}
+                "unroll": None, "history": None}
+    takes_delays = True
 
     def validate(self):
         if self.method not in METHODS:
@@ -56,12 +59,43 @@ class IVP(Solver):
         options.number(self, "midpoint_tol", optional=True)
         options.integer(self, "midpoint_max_iter", 1)
         options.integer(self, "unroll", 1, optional=True)
+        delays.check_history(self.history)
+
+    def check(self, network):
+        e = delays.first_delayed_edge(network)
+        if e is None:
+            return
+        if self.method not in fixed_step.METHODS or self.options or self.compiled:
+            why = ("has no delayed form here (only 'euler' and 'rk4' have)" if self.method in FIXED
+                   else "is adaptive" if self.method not in fixed_step.METHODS
+                   else "runs through torchdiffeq (options=…)" if self.options
+                   else "is compiled (compiled=True)")
+            raise SolverError(f"{delays.describe_edge(network, e)}, and ivp method "
+                              f"{self.method!r} {why}: {delays.ALTERNATIVES}")
+
+    def start(self, network, grid, y0):
+        if delays.first_delayed_edge(network) is None:
+            return {}
+        h = float(self.step_size) if self.step_size is not None else float(grid[1] - grid[0])
+        delays.uniform_step(grid, h, "step_size" if self.step_size is not None else
+                            "no step_size: the first output interval,")
+        line = delays.line_for(self, network, h)
+        buf = line.start(network, y0, 0, float(grid[0]), self.history)
+        return {"delay_buffer": buf, "delay_step": 0, "delays": line.report}
+
+    def diagnostics(self, carry):
+        return {"delays": carry["delays"]} if "delays" in carry else {}
 
     def describe(self):
         return f"ivp:{self.method}"
 
     def advance(self, network, y, grid, k0, k1, carry):
         ts = grid[k0:k1 + 1]
+        if "delay_buffer" in carry:
+            line = delays.line_for(self, network, carry)
+            traj, buf, n = delayed.integrate(network, line, y, ts,
+                                             self.method, carry["delay_buffer"], carry["delay_step"])
+            return traj, {**carry, "delay_buffer": buf, "delay_step": n}
         if self.method == "implicit_midpoint":
             return implicit_midpoint(network, y, ts, step_size=self.step_size,
                                      tol=self.midpoint_tol, max_iter=self.midpoint_max_iter), carry

@@ -29,6 +29,7 @@ import torch
 
 from graphs.errors import SolverError
 
+from .. import delays
 from ..rng import counter_uniform
 from ..types.map import MapColumn
 from . import options
@@ -45,37 +46,45 @@ def learning_rates(network) -> torch.Tensor:
 
 
 def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
-             learn: bool, alpha_l: torch.Tensor | None = None) -> torch.Tensor:
-    """One step of the whole network. Shapes: y (B, S), s (B|1, N), u (B, N) or None -> (B, S)."""
+             learn: bool, alpha_l: torch.Tensor | None = None, arriving=None) -> torch.Tensor:
+    """One step of the whole network. ``arriving(x, c)`` (delays): the signals (B, E) arriving
+    at step n + c from the sent x (B, N) of step n + c (``columns.delays``; None: no delays).
+    Shapes: y (B, S), s (B|1, N), u (B, N) or None -> (B, S)."""
     parts, W_l, P_l = network.layout.split(y)
     B = y.shape[0]
     s = s.expand(B, -1)
-    nu = network.field(W_l, network.send(parts), B)[1]
+    x = network.send(parts)
+    nu = network.field(W_l, x, B, None if arriving is None else arriving(x, 0.0))[1]
     us = () if u is None else (u,)
     new = {k: col.step(part, nu_k, s_k, u_k[0] if us else None)
            for k, col, part, nu_k, s_k, *u_k in network.by_type(parts, nu, s, *us)}
     if not (learn and network.layout.n_learnable):
         return network.layout.join(new, W_l, P_l)
     x_new = network.send(new)
+    xe_new = None if arriving is None else arriving(x_new, 1.0)          # x_j(n + 1 − L_e)
     nu_new = None
     if any(getattr(c, "needs_new_field", False) for c in network.columns.values()):
-        nu_new = network.field(W_l, x_new, B)[1]
+        nu_new = network.field(W_l, x_new, B, xe_new)[1]
     err = [col.plasticity_error(new[k], nu_k, None if nu_new is None else nn_k, s_k)
            if col.learns else torch.zeros_like(nu_k)
            for k, col, _, nu_k, nn_k, s_k in network.by_type(parts, nu, nu if nu_new is None
                                                              else nu_new, s)]
     err = torch.cat(err, -1)
     alpha_l = learning_rates(network) if alpha_l is None else alpha_l
-    W_new = learn_update(network.learn_src, network.learn_tgt, W_l, err, x_new, alpha_l)
+    pre = None if xe_new is None else xe_new.index_select(-1, network.learn_idx)
+    W_new = learn_update(network.learn_src, network.learn_tgt, W_l, err, x_new, alpha_l, pre)
     return network.layout.join(new, W_new, P_l)
 
 
 def learn_update(src: torch.Tensor, tgt: torch.Tensor, W_l: torch.Tensor, err: torch.Tensor,
-                 x_new: torch.Tensor, alpha_l: torch.Tensor) -> torch.Tensor:
-    """W_e + α e_i x_j(t+1) on the learnable edges e: j → i (src, tgt their end points).
+                 x_new: torch.Tensor, alpha_l: torch.Tensor,
+                 pre: torch.Tensor | None = None) -> torch.Tensor:
+    """W_e + α e_i x_j(t+1) on the learnable edges e: j → i (src, tgt their end points);
+    ``pre`` (B, E_l), when given, is the presynaptic signal that arrives (delayed x_j).
 
     Shapes: src, tgt (E_l,); W_l (B, E_l); err, x_new (B, N); α (E_l,) or (B, 1) -> (B, E_l)."""
-    return W_l + alpha_l * err.index_select(-1, tgt) * x_new.index_select(-1, src)
+    pre = x_new.index_select(-1, src) if pre is None else pre
+    return W_l + alpha_l * err.index_select(-1, tgt) * pre
 
 
 def learn_update_dense_(W: torch.Tensor, err: torch.Tensor, x_new: torch.Tensor,
@@ -96,11 +105,13 @@ class Step(Solver):
 
     name = "step"
     defaults = {"stochastic": True, "learn": True, "seed": 0, "seeds": None, "first_step": 0,
-                "substeps": 1}
+                "substeps": 1, "history": None}
+    takes_delays = True
 
     def validate(self):
         options.integer(self, "substeps", 1)
         options.integer(self, "first_step", 0)
+        delays.check_history(self.history)
 
     def check(self, network):
         bad = [k for k, c in network.columns.items() if not isinstance(c, MapColumn)]
@@ -117,7 +128,21 @@ class Step(Solver):
                                       "rule in its map")
 
     def start(self, network, grid, y0):
-        return {"step": int(self.first_step)}
+        carry = {"step": int(self.first_step)}
+        if delays.first_delayed_edge(network) is None:
+            return carry
+        iv = grid[1:] - grid[:-1]
+        if bool(((iv - iv[0]).abs() > 1e-9 * iv[0].abs()).any()):
+            raise SolverError("step: with delays every grid interval must be the same (a map step "
+                              f"is one interval / substeps), got intervals from {float(iv.min()):g} "
+                              f"to {float(iv.max()):g}")
+        line = delays.line_for(self, network, float(iv[0]) / int(self.substeps))
+        carry.update(delay_buffer=line.start(network, y0, carry["step"], float(grid[0]),
+                                             self.history), delays=line.report)
+        return carry
+
+    def diagnostics(self, carry):
+        return {"delays": carry["delays"]} if "delays" in carry else {}
 
     def seed_tensor(self, B: int, device) -> torch.Tensor:
         if self.seeds is not None:
@@ -133,6 +158,13 @@ class Step(Solver):
         seeds = self.seed_tensor(B, network.device)
         alpha_l = learning_rates(network) if network.layout.n_learnable else None
         n = carry["step"]
+        line = delays.line_for(self, network, carry) if "delay_buffer" in carry else None
+        buf = None if line is None else carry["delay_buffer"].clone()
+
+        def arriving(x, c):                   # step n's signal stored, then the arriving ones
+            if c == 0.0:
+                line.push(buf, n, x)
+            return line.arriving(buf, n, c, x)
         out = [y]
         for k in range(k0, k1):
             dt = (grid[k + 1] - grid[k]) / substeps
@@ -140,7 +172,10 @@ class Step(Solver):
                 s = network.stimulus_at(grid[k] + j * dt, B)
                 u = (counter_uniform(seeds, n, N, network.real_dtype, network.device)
                      if self.stochastic else None)
-                y = map_step(network, y, s, u, self.learn, alpha_l)
+                y = map_step(network, y, s, u, self.learn, alpha_l,
+                             None if line is None else arriving)
                 n += 1
             out.append(y)
-        return torch.stack(out), {"step": n}
+        if line is None:
+            return torch.stack(out), {"step": n}
+        return torch.stack(out), {**carry, "step": n, "delay_buffer": buf}

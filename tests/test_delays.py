@@ -1,0 +1,342 @@
+"""Conduction delays (``columns.delays``): exact solutions, the ring's period, zero delays,
+rounding, batching, chunking and resume, refusals."""
+
+import math
+import warnings
+
+import networkx as nx
+import pytest
+import torch
+
+import columns as C
+import graphs
+from columns.delays import DelayRoundingWarning
+from columns.types.map import MapColumn
+
+F64 = torch.float64
+
+
+class Leak(C.ColumnType):
+    """ẋ = −γ x + ν (a linear test column)."""
+
+    type_name = "leak"
+    fields = ("x",)
+    param_defaults = {"gamma": 1.0}
+
+    def send(self, state):
+        return state["x"]
+
+    def rhs(self, state, nu, s):
+        return {"x": -self.gamma * state["x"] + nu + s}, None
+
+
+class Relay(MapColumn):
+    """x(n+1) = ν(n) (a test map: a pulse moves one edge per step)."""
+
+    type_name = "relay"
+    fields = ("x",)
+
+    def send(self, state):
+        return state["x"]
+
+    def rhs(self, state, nu, s):
+        raise NotImplementedError
+
+    def step(self, state, nu, s, u):
+        return {"x": nu + s}
+
+
+def leak_net(G, gamma=1.0, **kw):
+    for v in G:
+        G.nodes[v]["type"] = "leak"
+    return C.Network.from_graph(G, column_types={"leak": Leak(G.number_of_nodes(), gamma=gamma)},
+                                dtype=F64, **kw)
+
+
+def two_node(tau, w=0.8, gamma=0.5):
+    G = nx.DiGraph()
+    G.add_nodes_from(["A", "B"])
+    G.add_edge("A", "B", weight=w, delay=tau)
+    return leak_net(G, gamma)
+
+
+def two_node_exact(t, tau, w=0.8, gamma=0.5):
+    """Method of steps: x_A = e^{−γt} (history 1 before 0); x_B(0) = 0, input w x_A(t − τ):
+    w on [0, τ] (the history), w e^{−γ(t−τ)} after."""
+    before = w / gamma * (1 - math.exp(-gamma * min(t, tau)))
+    if t <= tau:
+        return before
+    return (before + w * (t - tau)) * math.exp(-gamma * (t - tau))
+
+
+@pytest.mark.parametrize("method,h,tol", [("euler", 0.001, 2e-3), ("rk4", 0.01, 2e-5)])
+def test_two_node_delayed_system_matches_the_method_of_steps(method, h, tol):
+    tau = 1.5
+    net = two_node(tau)
+    y0 = net.initial_state(values={"x": torch.tensor([1.0, 0.0], dtype=F64)})
+    t = torch.linspace(0, 5, 51, dtype=F64)
+    rec = C.simulate(net, t, y0=y0, method=method, step_size=h, progress=False)
+    xb = rec["x"][:, 0, 1]
+    exact = torch.tensor([two_node_exact(float(v), tau) for v in t], dtype=F64)
+    assert float((xb - exact).abs().max()) < tol
+    undelayed = C.simulate(two_node(0.0), t, y0=y0, method=method, step_size=h, progress=False)
+    assert float((undelayed["x"][:, 0, 1] - exact).abs().max()) > 0.1   # the delay matters
+
+
+def test_rk4_converges_at_second_order_and_euler_at_first():
+    """Halving h: RK4's error (linear history interpolation) falls ≥ 3.5×, Euler's ≈ 2×."""
+    tau, t = 1.25, torch.linspace(0, 4, 17, dtype=F64)
+    exact = torch.tensor([two_node_exact(float(v), tau) for v in t], dtype=F64)
+    net = two_node(tau)
+    y0 = net.initial_state(values={"x": torch.tensor([1.0, 0.0], dtype=F64)})
+    err = {}
+    for method in ("euler", "rk4"):
+        for h in (0.05, 0.025):
+            x = C.simulate(net, t, y0=y0, method=method, step_size=h, progress=False)["x"][:, 0, 1]
+            err[method, h] = float((x - exact).abs().max())
+    assert 1.8 < err["euler", 0.05] / err["euler", 0.025] < 2.2
+    assert err["rk4", 0.05] / err["rk4", 0.025] > 3.5
+    assert err["rk4", 0.025] < err["euler", 0.025] / 100
+
+
+def test_self_delay_matches_the_series_solution():
+    """ẋ = −x + ν with a self-loop of weight −k and delay τ, i.e. ẋ = −x − k x(t − τ), history 1:
+    compare with the exact method-of-steps series of y = e^{t} x, y′ = −k e^{τ} y(t − τ)."""
+    k, tau = 0.7, 1.0
+    G = nx.DiGraph()
+    G.add_edge(0, 0, weight=-k, delay=tau)
+    net = leak_net(G, allow_self_loops=True)
+    y0 = net.initial_state(values={"x": torch.ones(1, dtype=F64)})
+    t = torch.linspace(0, 3.5, 36, dtype=F64)
+    x = C.simulate(net, t, y0=y0, method="rk4", step_size=0.005, progress=False)["x"][:, 0, 0]
+
+    def exact(s):
+        # y(s) = e^{s} x(s); y(s) = e^{s} on [−τ, 0]; y′(s) = −k e^{τ} y(s − τ) for s ≥ 0, solved
+        # interval by interval with a fine quadrature (the reference, independent of the engine)
+        c = k * math.exp(tau)
+        grid = torch.linspace(-tau, s, int((s + tau) / 1e-4) + 1, dtype=F64)
+        dt = float(grid[1] - grid[0])
+        y = torch.exp(grid.clamp(max=0.0))
+        lag = int(round(tau / dt))
+        for i in range(int(round(tau / dt)) + 1, grid.numel()):
+            y[i] = y[i - 1] - c * 0.5 * dt * (y[i - 1 - lag] + y[i - lag])
+        return float(y[-1]) * math.exp(-s)
+    ref = torch.tensor([exact(float(s)) for s in t[::5]], dtype=F64)
+    assert float((x[::5] - ref).abs().max()) < 1e-4
+
+
+@pytest.mark.parametrize("N,L", [(4, 3), (5, 0), (3, 7)])
+def test_a_delayed_ring_map_has_period_N_times_L_plus_1(N, L):
+    G = nx.DiGraph()
+    for i in range(N):
+        G.add_node(i, type="relay")
+    for i in range(N):
+        G.add_edge(i, (i + 1) % N, weight=1.0, delay=float(L))
+    net = C.Network.from_graph(G, column_types={"relay": Relay(N)}, dtype=F64)
+    x0 = torch.zeros(N, dtype=F64)
+    x0[0] = 1.0
+    steps = 3 * N * (L + 1)
+    rec = C.simulate(net, torch.arange(steps + 1, dtype=F64), solver="step", stochastic=False,
+                     y0=net.initial_state(values={"x": x0}), history=torch.zeros(max(L, 1), N),
+                     progress=False)
+    x = rec["x"][:, 0]
+    hits = (x[:, 0] == 1.0).nonzero().flatten().tolist()
+    assert hits[:3] == [0, N * (L + 1), 2 * N * (L + 1)]
+    assert float(x.sum(1).max()) == 1.0                  # one pulse, never copied or lost
+
+
+def test_zero_delays_equal_the_undelayed_network_bit_for_bit():
+    base = graphs.random_directed(12, p=0.3, weight_scale=0.2, seed=3)
+    zero = base.copy()
+    for _, _, a in zero.edges(data=True):
+        a["delay"] = 0.0
+    lengths = base.copy()
+    for _, _, a in lengths.edges(data=True):
+        a["length"] = 40.0
+    t = torch.linspace(0, 2, 21, dtype=F64)
+    runs = []
+    for G, kw in ((base, {}), (zero, {}), (lengths, {"speed": math.inf})):
+        net = C.Network.from_graph(G, dtype=F64, **kw)
+        y0 = net.initial_state(noise=0.1, seed=1)
+        runs.append(C.simulate(net, t, y0=y0, method="rk4", step_size=0.01, progress=False))
+    for r in runs[1:]:
+        for f in runs[0].fields:
+            assert torch.equal(r[f], runs[0][f])
+        assert "delays" not in r.config
+
+
+def test_rounding_is_reported_and_warned():
+    net = two_node(0.123)
+    y0 = net.initial_state(values={"x": torch.tensor([1.0, 0.0], dtype=F64)})
+    with pytest.warns(DelayRoundingWarning, match=r"1 delays are not whole steps of h = 0.05.*"
+                                                  r"edge \('A' -> 'B'\) has delay 0.123 -> 2 steps"):
+        rec = C.simulate(net, torch.linspace(0, 1, 21, dtype=F64), y0=y0, method="euler",
+                         step_size=0.05, progress=False)
+    d = rec.config["delays"]
+    assert d["max_lag_steps"] == 2 and d["rounded_edges"] == 1
+    assert d["max_rounding"] == pytest.approx(0.023)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # a whole number of steps: no warning
+        rec = C.simulate(two_node(0.1), torch.linspace(0, 1, 21, dtype=F64), y0=y0,
+                         method="euler", step_size=0.05, progress=False)
+    assert rec.config["delays"]["max_rounding"] < 1e-12
+
+
+def _delayed_bm(stimulus=None):
+    G = graphs.random_directed(10, p=0.3, weight_scale=0.3, learnable=True, seed=0)
+    for k, (_, _, a) in enumerate(G.edges(data=True)):
+        a["delay"] = 0.05 * (k % 4)
+    return C.Network.from_graph(G, dtype=F64, stimulus=stimulus)
+
+
+def test_batched_equals_looped_and_chunking_and_resume_change_nothing(tmp_path):
+    """A batch of 3 initial states = 3 single runs; chunk 4 = chunk 64; a run interrupted by
+    Ctrl-C and resumed from its checkpoint = the uninterrupted one, bit for bit (the ring
+    buffer is the solver's carry)."""
+    armed = {"on": False}
+
+    def stimulus(t):
+        if armed["on"] and float(t) > 0.6:
+            raise KeyboardInterrupt
+        return torch.full((10,), 0.5, dtype=F64)
+    net = _delayed_bm(stimulus)
+    t = torch.linspace(0, 1, 41, dtype=F64)
+    y0 = net.initial_state(batch=3, noise=0.2, seed=2)
+    opts = dict(method="rk4", step_size=0.0125, progress=False)
+    batched = C.simulate(net, t, y0=y0, **opts)
+    for b in range(3):
+        one = C.simulate(net, t, y0=y0[b:b + 1], **opts)
+        for f in batched.fields:
+            torch.testing.assert_close(one[f][:, 0], batched[f][:, b], rtol=0, atol=1e-13)
+    chunked = C.simulate(net, t, y0=y0, chunk=4, **opts)
+    for f in batched.fields:
+        assert torch.equal(chunked[f], batched[f])
+    path = tmp_path / "run.ckpt"
+    armed["on"] = True
+    with pytest.raises(KeyboardInterrupt):
+        C.simulate(net, t, y0=y0, chunk=4, checkpoint=str(path), checkpoint_every=100, **opts)
+    data = torch.load(path, weights_only=False)
+    assert data["k"] == 24 and "delay_buffer" in data["carry"]        # t = 0.6, mid-run
+    armed["on"] = False
+    resumed = C.simulate(net, t, y0=y0, chunk=4, checkpoint=str(path), resume=True, **opts)
+    for f in batched.fields:
+        assert torch.equal(resumed[f], batched[f])
+
+
+def test_learned_couplings_see_the_delayed_presynaptic_signal():
+    """Ẇ_e ∝ α x_i(t) x_j(t − d): with the source silent until the signal arrives, a delayed
+    learnable edge's weight first moves by its decay only."""
+    G = nx.DiGraph()
+    G.add_edge("A", "B", weight=0.1, learnable=True, delay=0.5)
+    net = C.Network.from_graph(G, dtype=F64)
+    y0 = net.initial_state()
+    y_a = net.with_learned_weights(y0, torch.tensor([[0.0, 0.0], [0.1, 0.0]], dtype=F64))
+    rec = C.simulate(net, torch.linspace(0, 1, 11, dtype=F64), y0=y_a, method="euler",
+                     step_size=0.01, progress=False)
+    assert rec["W"].shape[-1] == 1
+    undelayed = C.Network.from_graph(nx.DiGraph([("A", "B", {"weight": 0.1, "learnable": True})]),
+                                     dtype=F64)
+    r0 = C.simulate(undelayed, torch.linspace(0, 1, 11, dtype=F64), y0=y_a, method="euler",
+                    step_size=0.01, progress=False)
+    assert not torch.allclose(rec["W"][-1], r0["W"][-1])
+
+
+def test_user_history_function_and_array_agree():
+    tau, h = 0.5, 0.05
+    net = two_node(tau)
+    y0 = net.initial_state(values={"x": torch.tensor([1.0, 0.0], dtype=F64)})
+
+    def hist(t):                              # x_A(t) = e^{−0.5 t} extended before 0
+        return torch.tensor([math.exp(-0.5 * t), 0.0], dtype=F64)
+    past = torch.stack([hist(-m * h) for m in range(10, 0, -1)])      # t0 − 10h … t0 − h
+    t = torch.linspace(0, 2, 41, dtype=F64)
+    a = C.simulate(net, t, y0=y0, method="rk4", step_size=h, history=hist, progress=False)
+    b = C.simulate(net, t, y0=y0, method="rk4", step_size=h, history=past, progress=False)
+    assert torch.equal(a["x"], b["x"])
+    # with x_A = e^{−γt} for all t, x_B′ = −γ x_B + w e^{γτ} e^{−γt}: x_B = w e^{γτ} t e^{−γt}
+    exact = 0.8 * math.exp(0.5 * tau) * t * torch.exp(-0.5 * t)
+    assert float((a["x"][:, 0, 1] - exact).abs().max()) < 1e-4     # O(h²), h = 0.05
+
+
+def test_the_step_map_with_delays_is_batched_and_resumable(tmp_path):
+    G = graphs.random_directed(8, p=0.4, weight_scale=0.3, learnable=True, seed=1)
+    for v in G:
+        G.nodes[v]["type"] = "fep"
+    for k, (_, _, a) in enumerate(G.edges(data=True)):
+        a["delay"] = float(k % 3)
+    net = C.Network.from_graph(G, dtype=F64)
+    t = torch.arange(31, dtype=F64)
+    y0 = net.initial_state(batch=2, noise=0.3, seed=0)
+    full = C.simulate(net, t, y0=y0, solver="step", seed=4, progress=False)
+    assert full.config["delays"]["max_lag_steps"] == 2
+    one = C.simulate(net, t, y0=y0[1:], solver="step", seeds=[5], progress=False)
+    for f in full.fields:
+        torch.testing.assert_close(one[f][:, 0], full[f][:, 1], rtol=0, atol=1e-12)
+    path = tmp_path / "map.ckpt"
+    C.simulate(net, t, y0=y0, solver="step", seed=4, chunk=5, checkpoint=str(path),
+               checkpoint_every=2, progress=False)
+    again = C.simulate(net, t, y0=y0, solver="step", seed=4, chunk=5, checkpoint=str(path),
+                       resume=True, progress=False)
+    for f in full.fields:
+        assert torch.equal(again[f], full[f])
+    for _, _, a in G.edges(data=True):
+        a.pop("delay")
+    plain = C.simulate(C.Network.from_graph(G, dtype=F64), t, y0=y0, solver="step", seed=4,
+                       progress=False)
+    assert not torch.equal(plain["sigma"], full["sigma"])
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+def _ring_delayed():
+    G = graphs.ring(3, weight=0.2)
+    nx.set_edge_attributes(G, 0.3, "delay")
+    return C.Network.from_graph(G, dtype=F64)
+
+
+T = torch.linspace(0, 1, 11, dtype=F64)
+
+
+@pytest.mark.parametrize("kwargs,pattern", [
+    ({}, r"edge \('2' -> '0'\) has delay 0.3, and ivp method 'dopri5' is adaptive: .*'euler' or 'rk4'"),
+    ({"method": "dopri8"}, "'dopri8' is adaptive"),
+    ({"method": "implicit_midpoint"}, "has no delayed form here"),
+    ({"method": "rk4", "compiled": True, "step_size": 0.1}, r"is compiled"),
+    ({"method": "rk4", "options": {"step_size": 0.1}}, r"runs through torchdiffeq"),
+    ({"solver": "least_action"}, "solver 'least_action' cannot take delays"),
+    ({"solver": "gradient"}, "solver 'gradient' cannot take delays"),
+    ({"solver": "riccati"}, "solver 'riccati' cannot take delays"),
+    ({"method": "rk4", "step_size": 0.03}, r"every output time must lie on t0 \+ k·h .*t = 0.1"),
+    ({"method": "rk4", "step_size": 0.05, "history": torch.zeros(3, 12)},
+     r"history holds 3 steps .* the longest delay needs 6 steps"),
+    ({"method": "rk4", "step_size": 0.05, "history": "past"}, "option 'history' must be"),
+    ({"method": "rk4", "step_size": 0.05, "history": torch.zeros(8, 5)}, r"shape \(K, S\)"),
+])
+def test_what_cannot_take_delays_is_refused_by_name(kwargs, pattern):
+    with pytest.raises(C.SolverError, match=pattern):
+        C.simulate(_ring_delayed(), T, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("attrs,speed,pattern", [
+    ({"delay": -1.0}, None, "'delay' must be a finite number >= 0, got -1.0"),
+    ({"delay": float("nan")}, None, "'delay' must be a finite number >= 0, got nan"),
+    ({"length": -3.0}, 1.0, "'length' must be a finite number >= 0, got -3.0"),
+    ({"length": float("nan")}, 1.0, "'length' must be a finite number >= 0"),
+    ({"length": 10.0}, 0.0, "conduction speed must be a number > 0"),
+    ({"length": 10.0}, -2.0, "conduction speed must be a number > 0.*got -2.0"),
+    ({"length": 10.0}, None, r"edge \('a' -> 'b'\) has a 'length' but no conduction speed"),
+])
+def test_bad_delays_lengths_and_speeds_are_named(attrs, speed, pattern):
+    G = nx.DiGraph()
+    G.add_edge("a", "b", weight=1.0, **attrs)
+    with pytest.raises(C.GraphError, match=pattern):
+        C.Network.from_graph(G, speed=speed)
+
+
+def test_lengths_and_speed_give_delays_and_an_edge_delay_wins():
+    G = nx.DiGraph()
+    G.add_edge("a", "b", weight=1.0, length=30.0)
+    G.add_edge("b", "a", weight=1.0, length=30.0, delay=1.0)
+    assert graphs.compile(G, speed=10.0).delay.tolist() == [1.0, 3.0]     # CSR order: a, b
+    G.graph["speed"] = 5.0
+    assert graphs.compile(G).delay.tolist() == [1.0, 6.0]
