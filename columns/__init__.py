@@ -28,7 +28,7 @@ from .solvers import IVP, SOLVERS, Gradient, LeastAction, Riccati, Solver, Step,
 from .stimulus import Stimulus
 from .types import (CanonicalColumn, ColumnType, FEPColumn, FEPTraceColumn, GenericBMColumn,
                     HamiltonianColumn, HebbianPlasticity, K6Column, MapColumn, NetworkBMColumn,
-                    TraceLearningColumn)
+                    StuartLandauColumn, TraceLearningColumn)
 from .view import ColumnView
 
 __version__ = "0.1.0"
@@ -37,7 +37,7 @@ __all__ = [
     "types", "energy", "rng", "sequences",
     "ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
     "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
-    "FEPRuns", "HebbianPlasticity", "Network", "Stimulus", "simulate", "Solver", "IVP",
+    "StuartLandauColumn", "FEPRuns", "HebbianPlasticity", "Network", "Stimulus", "simulate", "Solver", "IVP",
     "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf", "atomic_write",
     "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",
     "AnalysisError", "ColumnsError", "ConfigError", "DeviceError", "DivergenceError",

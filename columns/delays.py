@@ -100,9 +100,10 @@ class DelayLine:
             warnings.warn(DelayRoundingWarning(
                 f"{self.report['rounded_edges']} delays are not whole steps of h = {h:g} and were "
                 f"rounded (largest change {self.report['max_rounding']:.3g}, "
-                f"{describe_edge(network, e)} -> {int(lag[e])} steps; "
-                f"{self.report['zero_after_rounding']} became 0); a smaller step keeps them closer"),
-                stacklevel=3)
+                f"{describe_edge(network, e)} -> {int(lag[e])} steps"
+                + (f"; {self.report['zero_after_rounding']} became 0"
+                   if self.report["zero_after_rounding"] else "")
+                + "); a smaller step keeps them closer"), stacklevel=3)
 
     # -- the buffer ------------------------------------------------------------------------------
     def start(self, network, y0: torch.Tensor, n0: int, t0: float, history=None) -> torch.Tensor:

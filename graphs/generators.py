@@ -143,3 +143,50 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
                                              "kind": kind[i, j]})
                      for i, j in zip(tgt, src))
     return G
+
+
+def demo_connectome(n_per_hemisphere: int = 10, length_scale: float = 40.0, density: float = 0.5,
+                    column_type: str = "bm", seed: int = 0) -> nx.DiGraph:
+    """A small generated connectome for examples and tests (no data, no licence): regions on
+    two hemispheres of an ellipsoid (semi-axes 70 × 85 × 60 mm, the hemispheres 10 mm apart),
+    tract length 1.25 × the Euclidean distance (tracts curve), weight e^{−length/λ} (λ =
+    ``length_scale`` mm; the strongest ``density`` fraction of pairs kept in each hemisphere,
+    plus every homotopic pair across the midline), symmetric like a DTI connectome, normalised
+    to a largest weight of 1. Labels ``L0…``, ``R0…``; node ``region`` "L"/"R"; node attributes
+    ``x``, ``y``, ``z`` are not set (they would read as column parameters): positions are in
+    ``G.graph["positions"]`` (mm). Edge ``length`` in mm: give a speed in mm/ms for delays in ms.
+    """
+    n = _positive_int("n_per_hemisphere", n_per_hemisphere)
+    density = _probability("density", density)
+    if not float(length_scale) > 0:
+        raise GraphError(f"length_scale must be > 0 (mm), got {length_scale!r}")
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=(n, 3))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    u[:, 0] = np.abs(u[:, 0])                               # one half: x >= 0
+    half = u * np.array([70.0, 85.0, 60.0]) * rng.uniform(0.6, 1.0, size=(n, 1))
+    pos = np.concatenate([half * [-1, 1, 1] - [5, 0, 0], half + [5, 0, 0]])   # L, R (mirror)
+    labels = [f"L{k}" for k in range(n)] + [f"R{k}" for k in range(n)]
+    length = 1.25 * np.linalg.norm(pos[:, None] - pos[None, :], axis=-1)
+    weight = np.exp(-length / float(length_scale))
+    hemi = np.repeat([0, 1], n)
+    keep = np.zeros_like(weight, dtype=bool)
+    iu = np.triu_indices(n, 1)
+    for h in (0, 1):
+        block = weight[h * n:(h + 1) * n, h * n:(h + 1) * n][iu]
+        k = max(1, int(round(density * block.size))) if block.size else 0
+        if k:
+            cut = np.sort(block)[-k]
+            sel = np.zeros((n, n), dtype=bool)
+            sel[iu] = block >= cut
+            keep[h * n:(h + 1) * n, h * n:(h + 1) * n] = sel | sel.T
+    keep[np.arange(n), np.arange(n) + n] = keep[np.arange(n) + n, np.arange(n)] = True
+    weight = np.where(keep, weight, 0.0)
+    weight /= weight.max()
+    G = nx.DiGraph(name=f"demo_connectome{2 * n}", positions=pos.tolist(), length_unit="mm")
+    for lab, h in zip(labels, hemi):
+        G.add_node(lab, type=column_type, region="LR"[h])
+    for i, j in zip(*np.nonzero(keep)):
+        G.add_edge(labels[j], labels[i], weight=float(weight[i, j]), learnable=False,
+                   kind="within" if hemi[i] == hemi[j] else "callosal", length=float(length[i, j]))
+    return G

