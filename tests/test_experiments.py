@@ -163,6 +163,23 @@ def test_bench_engine_tiny(tmp_path):
     for key in ("B1", "B8"):
         assert res["P2"][key]["numpy"]["max_abs_diff"] <= 1e-10
         assert res["P2"][key]["eager"]["node_steps_per_s"] > 0
+        assert res["P2d"][key]["delays"]["max_lag_steps"] == 300         # 150 mm at 5 mm/ms
+        if "neurolib" in res["P2d"][key]:
+            assert res["P2d"][key]["neurolib"]["max_abs_diff"] <= 1e-10
+
+
+def test_connectome_tiny(tmp_path):
+    """Delays slow the collective rhythm and lower synchrony; the phase reduction predicts the
+    frequency to a few per cent; the recording is written."""
+    res = run("connectome", tmp_path)
+    base, slow = res["runs"]["no_delays"], res["runs"]["speed_5"]
+    assert base["delay_rounding"] is None and slow["delay_rounding"]["max_lag_steps"] > 0
+    assert slow["frequency_Hz"]["max"] < base["frequency_Hz"]["min"] - 1.0
+    assert slow["synchrony_R"]["median"] < base["synchrony_R"]["median"]
+    for r in (base, slow):
+        assert r["relative_error_of_prediction"]["max"] < 0.05
+    assert base["fc_vs_no_delay_fc"]["min"] == pytest.approx(1.0)
+    assert (tmp_path / "connectome" / "recording.nc").stat().st_size > 10000
 
 
 @pytest.mark.slow

@@ -82,3 +82,12 @@ def test_user_guide_example_runs():
     assert ns["labels"].shape == (ns["times"].numel(),)
     a, m = net.layout.edge_W                                           # all couplings learn
     assert torch.equal(W[net.coupling.tgt, net.coupling.src], net.state[0, a:a + m])
+
+
+def test_delays_example_runs():
+    (code,) = [b for b in re.findall(r"```py\n(.*?)```", README.read_text(), flags=re.S)
+               if "demo_connectome" in b]
+    ns = {}
+    exec(compile(code, "README delays", "exec"), ns)
+    rec = ns["rec"]
+    assert rec.config["delays"]["max_lag_steps"] > 0 and len(rec) == 501
