@@ -43,7 +43,15 @@ CASES = {
     "negative precision (column parameter)": (lambda: C.K6Column(2, m_mu=[1.0, -0.5]), ParameterError, "'m_mu' must be > 0.*column 1"),
     "unknown node parameter": (lambda: C.Network.from_graph(_node_attr("m_q", 1.0)), ParameterError, "'m_q', which is not a parameter"),
     "parameter of wrong shape": (lambda: C.K6Column(3, gamma_mu=[1.0, 2.0]), ParameterError, r"shape \(3,\)"),
-    "non-zero delay in a network": (lambda: C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), GraphError, "does not support delays"),
+    "delayed network, adaptive method": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3), SolverError, r"edge \('a' -> 'b'\) has delay 2, and ivp method 'dopri5' is adaptive"),
+    "delayed network, least action": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3, solver="least_action"), SolverError, "solver 'least_action' cannot take delays"),
+    "history shorter than the delay": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3, method="euler", step_size=0.5, history=np.zeros((2, 8))), SolverError, "history holds 2 steps .* needs 4 steps"),
+    "output times off the step grid": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3, method="euler", step_size=0.3), SolverError, "every output time must lie on t0"),
+    "delayed trace learning": (lambda: C.simulate(C.Network.from_graph(_typed(edge_graph(weight=0.1, learnable=True, delay=1.0), "fep_trace")), T3, method="euler", step_size=0.5), SolverError, "learns by a trace rule .* no delayed form"),
+    "length without a speed": (lambda: C.Network.from_graph(edge_graph(weight=1.0, length=20.0)), GraphError, "has a 'length' but no conduction speed"),
+    "zero conduction speed": (lambda: C.Network.from_graph(edge_graph(weight=1.0, length=20.0), speed=0), GraphError, "conduction speed must be a number > 0"),
+    "NaN tract length": (lambda: graphs.compile(edge_graph(weight=1.0, length=float("nan")), speed=1.0), GraphError, "'length' must be a finite number >= 0, got nan"),
+    "negative length matrix": (lambda: graphs.from_numpy(np.ones((2, 2)), lengths=-np.ones((2, 2))), GraphError, r"length matrix has a negative entry at \[0, 0\]"),
     "stimulus with too many columns": (lambda: net3(stimulus=C.Stimulus.sampled([0.0, 1.0], np.ones((2, 4)))), StimulusError, "4 columns, the network has 3"),
     "stimulus of wrong time length": (lambda: C.Stimulus.sampled([0.0, 1.0, 2.0], np.ones((2, 3))), StimulusError, "T = 3 samples"),
     "NaN in sampled stimulus": (lambda: C.Stimulus.sampled([0.0, 1.0], [[1.0, float("nan"), 0.0], [0, 0, 0]]), StimulusError, r"non-finite entry at index \[0, 1\]"),
@@ -174,6 +182,12 @@ CASES = {
 }
 
 T3 = [0.0, 0.5, 1.0]
+
+
+def _typed(G, column_type):
+    for v in G:
+        G.nodes[v]["type"] = column_type
+    return G
 
 
 def _folder():

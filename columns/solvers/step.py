@@ -18,7 +18,11 @@ equals ``FEPRuns`` with the same seeds. ``first_step`` starts the counter elsewh
 continued with fresh noise). The momenta P_W of learnable edges stay 0 (a map has none).
 
 Options (``Step(...)``): stochastic (True), learn (True), seed (0), seeds (None: seed + b),
-first_step (0), substeps (1).
+first_step (0), substeps (1), history (None: the initial state before t₀; delays only).
+
+Delays (``columns.delays``): a delayed edge delivers x_j(n − L_e), L_e = round(d_e / step) with the
+step = one grid interval / substeps (the intervals must be equal); the learning rule's
+presynaptic term is the arriving x_j(n + 1 − L_e). The ring buffer is part of the carry.
 
 Shapes: y (B, S); grid (T,) -> (K, B, S).
 """
