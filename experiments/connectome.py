@@ -229,12 +229,12 @@ def _figure(plt, out, cfg, runs, rows, sc, to_hz):
     d = torch.zeros_like(sc)
     cp = runs[slow]["net"].coupling
     d[cp.tgt.cpu(), cp.src.cpu()] = cp.delay.cpu()
-    im = ax[0].imshow(d, cmap="viridis")
+    im = ax[0].imshow(d.numpy(), cmap="viridis")
     fig.colorbar(im, ax=ax[0], fraction=0.046)
     ax[0].set(title=f"delays at {slow:g} mm/ms (ms)", xlabel="source", ylabel="target")
     for a_, speed, title in ((ax[1], math.inf, "FC without delays"),
                              (ax[2], slow, f"FC with delays ({slow:g} mm/ms)")):
-        im = a_.imshow(runs[speed]["m"]["fc"][0], cmap="RdBu_r", vmin=-1, vmax=1)
+        im = a_.imshow(runs[speed]["m"]["fc"][0].numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
         a_.set(title=title + ", seed 0", xlabel="region", ylabel="region")
     fig.colorbar(im, ax=ax[2], fraction=0.046)
     md = [rows[k]["mean_delay_ms"] for k in rows]
