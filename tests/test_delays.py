@@ -434,3 +434,22 @@ def test_stuart_landau_with_delays_equals_neurolib_hopf_model():
     y0c = y0.numpy()
     x_nl, _, _ = _p2_neurolib(A, y0c[0, :n], y0c[0, n:], 1000, dt, lengths=L, speed=4.0)
     assert float(np.abs(rec["x"][-1, 0].numpy() - x_nl).max()) < 1e-12
+
+
+def test_a_run_continued_with_its_recording_as_history_equals_one_long_run():
+    net = _delayed_bm()
+    h = 0.0125
+    t = torch.arange(0, 161, dtype=F64) * h                         # 0 … 2, every step recorded
+    y0 = net.initial_state(batch=2, noise=0.2, seed=5)
+    whole = C.simulate(net, t, y0=y0, method="rk4", step_size=h, progress=False)
+    first = C.simulate(net, t[:81], y0=y0, method="rk4", step_size=h, progress=False)
+    y1 = first.states(net)[-1]
+    second = C.simulate(net, t[80:], y0=y1, method="rk4", step_size=h, history=first,
+                        progress=False)
+    for f in whole.fields:
+        torch.testing.assert_close(second[f], whole[f][80:], rtol=0, atol=1e-14)
+    fresh = C.simulate(net, t[80:], y0=y1, method="rk4", step_size=h, progress=False)
+    assert not torch.allclose(fresh["mu"], whole["mu"][80:])       # a constant history differs
+    sparse = C.simulate(net, t[:81:4], y0=y0, method="rk4", step_size=h, progress=False)
+    with pytest.raises(C.SolverError, match="the recording has no sample at t = 0.8625; .* from 0.85 to 0.9875"):
+        C.simulate(net, t[80:], y0=y1, method="rk4", step_size=h, history=sparse, progress=False)
