@@ -76,3 +76,22 @@ def test_fep_step_mode_on_cuda_matches_cpu():
                          y0=net.initial_state(2), solver="step", progress=False)
         out[dev] = torch.cat([rec["sigma"], rec["W"]], -1)
     assert (out["cpu"] - out["cuda"]).abs().max() <= 1e-9
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_delayed_network_on_cuda_matches_cpu(method):
+    """The delay ring buffer, its gather and the rounding report on the device."""
+    G = nx.DiGraph()
+    G.add_nodes_from(range(5), type="bm")
+    for i in range(5):
+        G.add_edge(i, (i + 1) % 5, weight=0.3, learnable=True, delay=0.1 * (i + 1))
+        G.add_edge((i + 2) % 5, i, weight=-0.2, delay=0.05)
+    t = torch.linspace(0.0, 1.0, 21, dtype=torch.float64)
+    out = {}
+    for dev in ("cpu", "cuda"):
+        net = C.Network.from_graph(G, stimulus=0.5, dtype=torch.float64).to(dev)
+        y0 = net.initial_state(batch=3, noise=0.1, seed=2)
+        rec = C.simulate(net, t.to(dev), y0=y0, method=method, step_size=0.025, progress=False)
+        assert rec.config["delays"]["max_lag_steps"] == 20
+        out[dev] = torch.cat([rec["mu"], rec["W"]], -1)
+    assert (out["cpu"] - out["cuda"]).abs().max() <= 1e-10
