@@ -43,6 +43,10 @@ from graphs.errors import SolverError
 from .recording import Recording
 
 
+TABLE = 2**22
+"""Largest index table (R × E entries, 32 MB of int64) ``DelayLine.index`` keeps."""
+
+
 class DelayRoundingWarning(UserWarning):
     """A delay is not a whole number of integration steps and was rounded."""
 
@@ -93,6 +97,8 @@ class DelayLine:
         dev = network.device
         self.lag, self.src = lag.to(dev), cp.src
         self.mask = (lag > 0).to(dev).unsqueeze(0)                       # (1, E)
+        self.all_delayed = bool(self.mask.all())
+        self._table = None
         moved = err > 1e-9 * max(self.h, 1.0)
         self.report = {"step": self.h, "max_lag_steps": self.max_lag,
                        "max_delay": float(d.max()) if d.numel() else 0.0,
@@ -176,20 +182,29 @@ class DelayLine:
         r = n % self.R
         buf[:, r * self.N:(r + 1) * self.N] = x
 
+    def index(self, n: int) -> torch.Tensor:
+        """Buffer positions of x_j[n − L_e] for every edge, (E,): a row of a table built once
+        (R × E entries, up to ``TABLE`` of them), else computed."""
+        if self._table is None and self.R * self.src.numel() <= TABLE:
+            r = torch.arange(self.R, device=self.src.device).unsqueeze(1)
+            self._table = ((r - self.lag) % self.R) * self.N + self.src     # (R, E)
+        if self._table is not None:
+            return self._table[n % self.R]
+        return ((n - self.lag) % self.R) * self.N + self.src
+
     def arriving(self, buf: torch.Tensor, n: int, c: float, x: torch.Tensor) -> torch.Tensor:
         """x_e at stage time t_n + c h (module docstring). Shapes: x (B, N) -> (B, E)."""
-        now = x.index_select(-1, self.src)
         if self.max_lag == 0:
-            return now
+            return x.index_select(-1, self.src)
         if c == 0.0 or c == 1.0:
-            slot = (n + int(c) - self.lag) % self.R
-            past = buf.index_select(1, slot * self.N + self.src)
+            past = buf.index_select(1, self.index(n + int(c)))
         else:
-            slots = torch.cat([(n - self.lag) % self.R, (n + 1 - self.lag) % self.R])
-            both = buf.index_select(1, slots * self.N + self.src.repeat(2))
+            both = buf.index_select(1, torch.cat([self.index(n), self.index(n + 1)]))
             a, b = both.chunk(2, dim=1)
             past = torch.lerp(a, b, c)
-        return torch.where(self.mask, past, now)
+        if self.all_delayed:
+            return past
+        return torch.where(self.mask, past, x.index_select(-1, self.src))
 
 
 def line_for(solver, network, at) -> DelayLine:

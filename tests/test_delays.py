@@ -224,21 +224,32 @@ def test_batched_equals_looped_and_chunking_and_resume_change_nothing(tmp_path):
 
 
 def test_learned_couplings_see_the_delayed_presynaptic_signal():
-    """Ẇ_e ∝ α x_i(t) x_j(t − d): with the source silent until the signal arrives, a delayed
-    learnable edge's weight first moves by its decay only."""
+    """One Euler step of a learnable edge A → B with delay 2h from a history whose x_A(−2h)
+    differs from x_A(0): Ẇ = P/m_W + α_W x_B(0) x_A(−2h) − γ_W W and
+    Ṗ = γ_W P − p_μB(0) x_A(−2h) (∂H_B/∂ν_B = p_μB), exactly; the target's ν uses x_A(−2h) too."""
+    h = 0.1
     G = nx.DiGraph()
-    G.add_edge("A", "B", weight=0.1, learnable=True, delay=0.5)
+    G.add_edge("A", "B", weight=0.4, learnable=True, delay=2 * h)
     net = C.Network.from_graph(G, dtype=F64)
-    y0 = net.initial_state()
-    y_a = net.with_learned_weights(y0, torch.tensor([[0.0, 0.0], [0.1, 0.0]], dtype=F64))
-    rec = C.simulate(net, torch.linspace(0, 1, 11, dtype=F64), y0=y_a, method="euler",
-                     step_size=0.01, progress=False)
-    assert rec["W"].shape[-1] == 1
-    undelayed = C.Network.from_graph(nx.DiGraph([("A", "B", {"weight": 0.1, "learnable": True})]),
-                                     dtype=F64)
-    r0 = C.simulate(undelayed, torch.linspace(0, 1, 11, dtype=F64), y0=y_a, method="euler",
-                    step_size=0.01, progress=False)
-    assert not torch.allclose(rec["W"][-1], r0["W"][-1])
+    vals = {"mu": torch.tensor([0.3, -0.2], dtype=F64), "p_mu": torch.tensor([0.1, 0.25], dtype=F64)}
+    y0 = net.initial_state(values=vals)
+    past = y0.clone()
+    past[0, 0] = 0.9                                   # μ_A = 0.9 before t0 (first field, node A)
+    a_mu = net.layout.split(past)[0]["bm"]["mu"][0, 0]
+    assert float(a_mu) == 0.9
+    rec = C.simulate(net, torch.tensor([0.0, h], dtype=F64), y0=y0, method="euler",
+                     step_size=h, history=past.expand(2, -1), progress=False)
+    pl = net.plasticity
+    xa_past, xb = math.tanh(0.9), math.tanh(-0.2)
+    W0, P0 = 0.4, 0.0
+    dW = P0 / float(pl.m_W) + float(pl.alpha_W) * xb * xa_past - float(pl.gamma_W) * W0
+    dP = float(pl.gamma_W) * P0 - 0.25 * xa_past
+    assert float(rec["W"][1, 0, 0]) == pytest.approx(W0 + h * dW, abs=1e-15)
+    assert float(rec["p_W"][1, 0, 0]) == pytest.approx(P0 + h * dP, abs=1e-15)
+    bm = net.columns["bm"]
+    nu_b = W0 * xa_past                                # the delayed input into μ_B's flow
+    dmu_b = 0.25 / float(bm.m_mu) - float(bm.gamma_mu) * (-0.2 - float(bm.mu_d)) + nu_b
+    assert float(rec["mu"][1, 0, 1]) == pytest.approx(-0.2 + h * dmu_b, abs=1e-15)
 
 
 def test_user_history_function_and_array_agree():
