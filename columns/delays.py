@@ -125,10 +125,10 @@ class DelayLine:
         if history is None or self.max_lag == 0:
             return buf
         past = self._history(network, history, y0, t0)                   # (D, B, S), newest first
-        for m in range(1, self.max_lag + 1):
-            slot = (n0 - m) % self.R
-            xm = network.send(network.layout.split(past[m - 1])[0])
-            buf[:, slot * self.N:(slot + 1) * self.N] = xm.expand(B, -1)
+        D = self.max_lag
+        xs = network.send(network.layout.split(past.reshape(D * B, -1))[0]).view(D, B, self.N)
+        slots = (n0 - torch.arange(1, D + 1, device=buf.device)) % self.R
+        buf.view(B, self.R, self.N)[:, slots] = xs.transpose(0, 1)
         return buf
 
     def _history(self, network, history, y0, t0) -> torch.Tensor:
