@@ -99,7 +99,7 @@ class DelayLine:
         self.mask = (lag > 0).to(dev).unsqueeze(0)                       # (1, E)
         self.all_delayed = bool(self.mask.all())
         self._table = None
-        moved = err > 1e-9 * max(self.h, 1.0)
+        moved = err > 1e-9 * max(self.h, 1.0) + 4 * torch.finfo(cp.delay.dtype).eps * d.abs()
         self.report = {"step": self.h, "max_lag_steps": self.max_lag,
                        "max_delay": float(d.max()) if d.numel() else 0.0,
                        "max_rounding": float(err.max()) if err.numel() else 0.0,
@@ -225,8 +225,9 @@ def uniform_step(grid: torch.Tensor, h: float, what: str) -> None:
     """SolverError unless every grid time lies on t₀ + k h (delays need one fixed step)."""
     k = (grid - grid[0]) / h
     off = (k - torch.round(k)).abs()
-    if bool((off > 1e-6).any()):
-        bad = int((off > 1e-6).nonzero()[0, 0])
+    bad_at = off > 1e-6 + 16 * torch.finfo(grid.dtype).eps * k.abs()     # round-off of the grid
+    if bool(bad_at.any()):
+        bad = int(bad_at.nonzero()[0, 0])
         raise SolverError(f"with delays every output time must lie on t0 + k·h ({what} h = "
                           f"{h:g}); t = {float(grid[bad]):g} does not: choose output times on "
                           "the step grid")

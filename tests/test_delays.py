@@ -464,3 +464,23 @@ def test_a_run_continued_with_its_recording_as_history_equals_one_long_run():
     sparse = C.simulate(net, t[:81:4], y0=y0, method="rk4", step_size=h, progress=False)
     with pytest.raises(C.SolverError, match="the recording has no sample at t = 0.8625; .* from 0.85 to 0.9875"):
         C.simulate(net, t[80:], y0=y1, method="rk4", step_size=h, history=sparse, progress=False)
+
+
+def test_float32_delayed_run_follows_float64_without_spurious_rounding():
+    """The stages are counted, not read from t (a float32 t at 50 is off by 4e−6): float32
+    tracks float64, and a delay stored in float32 is not reported as rounded."""
+    G = nx.DiGraph()
+    G.add_nodes_from(["A", "B"])
+    G.add_edge("A", "B", weight=0.8, delay=0.3)
+    G.add_edge("B", "A", weight=-0.6, delay=0.1)
+    runs = {}
+    for dt in (torch.float32, F64):
+        net = leak_net(G.copy(), gamma=0.5).to(dt)
+        y0 = net.initial_state(values={"x": torch.tensor([1.0, 0.0], dtype=dt)})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DelayRoundingWarning)
+            runs[dt] = C.simulate(net, torch.arange(0, 1001, 20, dtype=dt) * 0.05, y0=y0,
+                                  method="rk4", step_size=0.05, progress=False)
+        assert runs[dt].config["delays"]["rounded_edges"] == 0
+    diff = (runs[F64]["x"] - runs[torch.float32]["x"].double()).abs().max()
+    assert float(diff) < 1e-5

@@ -19,16 +19,25 @@ import torch
 from . import fixed_step
 
 
-class DelayedField:
-    """f(t, y) of one step: the network with the arriving signals of stage t (module docstring)."""
+STAGES = {"euler": (0.0,), "rk4": (0.0, 1 / 3, 2 / 3, 1.0)}
+"""The stage fractions c of each step's evaluations, in the order ``fixed_step`` makes them."""
 
-    def __init__(self, network, line, buf: torch.Tensor):
+
+class DelayedField:
+    """f(t, y) of one step: the network with the arriving signals of stage t (module docstring).
+    The stage is counted, not inferred from t (t's round-off, float32 grids)."""
+
+    def __init__(self, network, line, buf: torch.Tensor, method: str):
         self.network, self.line, self.buf = network, line, buf
-        self.n, self.t_n = 0, 0.0
+        self.stages = STAGES[method]
+        self.n, self.k = 0, 0
+
+    def begin(self, n: int) -> None:
+        self.n, self.k = n, 0
 
     def __call__(self, t, y, out=None):
-        c = (float(t) - self.t_n) / self.line.h
-        c = 0.0 if abs(c) < 1e-9 else 1.0 if abs(c - 1.0) < 1e-9 else c
+        c = self.stages[self.k]
+        self.k += 1
 
         def arriving(x):
             if c == 0.0:
@@ -44,7 +53,7 @@ def integrate(network, line, y0: torch.Tensor, ts: torch.Tensor, method: str,
     steps = [int(round(v)) for v in ((ts - ts[0]) / h).tolist()]
     sol = torch.empty(ts.numel(), *y0.shape, dtype=y0.dtype, device=y0.device)
     sol[0] = y0
-    f = DelayedField(network, line, buf.clone())
+    f = DelayedField(network, line, buf.clone(), method)
     plain = fixed_step._euler if method == "euler" else fixed_step._rk4
     k = [torch.empty_like(y0) for _ in range(1 if method == "euler" else 4)]
     ya, yb, tmp = y0.clone(), torch.empty_like(y0), torch.empty_like(y0)
@@ -52,8 +61,8 @@ def integrate(network, line, y0: torch.Tensor, ts: torch.Tensor, method: str,
     j = 1
     with torch.no_grad():
         for m in range(steps[-1]):
-            f.n, f.t_n = n0 + m, t0 + m * h
-            plain(f, torch.tensor(f.t_n, dtype=ts.dtype, device=ts.device), h, ya, k, tmp, yb)
+            f.begin(n0 + m)
+            plain(f, torch.tensor(t0 + m * h, dtype=ts.dtype, device=ts.device), h, ya, k, tmp, yb)
             ya, yb = yb, ya
             while j < len(steps) and steps[j] == m + 1:
                 sol[j] = ya
