@@ -169,24 +169,39 @@ def _p2_neurolib(A, x0, y0, steps, dt, lengths=None, speed=1.0):
     return m.x[:, -1].copy(), m.y[:, -1].copy(), sec
 
 
+def _p2_matrix(cfg):
+    """P2's network: (n = 80, dt = 0.1 ms, steps, A (n, n) [target, source], the generator that
+    drew A, for what else a benchmark draws)."""
+    n, dt = 80, 0.1
+    rng = np.random.default_rng(cfg.seed)
+    A = rng.random((n, n)) * (rng.random((n, n)) < 0.2)
+    np.fill_diagonal(A, 0.0)
+    return n, dt, int(round(cfg.p2_seconds * 1000 / dt)), A, rng
+
+
+def _p2_run(cfg, G, A, B: int, steps: int, dt: float, device, speed=None):
+    """(K (B,), the network, y0 (B, S), the output grid: 100 samples and the end) of B parameter
+    sets: K = 0.6 for B = 1, else 0.3 … 0.9."""
+    n = A.shape[0]
+    K = np.full(1, 0.6) if B == 1 else np.linspace(0.3, 0.9, B)
+    net = C.Network.from_graph(G, speed=speed, dtype=torch.float64, column_types={
+        "stuart_landau": C.StuartLandauColumn(n, K_sets=K, k_in=torch.as_tensor(A.sum(1)))})
+    net = net.to(device)
+    y0 = net.initial_state(batch=B, noise=0.5, seed=cfg.seed)
+    t = torch.arange(0, steps + 1, max(1, steps // 100), dtype=torch.float64) * dt
+    t[-1] = steps * dt
+    return K, net, y0, t
+
+
 def bench_p2(cfg, device):
     """One Stuart–Landau network (B = 1) and B = ``p2_batch`` parameter sets (K from 0.3 to 0.9),
     Euler through ``simulate``: the fixed-step loop eager and compiled, torchdiffeq's euler for
     the before; neurolib (if installed) and NumPy as the baselines, trajectories checked first."""
-    n, dt = 80, 0.1                                   # ms
-    steps = int(round(cfg.p2_seconds * 1000 / dt))
-    rng = np.random.default_rng(cfg.seed)
-    A = rng.random((n, n)) * (rng.random((n, n)) < 0.2)
-    np.fill_diagonal(A, 0.0)
+    n, dt, steps, A, _ = _p2_matrix(cfg)
     G = graphs.from_numpy(A, column_type="stuart_landau")
     out = {"nodes": n, "steps": steps, "dt_ms": dt}
     for B in (1, cfg.p2_batch):
-        K = np.full(1, 0.6) if B == 1 else np.linspace(0.3, 0.9, B)
-        net = C.Network.from_graph(G, column_types={"stuart_landau": C.StuartLandauColumn(
-            n, K_sets=K, k_in=torch.as_tensor(A.sum(1)))}, dtype=torch.float64).to(device)
-        y0 = net.initial_state(batch=B, noise=0.5, seed=cfg.seed)
-        t = torch.arange(0, steps + 1, max(1, steps // 100), dtype=torch.float64) * dt
-        t[-1] = steps * dt
+        K, net, y0, t = _p2_run(cfg, G, A, B, steps, dt, device)
         row = {}
         variants = [("torchdiffeq", {"options": {"step_size": dt}}), ("eager", {})]
         if cfg.p2_compiled:
@@ -235,23 +250,15 @@ def bench_p2d(cfg, device):
     2–30 ms, 20–300 steps of dt = 0.1 ms), Euler, B = 1 and B = ``p2_batch``; neurolib's
     HopfModel with the same ``Dmat`` and ``signalV`` as the baseline, trajectories checked first
     (both read x_j(t − L_ij dt) with L = round(d / dt) and hold the initial state before t₀)."""
-    n, dt, speed = 80, 0.1, 5.0
-    steps = int(round(cfg.p2_seconds * 1000 / dt))
-    rng = np.random.default_rng(cfg.seed)
-    A = rng.random((n, n)) * (rng.random((n, n)) < 0.2)
-    np.fill_diagonal(A, 0.0)
+    speed = 5.0
+    n, dt, steps, A, rng = _p2_matrix(cfg)
     L = rng.uniform(10.0, 150.0, (n, n))
     L = np.triu(L, 1) + np.triu(L, 1).T
     G = graphs.from_numpy(A, column_type="stuart_landau", lengths=L)
     out = {"nodes": n, "edges": int((A != 0).sum()), "steps": steps, "dt_ms": dt,
            "speed_mm_per_ms": speed}
     for B in (1, cfg.p2_batch):
-        K = np.full(1, 0.6) if B == 1 else np.linspace(0.3, 0.9, B)
-        net = C.Network.from_graph(G, speed=speed, column_types={"stuart_landau": C.StuartLandauColumn(
-            n, K_sets=K, k_in=torch.as_tensor(A.sum(1)))}, dtype=torch.float64).to(device)
-        y0 = net.initial_state(batch=B, noise=0.5, seed=cfg.seed)
-        t = torch.arange(0, steps + 1, max(1, steps // 100), dtype=torch.float64) * dt
-        t[-1] = steps * dt
+        _, net, y0, t = _p2_run(cfg, G, A, B, steps, dt, device, speed)
         t0 = time.perf_counter()
         with warnings.catch_warnings():                 # the rounding is in row["delays"]
             warnings.simplefilter("ignore", DelayRoundingWarning)
