@@ -46,6 +46,8 @@ import torch
 from columns import atomic_write
 from graphs.errors import ConfigError
 
+from .files import write_json
+
 FOLDER = "checkpoint"
 PARTIAL = "results_partial.json"
 _active: "Store | None" = None
@@ -145,7 +147,7 @@ class Store:
         else:
             shutil.rmtree(self.folder, ignore_errors=True)
             os.makedirs(self.folder, exist_ok=True)
-            _write_json(os.path.join(self.folder, "run.json"), self.run)
+            write_json(os.path.join(self.folder, "run.json"), self.run)
 
     @staticmethod
     def saved(out: str) -> dict | None:
@@ -203,7 +205,7 @@ class Store:
             partial["in_progress_samples"] = [int(data["k"]) + 1,
                                               int(data["fingerprint"]["grid"].numel())]
         path = os.path.join(self.out, PARTIAL)
-        _write_json(path, partial)
+        write_json(path, partial)
         return path
 
     def finished(self) -> None:
@@ -212,11 +214,3 @@ class Store:
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(self.out, PARTIAL))
 
-
-def _write_json(path: str, data: dict) -> None:
-    text = json.dumps(data, indent=2)
-
-    def write(tmp):
-        with open(tmp, "w") as f:
-            f.write(text)
-    atomic_write(path, write)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import json
 import os
 import platform
 import time
@@ -18,11 +17,11 @@ import typing
 
 import torch
 
-from columns import atomic_write
 from graphs.errors import ConfigError
 
 from . import EXPERIMENTS
 from . import resume as resume_
+from .files import write_json, write_text  # noqa: F401  (write_text: public here, for callers)
 
 
 def load(name: str):
@@ -66,27 +65,6 @@ def make_config(module, tiny: bool = False, overrides: dict[str, str] | None = N
         changes[key] = _coerce(fields[key], hints[key], raw)
     changes.update({k: v for k, v in direct.items() if v is not None})
     return dataclasses.replace(cfg, **changes)
-
-
-def write_text(path: str, text: str) -> None:
-    """Write a text file atomically (temp file in the same folder, then rename)."""
-    def write(tmp):
-        with open(tmp, "w") as f:
-            f.write(text)
-    atomic_write(path, write)
-
-
-def write_json(path: str, data: dict) -> None:
-    """Write JSON atomically (``write_text``)."""
-    write_text(path, json.dumps(data, indent=2, default=_jsonable))
-
-
-def _jsonable(x):
-    if torch.is_tensor(x):
-        return x.tolist()
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    return str(x)
 
 
 def versions() -> dict:
