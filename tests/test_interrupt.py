@@ -85,6 +85,16 @@ def test_a_stop_with_nothing_done_leaves_nothing_to_resume(tmp_path):
     resume.Store(str(tmp_path), "demo", {})               # a new run may start there
 
 
+def test_an_experiments_own_partial_results_survive_a_stop_without_units(tmp_path):
+    """canonical-maze writes results_partial.json itself every block of trials (it has no
+    units): an interrupt must not delete it."""
+    store = resume.Store(str(tmp_path), "canonical-maze", {})
+    (tmp_path / resume.PARTIAL).write_text('{"trials_done": 30}')
+    assert store.stopped(KeyboardInterrupt(), "cmd") is None
+    assert (tmp_path / resume.PARTIAL).read_text() == '{"trials_done": 30}'
+    assert not (tmp_path / resume.FOLDER).exists()
+
+
 def test_simulate_saves_its_checkpoint_on_an_interrupt_and_resumes_bit_identically(tmp_path):
     G = graphs.modular(n_regions=2, n_per_region=3, p_intra=0.7, p_inter=0.3, seed=2)
     armed = {"on": True}
