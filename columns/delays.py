@@ -164,18 +164,19 @@ class DelayLine:
         except KeyError as err:
             raise SolverError(f"history: the recording lacks field {err} (record every field "
                               "to continue from it)") from None
-        times = rec.t.to(torch.float64)
-        out = []
-        for m in range(self.max_lag, 0, -1):
-            want = t0 - m * self.h
-            k = int((times - want).abs().argmin())
-            if abs(float(times[k]) - want) > 1e-9 * max(1.0, abs(want)):
-                raise SolverError(f"history: the recording has no sample at t = {want:g}; the "
-                                  f"longest delay needs every step of h = {self.h:g} from "
-                                  f"{t0 - self.max_lag * self.h:g} to {t0 - self.h:g} "
-                                  "(record with dt = step_size)")
-            out.append(states[k])
-        return torch.stack(out).to(device=network.device)
+        times = rec.t.to(torch.float64).cpu().contiguous()
+        want = t0 - self.h * torch.arange(self.max_lag, 0, -1, dtype=torch.float64)  # oldest first
+        k = torch.searchsorted(times, want).clamp(max=times.numel() - 1)
+        k = torch.where((times[k] - want).abs() <= (times[(k - 1).clamp(min=0)] - want).abs(),
+                        k, (k - 1).clamp(min=0))                          # the nearest sample
+        missing = (times[k] - want).abs() > 1e-9 * want.abs().clamp(min=1.0)
+        if bool(missing.any()):
+            raise SolverError(f"history: the recording has no sample at t = "
+                              f"{float(want[int(missing.nonzero()[0, 0])]):g}; the longest delay "
+                              f"needs every step of h = {self.h:g} from "
+                              f"{t0 - self.max_lag * self.h:g} to {t0 - self.h:g} "
+                              "(record with dt = step_size)")
+        return states[k].to(device=network.device)
 
     def push(self, buf: torch.Tensor, n: int, x: torch.Tensor) -> None:
         """Store x (B, N) as step n's signal (in place)."""
@@ -192,6 +193,13 @@ class DelayLine:
             return self._table[n % self.R]
         return ((n - self.lag) % self.R) * self.N + self.src
 
+    def receive(self, buf: torch.Tensor, n: int, c: float, x: torch.Tensor) -> torch.Tensor:
+        """What a call at t_n + c h does: at c = 0 store x as step n's signal, then return the
+        arriving signals (``arriving``). Shapes: x (B, N) -> (B, E)."""
+        if c == 0.0:
+            self.push(buf, n, x)
+        return self.arriving(buf, n, c, x)
+
     def arriving(self, buf: torch.Tensor, n: int, c: float, x: torch.Tensor) -> torch.Tensor:
         """x_e at stage time t_n + c h (module docstring). Shapes: x (B, N) -> (B, E)."""
         if self.max_lag == 0:
@@ -205,6 +213,19 @@ class DelayLine:
         if self.all_delayed:
             return past
         return torch.where(self.mask, past, x.index_select(-1, self.src))
+
+
+def start_carry(solver, network, h: float, y0: torch.Tensor, n0: int, t0: float) -> dict:
+    """The delay part of a solver's initial carry at step h: the ring buffer at step n0 (with the
+    solver's ``history``) and the rounding report."""
+    line = line_for(solver, network, h)
+    return {"delay_buffer": line.start(network, y0, n0, t0, solver.history),
+            "delays": line.report}
+
+
+def diagnostics(carry: dict) -> dict:
+    """{"delays": the rounding report} for a delayed run's recording config, else {}."""
+    return {"delays": carry["delays"]} if "delays" in carry else {}
 
 
 def line_for(solver, network, at) -> DelayLine:

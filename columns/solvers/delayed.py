@@ -39,11 +39,8 @@ class DelayedField:
         c = self.stages[self.k]
         self.k += 1
 
-        def arriving(x):
-            if c == 0.0:
-                self.line.push(self.buf, self.n, x)
-            return self.line.arriving(self.buf, self.n, c, x)
-        return self.network(t, y, out=out, delayed=arriving)
+        return self.network(t, y, out=out,
+                            delayed=lambda x: self.line.receive(self.buf, self.n, c, x))
 
 
 def integrate(network, line, y0: torch.Tensor, ts: torch.Tensor, method: str,

@@ -81,12 +81,10 @@ class IVP(Solver):
         h = float(self.step_size) if self.step_size is not None else float(grid[1] - grid[0])
         delays.uniform_step(grid, h, "step_size" if self.step_size is not None else
                             "no step_size: the first output interval,")
-        line = delays.line_for(self, network, h)
-        buf = line.start(network, y0, 0, float(grid[0]), self.history)
-        return {"delay_buffer": buf, "delay_step": 0, "delays": line.report}
+        return {"delay_step": 0, **delays.start_carry(self, network, h, y0, 0, float(grid[0]))}
 
     def diagnostics(self, carry):
-        return {"delays": carry["delays"]} if "delays" in carry else {}
+        return delays.diagnostics(carry)
 
     def describe(self):
         return f"ivp:{self.method}"

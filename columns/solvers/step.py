@@ -140,13 +140,12 @@ class Step(Solver):
             raise SolverError("step: with delays every grid interval must be the same (a map step "
                               f"is one interval / substeps), got intervals from {float(iv.min()):g} "
                               f"to {float(iv.max()):g}")
-        line = delays.line_for(self, network, float(iv[0]) / int(self.substeps))
-        carry.update(delay_buffer=line.start(network, y0, carry["step"], float(grid[0]),
-                                             self.history), delays=line.report)
+        carry.update(delays.start_carry(self, network, float(iv[0]) / int(self.substeps), y0,
+                                        carry["step"], float(grid[0])))
         return carry
 
     def diagnostics(self, carry):
-        return {"delays": carry["delays"]} if "delays" in carry else {}
+        return delays.diagnostics(carry)
 
     def seed_tensor(self, B: int, device) -> torch.Tensor:
         if self.seeds is not None:
@@ -164,11 +163,6 @@ class Step(Solver):
         n = carry["step"]
         line = delays.line_for(self, network, carry) if "delay_buffer" in carry else None
         buf = None if line is None else carry["delay_buffer"].clone()
-
-        def arriving(x, c):                   # step n's signal stored, then the arriving ones
-            if c == 0.0:
-                line.push(buf, n, x)
-            return line.arriving(buf, n, c, x)
         out = [y]
         for k in range(k0, k1):
             dt = (grid[k + 1] - grid[k]) / substeps
@@ -176,8 +170,8 @@ class Step(Solver):
                 s = network.stimulus_at(grid[k] + j * dt, B)
                 u = (counter_uniform(seeds, n, N, network.real_dtype, network.device)
                      if self.stochastic else None)
-                y = map_step(network, y, s, u, self.learn, alpha_l,
-                             None if line is None else arriving)
+                y = map_step(network, y, s, u, self.learn, alpha_l, None if line is None else
+                             lambda x, c: line.receive(buf, n, c, x))
                 n += 1
             out.append(y)
         if line is None:
