@@ -6,9 +6,10 @@
                        [--key=value …]
 
 ``columns run`` with no name runs the default study; ``--resume`` continues one that was
-interrupted (Ctrl-C, SIGTERM) or failed, from what it had done (``experiments.resume``). Extra ``--key=value`` pairs override fields
-of the experiment's ``Config`` (``columns run NAME --help-config`` lists them with their type,
-default and meaning, read from the field docstrings). ``--threads N`` sets torch's intra-op
+interrupted (Ctrl-C, SIGTERM) or failed, from what it had done (``experiments.resume``). Extra
+``--key=value`` pairs override fields of the experiment's ``Config`` (``columns run NAME
+--help-config`` lists them with their type, default and meaning, read from the field
+docstrings). ``--threads N`` sets torch's intra-op
 threads; the default ``auto`` takes the cores not busy with other work when the run starts (the
 cores minus those busy over a quarter second in /proc/stat; at least 1), so a run on a shared
 machine does not oversubscribe it.

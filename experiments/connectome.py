@@ -202,20 +202,22 @@ def main(cfg: Config, out: str) -> dict:
     _figure(plt, out, cfg, runs, rows, sc, to_hz)
     base = rows["no_delays"]
     lines = [f"{G.graph.get('name', cfg.connectome)}: {N} Stuart–Landau columns, "
-             f"{undelayed.coupling.n_edges} edges, K = {cfg.K}, f = {cfg.f_mean} ± {cfg.f_spread} Hz, "
-             f"{cfg.seeds} seeds"]
+             f"{undelayed.coupling.n_edges} edges, K = {cfg.K}, "
+             f"f = {cfg.f_mean} ± {cfg.f_spread} Hz, {cfg.seeds} seeds"]
     for key, r in rows.items():
         f = r["frequency_Hz"]
         lines.append(f"  {key:<12} mean delay {r['mean_delay_ms']:5.1f} ms: frequency "
                      f"{f['median']:.3f} [{f['min']:.3f}, {f['max']:.3f}] Hz (phase reduction "
-                     f"{r['predicted_frequency_Hz']:.3f}), synchrony R {r['synchrony_R']['median']:.3f}, "
+                     f"{r['predicted_frequency_Hz']:.3f}), "
+                     f"synchrony R {r['synchrony_R']['median']:.3f}, "
                      f"corr(FC, FC no delays) {r['fc_vs_no_delay_fc']['median']:.3f}, "
                      f"corr(FC, SC) {r['fc_vs_sc']['median']:.3f}")
     slowest = rows[f"speed_{min(cfg.speeds):g}"]
-    lines.append(f"  delays at {min(cfg.speeds):g} mm/ms slow the rhythm from "
-                 f"{base['frequency_Hz']['median']:.2f} to {slowest['frequency_Hz']['median']:.2f} Hz "
-                 f"and R from {base['synchrony_R']['median']:.3f} to "
-                 f"{slowest['synchrony_R']['median']:.3f}")
+    f0, f1 = base["frequency_Hz"]["median"], slowest["frequency_Hz"]["median"]
+    r0, r1 = base["synchrony_R"]["median"], slowest["synchrony_R"]["median"]
+    lines.append(f"  delays at {min(cfg.speeds):g} mm/ms {'slow' if f1 < f0 else 'speed up'} the "
+                 f"rhythm from {f0:.2f} to {f1:.2f} Hz and {'lower' if r1 < r0 else 'raise'} R "
+                 f"from {r0:.3f} to {r1:.3f}")
     return {"summary": "\n".join(lines), "connectome": G.graph.get("name", cfg.connectome),
             "nodes": N, "edges": undelayed.coupling.n_edges,
             "natural_frequencies_Hz": (omega * to_hz).tolist(), "runs": rows,

@@ -191,7 +191,7 @@ class Store:
         the checkpoint folder removed, when nothing was done: e.g. a bad config value)."""
         sim = None if self.current is None else self.path(self.current, ".sim.ckpt")
         if not self.done and (sim is None or not os.path.exists(sim)):
-            shutil.rmtree(self.folder, ignore_errors=True)   # an experiment's own partial file stays
+            shutil.rmtree(self.folder, ignore_errors=True)   # the experiment's own partial stays
             return None
         interrupted = isinstance(err, KeyboardInterrupt)
         partial = {"experiment": self.name, "status": "interrupted" if interrupted else "failed",

@@ -102,7 +102,7 @@ def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device
         with resume_.active(store):
             results = module.main(cfg, out)
             finish = None
-            if isinstance(results, tuple):            # (results, finish): figures after results.json
+            if isinstance(results, tuple):         # (results, finish): figures after results.json
                 results, finish = results
             results = {"experiment": name, "config": dataclasses.asdict(cfg), "seed": cfg.seed,
                        "versions": versions(), **results,

@@ -171,7 +171,8 @@ def main(cfg: Config, out: str) -> dict:
                   "gradient_cyclic": ("cyclic", "gradient")}
     results, runs = {}, {}
     for name, (order, solver) in conditions.items():
-        rs = [resume.unit(f"{name}/seed-{k}", lambda: train(cfg, order, solver, cfg.seed + k, device))
+        rs = [resume.unit(f"{name}/seed-{k}",
+                          lambda: train(cfg, order, solver, cfg.seed + k, device))
               for k in progress(range(cfg.seeds), f"sequence-asymmetry: {order} {solver}", "seed")]
         runs[name] = rs
         results[name] = {

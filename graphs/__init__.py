@@ -22,7 +22,8 @@ from .loaders import from_graphml, from_neurolib, from_numpy, from_tvb_zip
 from .schema import validate
 
 __all__ = [
-    "compile", "compile_arrays", "Coupling", "validate", "demo_connectome", "modular", "multiregion",
+    "compile", "compile_arrays", "Coupling", "validate", "demo_connectome", "modular",
+    "multiregion",
     "random_directed", "ring", "single_column", "from_graphml", "from_neurolib", "from_numpy",
     "from_tvb_zip", "ColumnsError", "ConfigError", "DeviceError",
     "DivergenceError", "GraphError", "ParameterError", "RegistryError", "SolverError", "StateError",

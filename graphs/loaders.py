@@ -55,10 +55,9 @@ def from_numpy(A, convention: str = "target_source", labels=None, column_type: s
         raise GraphError("duplicate node labels in 'labels'")
     tgt, src = np.nonzero(W)
     G.add_edges_from((labels[j], labels[i], {"weight": float(W[i, j]), "learnable": learnable,
-                                             "kind": kind}) for i, j in zip(tgt, src))
-    if lengths is not None:
-        for i, j in zip(tgt, src):
-            G.edges[labels[j], labels[i]]["length"] = float(lengths[i, j])
+                                             "kind": kind, **({} if lengths is None else
+                                                              {"length": float(lengths[i, j])})})
+                     for i, j in zip(tgt, src))
     validate(G)
     return G
 

@@ -484,3 +484,18 @@ def test_float32_delayed_run_follows_float64_without_spurious_rounding():
         assert runs[dt].config["delays"]["rounded_edges"] == 0
     diff = (runs[F64]["x"] - runs[torch.float32]["x"].double()).abs().max()
     assert float(diff) < 1e-5
+
+
+def test_stuart_landau_per_node_coupling_from_node_attributes():
+    """K set per node (a node attribute) is that node's own global coupling, for any batch."""
+    G = nx.DiGraph([("a", "b", {"weight": 0.5}), ("b", "a", {"weight": 0.5})])
+    for v in G:
+        G.nodes[v]["type"] = "stuart_landau"
+    G.nodes["a"]["K"] = 0.3
+    net = C.Network.from_graph(G, dtype=F64)
+    y = net.initial_state(batch=3, noise=0.3, seed=0)
+    dx = net(torch.tensor(0.0), y)[:, :2]
+    x, yy = y[:, :2], y[:, 2:]
+    nu = 0.5 * x.flip(-1)
+    want = (0.25 - x * x - yy * yy) * x - 0.2 * yy + torch.tensor([0.3, 0.6], dtype=F64) * nu
+    torch.testing.assert_close(dx, want, rtol=0, atol=1e-15)

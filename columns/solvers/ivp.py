@@ -41,7 +41,8 @@ from .base import Solver
 METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun3",
            "rk4", "explicit_adams", "implicit_adams", "fixed_adams", "scipy_solver",
            "implicit_midpoint")
-FIXED = ("midpoint", "heun3", "explicit_adams", "implicit_adams", "fixed_adams", "implicit_midpoint")
+FIXED = ("midpoint", "heun3", "explicit_adams", "implicit_adams", "fixed_adams",
+         "implicit_midpoint")
 """Fixed-step methods without a delayed form (delays run with "euler" and "rk4")."""
 
 
@@ -93,8 +94,8 @@ class IVP(Solver):
         ts = grid[k0:k1 + 1]
         if "delay_buffer" in carry:
             line = delays.line_for(self, network, carry)
-            traj, buf, n = delayed.integrate(network, line, y, ts,
-                                             self.method, carry["delay_buffer"], carry["delay_step"])
+            traj, buf, n = delayed.integrate(network, line, y, ts, self.method,
+                                             carry["delay_buffer"], carry["delay_step"])
             return traj, {**carry, "delay_buffer": buf, "delay_step": n}
         if self.method == "implicit_midpoint":
             return implicit_midpoint(network, y, ts, step_size=self.step_size,

