@@ -43,7 +43,7 @@ from graphs.errors import ConfigError
 
 from .config import ExperimentConfig
 from .progress import progress
-from .stats import summary
+from .stats import corr, summary
 
 
 @dataclass
@@ -108,19 +108,23 @@ def build(cfg: Config, G, speed: float, omega: torch.Tensor, device) -> C.Networ
 
 
 def predicted_frequency(net: C.Network, omega: torch.Tensor, K: float) -> float:
-    """The root Ω nearest ω̄ of Ω − ω̄ + (K/2) mean_i Σ_j W_ij sin(Ω d_ij) (module docstring)."""
+    """The root Ω nearest ω̄ of g(Ω) = Ω − ω̄ + (K/2) mean_i Σ_j W_ij sin(Ω d_ij) (module
+    docstring); mean_i Σ_j is the sum over the edges / N. Bracketed on a grid of 2001 Ω in
+    [0.05, 1.5] ω̄ (in blocks: E sines per point), then refined (brentq)."""
+    from scipy.optimize import brentq
     cp = net.coupling
-    W, d, tgt = cp.weight0.cpu().numpy(), cp.delay.cpu().numpy(), cp.tgt.cpu().numpy()
+    W, d = cp.weight0.cpu().numpy(), cp.delay.cpu().numpy()
     w = float(omega.mean())
-    Om = np.linspace(0.05 * w, 1.5 * w, 40001)
-    per_node = np.zeros((Om.size, cp.n_nodes))
-    np.add.at(per_node.T, tgt, (W[None] * np.sin(Om[:, None] * d[None])).T)
-    g = Om - w + 0.5 * K * per_node.mean(1)
-    k = np.nonzero(np.sign(g[:-1]) != np.sign(g[1:]))[0]
+
+    def g(Om):
+        return Om - w + 0.5 * K * (np.sin(np.multiply.outer(Om, d)) @ W) / cp.n_nodes
+    Om = np.linspace(0.05 * w, 1.5 * w, 2001)
+    v = np.concatenate([g(part) for part in np.array_split(Om, 16)])
+    k = np.nonzero(np.sign(v[:-1]) != np.sign(v[1:]))[0]
     if not k.size:
         return float("nan")
-    roots = Om[k] - g[k] * (Om[k + 1] - Om[k]) / (g[k + 1] - g[k])
-    return float(roots[np.argmin(np.abs(roots - w))])
+    k = int(k[np.argmin(np.abs(Om[k] - w))])
+    return float(brentq(lambda o: float(g(np.array([o]))[0]), Om[k], Om[k + 1], xtol=1e-13))
 
 
 def measures(rec, cfg: Config) -> dict:
@@ -135,12 +139,6 @@ def measures(rec, cfg: Config) -> dict:
     sd = cov.diagonal(dim1=-2, dim2=-1).sqrt()
     fc = cov / (sd[..., :, None] * sd[..., None, :]).clamp(min=1e-300)
     return {"omega": slope, "R": z.abs().mean(0).cpu().numpy(), "fc": fc.cpu()}
-
-
-def _pair_corr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float:
-    u, v = a[mask], b[mask]
-    u, v = u - u.mean(), v - v.mean()
-    return float((u * v).sum() / (u.norm() * v.norm()).clamp(min=1e-300))
 
 
 def main(cfg: Config, out: str) -> dict:
@@ -195,11 +193,10 @@ def main(cfg: Config, out: str) -> dict:
             "relative_error_of_prediction": summary(np.abs(m["omega"] - r["predicted"])
                                                     / r["predicted"]),
             "synchrony_R": summary(m["R"]),
-            "fc_vs_no_delay_fc": summary([_pair_corr(fc[b], fc0[b], connected)
-                                          for b in range(cfg.seeds)]),
-            "fc_vs_sc": summary([_pair_corr(fc[b], sc, connected) for b in range(cfg.seeds)]),
+            "fc_vs_no_delay_fc": summary(corr(fc[:, connected], fc0[:, connected]).tolist()),
+            "fc_vs_sc": summary(corr(fc[:, connected], sc[connected]).tolist()),
         }
-    _figure(plt, out, cfg, runs, rows, sc, to_hz)
+    _figure(plt, out, runs, rows, sc)
     base = rows["no_delays"]
     lines = [f"{G.graph.get('name', cfg.connectome)}: {N} Stuart–Landau columns, "
              f"{undelayed.coupling.n_edges} edges, K = {cfg.K}, "
@@ -224,36 +221,41 @@ def main(cfg: Config, out: str) -> dict:
             "figures": ["connectome.png"], "recording": "recording.nc"}
 
 
-def _figure(plt, out, cfg, runs, rows, sc, to_hz):
-    speeds = list(runs)
-    slow = speeds[-1]
-    fig, ax = plt.subplots(1, 4, figsize=(17, 4))
-    d = torch.zeros_like(sc)
+def _figure(plt, out, runs, rows, sc):
+    from matplotlib.ticker import MaxNLocator
+    slow = list(runs)[-1]
+    fig, ax = plt.subplots(1, 4, figsize=(18, 4))
+    d = torch.full_like(sc, float("nan"))                             # blank: no edge
     cp = runs[slow]["net"].coupling
     d[cp.tgt.cpu(), cp.src.cpu()] = cp.delay.cpu()
     im = ax[0].imshow(d.numpy(), cmap="viridis")
-    fig.colorbar(im, ax=ax[0], fraction=0.046)
-    ax[0].set(title=f"delays at {slow:g} mm/ms (ms)", xlabel="source", ylabel="target")
+    fig.colorbar(im, ax=ax[0], fraction=0.046, label="delay (ms)")
+    ax[0].set(title=f"delays at {slow:g} mm/ms", xlabel="source region", ylabel="target region")
     for a_, speed, title in ((ax[1], math.inf, "FC without delays"),
                              (ax[2], slow, f"FC with delays ({slow:g} mm/ms)")):
         im = a_.imshow(runs[speed]["m"]["fc"][0].numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
         a_.set(title=title + ", seed 0", xlabel="region", ylabel="region")
-    fig.colorbar(im, ax=ax[2], fraction=0.046)
+        fig.colorbar(im, ax=a_, fraction=0.046, label="corr(x_i, x_j)")
+    for a_ in ax[:3]:
+        a_.xaxis.set_major_locator(MaxNLocator(integer=True))
+        a_.yaxis.set_major_locator(MaxNLocator(integer=True))
     md = [rows[k]["mean_delay_ms"] for k in rows]
     med = [rows[k]["frequency_Hz"]["median"] for k in rows]
     lo = [rows[k]["frequency_Hz"]["min"] for k in rows]
     hi = [rows[k]["frequency_Hz"]["max"] for k in rows]
     ax[3].errorbar(md, med, yerr=[np.subtract(med, lo), np.subtract(hi, med)], fmt="o",
-                   label="measured (median, range)")
+                   label="frequency, measured (median, range)")
     ax[3].plot(md, [rows[k]["predicted_frequency_Hz"] for k in rows], "kx", ms=9,
-               label="phase reduction")
+               label="frequency, phase reduction")
     ax2 = ax[3].twinx()
     ax2.plot(md, [rows[k]["synchrony_R"]["median"] for k in rows], "s--", color="C1", mfc="none",
-             label="synchrony R")
-    ax2.set_ylabel("R", color="C1")
+             label="synchrony R (median)")
+    ax2.set_ylabel("synchrony R", color="C1")
     ax[3].set(xlabel="mean delay (ms)", ylabel="collective frequency (Hz)",
               title="what delays change")
-    ax[3].legend(loc="lower left", fontsize=8)
+    handles = ax[3].get_legend_handles_labels()
+    more = ax2.get_legend_handles_labels()
+    ax[3].legend(handles[0] + more[0], handles[1] + more[1], loc="lower left", fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "connectome.png"), dpi=110)
     plt.close(fig)
