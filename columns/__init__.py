@@ -8,8 +8,7 @@ Public surface:
 - the engine: ``Network`` (``from_graph``), ``Stimulus``, ``energy`` (H, U, L, … as functions),
   ``simulate`` with the solver objects ``IVP``, ``LeastAction``, ``Gradient``, ``Riccati``,
   ``Step`` (``columns.solvers``), ``Recording`` and ``write_netcdf``;
-- ``FEPRuns`` (many FEP attractor networks as one batch), ``rng`` (counter-based uniforms),
-  ``sequences``, ``analysis``, ``canonical``; the project's errors.
+- ``rng`` (counter-based uniforms), ``sequences``, ``analysis``, ``canonical``; the project's errors.
 """
 
 from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError, DivergenceError,
@@ -19,7 +18,6 @@ from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError
 from . import types  # noqa: F401  (registers the built-in column types)
 from . import energy, rng, sequences
 from .atomic import atomic_write
-from .fep_runs import FEPRuns
 from .network import Network
 from .recording import Recording, write_netcdf
 from .registry import column_type, known_types, register, unregister
@@ -37,7 +35,7 @@ __all__ = [
     "types", "energy", "rng", "sequences",
     "ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
     "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
-    "StuartLandauColumn", "FEPRuns", "HebbianPlasticity", "Network", "Stimulus", "simulate",
+    "StuartLandauColumn", "HebbianPlasticity", "Network", "Stimulus", "simulate",
     "Solver", "IVP",
     "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf", "atomic_write",
     "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",

@@ -39,8 +39,8 @@ def _differentiable_parts(network, t, y, s=None):
     s = network.stimulus_at(t, B, s).expand(B, -1)
     x = network.send(parts)
     nu = torch.zeros_like(x)
-    if cp.n_edges:
-        nu = nu.index_add(1, cp.tgt, network.edge_weights(W_l) * x[:, cp.src])
+    if cp.n_edges:                               # differentiable: a scatter-add, not the CSR path
+        nu = cp.sum_by_target(network.edge_weights(W_l) * cp.gather_source(x))
     return parts, W_l, P_l, s, x, nu
 
 

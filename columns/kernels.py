@@ -32,15 +32,16 @@ try:
 except ImportError:       # the eager torch path is used instead (identical results to round-off)
     numba = None
 
+from . import threads as _threads
+
 AVAILABLE = numba is not None
+if AVAILABLE:
+    _threads.start_numba()       # before any kernel: starting the pool later resets torch's count
 
 
 def threads() -> int:
-    """Threads of the kernels: torch's intra-op count (``--threads``), capped by numba's pool."""
-    n = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-    if numba.get_num_threads() != n:
-        numba.set_num_threads(n)
-    return n
+    """Threads of the kernels: the engine's count (``columns.threads``), within numba's pool."""
+    return _threads.numba_threads()
 
 
 def chunk_bounds(crow: torch.Tensor, chunks: int) -> np.ndarray:

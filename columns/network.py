@@ -33,7 +33,7 @@ from torch import nn
 from graphs.coupling import Coupling
 from graphs.errors import ParameterError, SolverError, mark_user_error
 
-from . import energy, kernels, state
+from . import energy, kernels, state, threads
 from .build import check_columns, from_graph, learning_kind
 from .layout import StateLayout
 from .stimulus import as_stimulus
@@ -241,6 +241,8 @@ class Network(nn.Module):
             raise SolverError("the learnable edges of this network learn by a discrete-time map: run "
                               "solver='step' (continuous-time learning with a lagged trace: a "
                               "TraceLearningColumn type, e.g. 'fep_trace')")
+        if not torch.compiler.is_compiling():
+            threads.sync()                       # a count changed mid-run applies here
         squeeze = y.dim() == 1
         y = y.unsqueeze(0) if squeeze else y
         parts, W_l, P_l = self.layout.split(y)

@@ -37,7 +37,7 @@ from graphs.errors import (ColumnsError, DivergenceError, SolverError, StateErro
 from graphs.values import is_integer, is_number
 
 from . import checkpoint as ckpt
-from . import delays
+from . import delays, threads
 from .recording import Recording
 from .solvers import Solver, make_solver
 
@@ -119,7 +119,7 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
         ckpt.save(checkpoint, {"fingerprint": fingerprint, "k": k_, "y": y_.detach().cpu(),
                                "carry": _to(carry_, "cpu"), "fields": rec.upto(k_ + 1)})
     try:
-        with torch.no_grad():
+        with torch.no_grad(), threads.engine(slv.work(network, B, chunk)):
             while k < T - 1:
                 k1 = min(k + chunk, T - 1)
                 try:

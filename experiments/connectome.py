@@ -41,9 +41,10 @@ from columns.delays import DelayRoundingWarning
 from columns.types.stuart_landau import in_strength
 from graphs.errors import ConfigError
 
-from .config import ExperimentConfig
-from .progress import progress
-from .stats import corr, summary
+from .harness.config import ExperimentConfig
+from .harness.progress import progress
+from .harness.stats import corr, summary
+from .harness.figures import pyplot, save
 
 
 @dataclass
@@ -142,9 +143,7 @@ def measures(rec, cfg: Config) -> dict:
 
 
 def main(cfg: Config, out: str) -> dict:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     device = torch.device(cfg.device)
     if not math.isclose(cfg.dt_record / cfg.dt, round(cfg.dt_record / cfg.dt), abs_tol=1e-9):
@@ -257,5 +256,4 @@ def _figure(plt, out, runs, rows, sc):
     more = ax2.get_legend_handles_labels()
     ax[3].legend(handles[0] + more[0], handles[1] + more[1], loc="lower left", fontsize=8)
     fig.tight_layout()
-    fig.savefig(os.path.join(out, "connectome.png"), dpi=110)
-    plt.close(fig)
+    save(fig, out, "connectome.png")

@@ -66,13 +66,13 @@ CASES = {
     "non-increasing time grid": (lambda: C.simulate(net3(), [0.0, 1.0, 0.5]), SolverError, "strictly increasing"),
     "unknown recorded field": (lambda: C.simulate(net3(), [0.0, 1.0], record=["nu"]), StateError, r"cannot record \['nu'\]"),
     "non-square matrix": (lambda: graphs.from_numpy(np.ones((2, 3))), GraphError, "square"),
-    "unknown config key": (lambda: __import__("experiments.runner", fromlist=["run"]).run("two-region", "/tmp/x", overrides={"n_colums": "3"}), ConfigError, "unknown config key 'n_colums'"),
-    "unknown experiment": (lambda: __import__("experiments.runner", fromlist=["run"]).run("nope", "/tmp/x"), ConfigError, "unknown experiment 'nope'"),
-    "experiment size 0": (lambda: __import__("experiments.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", overrides={"seeds": "0"}), ConfigError, "--seeds must be > 0, got 0"),
-    "experiment density 0": (lambda: __import__("experiments.runner", fromlist=["run"]).run("fep-sim2", "/tmp/x", overrides={"density": "0"}), ConfigError, "--density must be > 0"),
-    "experiment NaN value": (lambda: __import__("experiments.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", overrides={"beta": "nan"}), ConfigError, "--beta must be a finite number, got nan"),
-    "experiment negative seed": (lambda: __import__("experiments.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", seed=-2), ConfigError, "--seed must be an integer >= 0, got -2"),
-    "experiment bad device": (lambda: __import__("experiments.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", device="banana"), ConfigError, "--device 'banana' is not a torch device"),
+    "unknown config key": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("two-region", "/tmp/x", overrides={"n_colums": "3"}), ConfigError, "unknown config key 'n_colums'"),
+    "unknown experiment": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("nope", "/tmp/x"), ConfigError, "unknown experiment 'nope'"),
+    "experiment size 0": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", overrides={"seeds": "0"}), ConfigError, "--seeds must be > 0, got 0"),
+    "experiment density 0": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim2", "/tmp/x", overrides={"density": "0"}), ConfigError, "--density must be > 0"),
+    "experiment NaN value": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", overrides={"beta": "nan"}), ConfigError, "--beta must be a finite number, got nan"),
+    "experiment negative seed": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", seed=-2), ConfigError, "--seed must be an integer >= 0, got -2"),
+    "experiment bad device": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", device="banana"), ConfigError, "--device 'banana' is not a torch device"),
     # solver options: checked, never truncated or ignored
     "misspelt solver option": (lambda: C.simulate(net3(), T3, solver="least_action", solver_options={"windw": 2}), SolverError, r"unknown option\(s\) \['windw'\]"),
     "fractional window": (lambda: C.simulate(net3(), T3, solver="least_action", window=2.7), SolverError, "'window' must be an integer >= 2 or None, got 2.7"),
@@ -171,11 +171,11 @@ CASES = {
     "bench-solvers a size of 0": (lambda: _run("bench-solvers", sizes="100,0"), ConfigError, r"--sizes must be > 0 in each entry, got \(100, 0\)"),
     "bench-fep 0 repeats": (lambda: _run("bench-fep", repeats="0"), ConfigError, "--repeats must be > 0"),
     "bench-maze 0 mazes": (lambda: _run("bench-maze", mazes="0"), ConfigError, "--mazes must be > 0"),
-    "multiregion one region": (lambda: __import__("experiments.runner", fromlist=["run"]).run("multiregion", _folder(), overrides={"regions": "A"}), ConfigError, "--regions needs at least two regions"),
+    "multiregion one region": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("multiregion", _folder(), overrides={"regions": "A"}), ConfigError, "--regions needs at least two regions"),
     "integer key given 2.5": (lambda: _run("multiregion", n="2.5"), ConfigError, "--n expects int, got '2.5'"),
     "bool key given a word": (lambda: _run("k6-learning", check_bvp="maybe"), ConfigError, "--check_bvp expects a bool, got 'maybe'"),
     # --resume
-    "resume where no run is": (lambda: __import__("experiments.runner", fromlist=["run"]).run("two-region", _folder(), resume=True), ConfigError, "--resume: .* holds no interrupted run"),
+    "resume where no run is": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("two-region", _folder(), resume=True), ConfigError, "--resume: .* holds no interrupted run"),
     "resume with another config": (lambda: _stored("demo", {"k": 1}, "demo", {"k": 2}), ConfigError, "has --k=1, this one 2"),
     "resume another experiment": (lambda: _stored("demo", {"k": 1}, "other", {"k": 1}), ConfigError, "experiment 'demo', not 'other'"),
     "start over an unfinished run": (lambda: _stored("demo", {"k": 1}, "demo", {"k": 1}, resume=False), ConfigError, "holds an unfinished demo run.*--resume"),
@@ -197,13 +197,13 @@ def _folder():
 
 def _run(name, **overrides):
     """Build the experiment's config only (a bad value stops the run before anything is written)."""
-    from experiments.runner import load, make_config
+    from experiments.harness.runner import load, make_config
     return make_config(load(name), overrides=overrides)
 
 
 def _stored(name, config, name2, config2, resume=True):
     """A run of ``name`` left unfinished in a folder, then a second run started there."""
-    from experiments import resume as resume_
+    from experiments.harness import resume as resume_
     out = _folder()
     resume_.Store(out, name, config)
     return resume_.Store(out, name2, config2, resume=resume)
@@ -249,7 +249,7 @@ def test_written_files_have_the_mode_of_a_plain_write(tmp_path):
     import os
 
     from columns import atomic_write
-    from experiments.runner import write_json
+    from experiments.harness.runner import write_json
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
     want = plain.stat().st_mode & 0o777

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import columns as C
-from experiments.cli import main
+from experiments.harness.cli import main
 
 
 def test_list(capsys):
@@ -33,7 +33,7 @@ def test_bad_key_exits_2(tmp_path, capsys):
 
 def test_config_alias_names_the_same_key():
     from experiments import multiregion
-    from experiments.runner import make_config
+    from experiments.harness.runner import make_config
     cfg = make_config(multiregion, tiny=True, overrides={"n_per_region": "16"})
     assert cfg.n == 16 and make_config(multiregion, overrides={"n": "16"}).n == 16
 
@@ -42,7 +42,7 @@ def test_help_config_gives_every_key_its_type_default_and_meaning(capsys):
     import dataclasses
 
     from experiments import EXPERIMENTS
-    from experiments.runner import load
+    from experiments.harness.runner import load
     for name in EXPERIMENTS:
         assert main(["run", name, "--help-config"]) == 0
         text = capsys.readouterr().out
@@ -55,14 +55,16 @@ def test_help_config_gives_every_key_its_type_default_and_meaning(capsys):
 
 
 def test_threads_and_the_final_line(tmp_path, capsys):
-    from experiments.cli import threads
-    assert 1 <= threads("auto") and threads("3") == 3
+    from experiments.harness.cli import threads
+    assert threads("auto") == "auto" and threads("3") == 3
     assert main(["run", "two-region", "--tiny", "--threads=0", "--out", str(tmp_path)]) == 2
     assert "--threads must be a positive integer or auto" in capsys.readouterr().err
     out = tmp_path / "tr"
     assert main(["run", "two-region", "--tiny", "--threads=1", "--t_end=2", "--out", str(out)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert "1 thread" in last and last.endswith(str(out / "phase_portrait.png"))
+    assert "1 thread)" in last and last.endswith(str(out / "phase_portrait.png"))
+    assert main(["run", "two-region", "--tiny", "--t_end=2", "--out", str(tmp_path / "a")]) == 0
+    assert "auto: " in capsys.readouterr().out.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -97,7 +99,7 @@ def test_an_interrupted_run_exits_130_without_a_traceback(sig, tmp_path):
     import sys
     import time
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "run", "fep-sim4",
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.harness.cli", "run", "fep-sim4",
                              "--out", str(out), "--threads=1"],          # ~45 s uninterrupted
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120

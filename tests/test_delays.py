@@ -427,7 +427,7 @@ def test_stuart_landau_with_delays_equals_neurolib_hopf_model():
     """Same matrix, Dmat, signalV, dt, constant initial history: Euler trajectories agree."""
     pytest.importorskip("neurolib")
     import numpy as np
-    from experiments.bench_engine import _p2_neurolib
+    from experiments.bench.engine import _p2_neurolib
     from columns.types.stuart_landau import in_strength
     rng = np.random.default_rng(0)
     n, dt = 12, 0.1

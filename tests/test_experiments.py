@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from experiments.cli import main
+from experiments.harness.cli import main
 
 
 def run(name, tmp_path, *extra):

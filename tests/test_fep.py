@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import columns as C
+from experiments.fep.runs import FEPRuns
 from columns.rng import counter_uniform
 from columns.types.langevin import cb_sample, langevin, langevin_prime, log_x_over_sinh
 from graphs.errors import ParameterError, StimulusError
@@ -53,7 +54,7 @@ def test_langevin_against_high_precision_series_and_finite_differences():
 
 def trained(runs=3, n=6, steps=40, edges=None, seeds=None, rule="code", beta=None):
     beta = torch.linspace(0.2, 1.0, runs, dtype=F64) if beta is None else beta
-    net = C.FEPRuns(n, runs, beta=beta, alpha=0.05, seeds=seeds, edges=edges, rule=rule)
+    net = FEPRuns(n, runs, beta=beta, alpha=0.05, seeds=seeds, edges=edges, rule=rule)
     g = torch.Generator().manual_seed(0)
     patterns = torch.randn(3, n, generator=g, dtype=F64)
     sigma = torch.zeros(runs, n, dtype=F64)
@@ -140,14 +141,14 @@ def test_relaxation_reaches_fixed_points_of_the_map():
 
 def test_bad_input():
     with pytest.raises(ParameterError, match="beta"):
-        C.FEPRuns(3, 2, beta=-1.0)
+        FEPRuns(3, 2, beta=-1.0)
     with pytest.raises(ParameterError, match="self-loops"):
-        C.FEPRuns(3, 1, edges=(torch.tensor([0, 1]), torch.tensor([0, 2])))
-    net = C.FEPRuns(3, 1)
+        FEPRuns(3, 1, edges=(torch.tensor([0, 1]), torch.tensor([0, 2])))
+    net = FEPRuns(3, 1)
     with pytest.raises(StimulusError, match="non-finite"):
         net.step(torch.zeros(1, 3, dtype=F64), torch.tensor([[0.0, float("nan"), 0.0]]))
     with pytest.raises(ParameterError, match="rule"):
-        C.FEPRuns(3, 1, rule="oja")
+        FEPRuns(3, 1, rule="oja")
     with pytest.raises(ParameterError, match="tau"):
         C.FEPColumn(2, tau=0.0)
 
@@ -184,8 +185,8 @@ def test_meanfield_form_euler_is_the_map_and_keeps_the_diagonal_zero():
 
 
 def test_continuous_trace_keeps_the_order_specific_asymmetry(tmp_path):
-    from experiments import fep_sim3
-    from experiments.fep_data import digits
+    from experiments.digits import digits
+    from experiments.fep import sim3 as fep_sim3
     cfg = fep_sim3.Config()                       # 600 presentations (about 15 s)
     out = fep_sim3.continuous_form(cfg, digits()[0][1:4])
     assert out["order_specific_trace"] > 3 * abs(out["order_specific_no_trace"])
@@ -224,7 +225,7 @@ def test_network_step_mode_equals_fep_runs(rule, stochastic, sparse):
     rec = C.simulate(net, torch.arange(T + 1, dtype=F64), y0=net.initial_state(B), solver="step",
                      chunk=7, solver_options={"stochastic": stochastic, "seed": 10})
     src, tgt = (torch.tensor(e) for e in zip(*G.edges)) if sparse else (None, None)
-    runs = C.FEPRuns(n, B, beta=beta, alpha=alpha, seeds=10 + torch.arange(B), rule=rule,
+    runs = FEPRuns(n, B, beta=beta, alpha=alpha, seeds=10 + torch.arange(B), rule=rule,
                      edges=(src, tgt) if sparse else None)
     sigma = torch.zeros(B, n, dtype=F64)
     for k in range(T):

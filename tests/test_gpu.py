@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import columns as C
+from experiments.fep.runs import FEPRuns
 import columns.analysis as A
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -49,7 +50,7 @@ def test_analysis_on_cuda():
 def test_fep_runs_on_cuda_match_cpu():
     out = {}
     for dev in ("cpu", "cuda"):
-        net = C.FEPRuns(16, 4, beta=torch.tensor([0.1, 0.3, 1.0, 2.0]), alpha=0.01, device=dev)
+        net = FEPRuns(16, 4, beta=torch.tensor([0.1, 0.3, 1.0, 2.0]), alpha=0.01, device=dev)
         g = torch.Generator().manual_seed(0)
         pats = torch.randn(3, 16, generator=g, dtype=torch.float64).to(dev)
         s = torch.zeros(4, 16, dtype=torch.float64, device=dev)

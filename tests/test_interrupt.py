@@ -18,8 +18,8 @@ import torch
 
 import columns as C
 import graphs
-from experiments import resume
-from experiments.cli import main
+from experiments.harness import resume
+from experiments.harness.cli import main
 from graphs.errors import ConfigError
 
 F64 = torch.float64
@@ -131,7 +131,8 @@ def test_cli_resume_errors_exit_2(tmp_path, capsys):
 def test_a_failure_after_finished_units_is_kept_and_resumable(tmp_path, monkeypatch):
     """A failing figure (after training) keeps the trained units; --resume re-runs only what
     failed and gives the uninterrupted results."""
-    from experiments import multiregion, multiregion_figures
+    from experiments import multiregion
+    from experiments.multiregion import figures as multiregion_figures
     args = ["run", "multiregion", "--tiny", "--column_type=fep", "--control=false"]
     ref = tmp_path / "ref"
     assert main([*args, "--out", str(ref)]) == 0
@@ -158,7 +159,7 @@ def test_sequence_asymmetry_interrupted_after_two_seeds_resumes_to_the_same_resu
                                                                                    monkeypatch):
     """Ctrl-C (KeyboardInterrupt) inside the third training run: the two finished seeds are kept,
     --resume trains only the rest and gives the uninterrupted results.json."""
-    from experiments import sequence_asymmetry as sa
+    from experiments.kim import sequence_asymmetry as sa
     ref, out = tmp_path / "ref", tmp_path / "cut"
     assert main(["run", "sequence-asymmetry", "--tiny", "--out", str(ref)]) == 0
     calls, train, resumed = [], sa.train, False
@@ -197,7 +198,7 @@ def same_results(a, b) -> bool:
 
 # --- real processes, real signals (slow: .ci/run) -----------------------------------------------
 
-COLUMNS = [sys.executable, "-m", "experiments.cli"]
+COLUMNS = [sys.executable, "-m", "experiments.harness.cli"]
 
 
 @pytest.fixture(scope="module")

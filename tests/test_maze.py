@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from experiments.maze.maze import COLS, GOAL, ROWS, START, Mazes, create_maze, shortest_path
+from experiments.canonical.maze.maze import COLS, GOAL, ROWS, START, Mazes, create_maze, shortest_path
 
 
 def test_every_generated_maze_is_solvable_over_500_seeds():
@@ -45,7 +45,7 @@ def test_views_pad_outside_as_walls_and_moves_respect_walls():
 
 
 def test_agents_are_batch_invariant_and_learn_their_decision_mapping():
-    from experiments.maze.agent import MazeAgents, prior_E
+    from experiments.canonical.maze.agent import MazeAgents, prior_E
     maps = np.stack([create_maze(np.random.default_rng(s)) for s in range(3)])
     E = torch.stack([prior_E(e) for e in (0.15, 0.25, 0.35)])
     many = MazeAgents(Mazes(maps), E, seeds=[5, 6, 7], T=450, dtype=torch.float64)
@@ -64,7 +64,7 @@ def test_agents_are_batch_invariant_and_learn_their_decision_mapping():
 
 def test_agent_block_tables_equal_the_bayes_count_increments():
     import columns.canonical as K
-    from experiments.maze.agent import MazeAgents
+    from experiments.canonical.maze.agent import MazeAgents
     g = torch.Generator().manual_seed(0)
     o = (torch.rand(1, 50, 7, generator=g, dtype=torch.float64) < 0.5).double()
     x = torch.rand(1, 50, 5, generator=g, dtype=torch.float64)
@@ -86,7 +86,7 @@ def _open_mazes(n):
 
 def test_compiled_and_lockstep_steppers_agree_in_float64_through_the_goal():
     pytest.importorskip("numba")
-    from experiments.maze.agent import MazeAgents, prior_E
+    from experiments.canonical.maze.agent import MazeAgents, prior_E
     maps = _open_mazes(5)
     E = torch.stack([prior_E(e) for e in (0.15, 0.25, 0.35, 0.4, 0.45)])
     a, b = (MazeAgents(Mazes(maps), E, seeds=[3, 1, 4, 1, 5], T=650, dtype=torch.float64,

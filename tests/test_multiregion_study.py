@@ -13,9 +13,9 @@ import xarray as xr
 import columns as C
 import columns.analysis as A
 import graphs
-from experiments import multiregion as M
-from experiments import multiregion_report as R
-from experiments.cli import main
+from experiments.multiregion import arms, config, inputs, study, training
+from experiments.multiregion import report as R
+from experiments.harness.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_default_run_writes_both_arms_every_run_and_readable_figures(default_run
     bm = res["arms"]["bm"]["runs"]
     assert (bm["main"]["solver"], bm["baseline"]["solver"], bm["control"]["order"]) == \
         ("least_action", "gradient", "random")
-    cfg = M.Config.tiny()
+    cfg = config.Config.tiny()
     for run in bm.values():
         assert len(run["attractors"]) == cfg.seeds == len(run["replay"]["seeds"]) == len(run["couplings"])
     import matplotlib.image as mpimg
@@ -48,7 +48,7 @@ def test_default_run_writes_both_arms_every_run_and_readable_figures(default_run
 def test_report_numbers_are_the_results(default_run):
     out, res = default_run
     report = (out / "report.md").read_text()
-    cfg = M.Config.tiny()
+    cfg = config.Config.tiny()
     for arm, a in res["arms"].items():
         m = a["runs"]["main"]
         for r in ("A", "B"):
@@ -90,14 +90,14 @@ def test_scores_agree_with_their_own_transition_counts_and_undefined_is_none(def
 
 def test_recorded_couplings_reproduce_asymmetry_and_circulation(default_run):
     out, res = default_run
-    cfg = M.Config.tiny()
+    cfg = config.Config.tiny()
     with xr.open_dataset(out / "recording_bm.nc") as ds:
         ds.load()
     Wc = torch.as_tensor(ds["W_checkpoints"].values)                 # (checkpoint, seed, coupling)
     assert Wc.shape[:2] == (cfg.checkpoints + 1, cfg.seeds)
-    net = M.build(cfg, M.ARMS["bm"], torch.device("cpu"))
+    net = training.build(cfg, arms.ARMS["bm"], torch.device("cpu"))
     cp = net.coupling
-    pats = M.patterns(cfg, torch.device("cpu"))
+    pats = inputs.patterns(cfg, torch.device("cpu"))
     idx = A.region_index(cp.regions)
     for b in range(cfg.seeds):
         W = torch.zeros(cp.n_nodes, cp.n_nodes, dtype=torch.float64)
@@ -106,13 +106,13 @@ def test_recorded_couplings_reproduce_asymmetry_and_circulation(default_run):
         c = res["arms"]["bm"]["runs"]["main"]["couplings"][b]
         for r in ("A", "B", "C"):
             assert got["within"][r] == pytest.approx(c["asymmetry"]["within"][r], rel=1e-9)
-        assert M.circulation(W[idx["A"]][:, idx["A"]], pats) == pytest.approx(c["circulation"]["A"], rel=1e-9)
+        assert A.circulation(W[idx["A"]][:, idx["A"]], pats) == pytest.approx(c["circulation"]["A"], rel=1e-9)
     assert torch.equal(Wc[0, 0], cp.weight0)                        # checkpoint 0 = the graph's weights
 
 
 def test_driven_labels_follow_from_the_recording_and_the_attractors(default_run):
     out, res = default_run
-    cfg = M.Config.tiny()
+    cfg = config.Config.tiny()
     rec = C.Recording.load(out / "recording_bm.nc")
     m = res["arms"]["bm"]["runs"]["main"]
     d = m["driven"][0]
@@ -140,7 +140,7 @@ def test_single_arms_and_the_gradient_solver(tmp_path):
     assert main(["run", "--tiny", "--column_type=fep", "--control=false", "--out", str(out)]) == 0
     res = json.loads((out / "results.json").read_text())
     assert set(res["arms"]) == {"fep"} and set(res["arms"]["fep"]["runs"]) == {"main"}
-    assert res["arms"]["fep"]["network"]["steps"] == 3 * M.Config.tiny().fep_cycles
+    assert res["arms"]["fep"]["network"]["steps"] == 3 * config.Config.tiny().fep_cycles
     assert "(J + Jᵀ)/2" in (out / "report.md").read_text()
     out = tmp_path / "grad"
     assert main(["run", "--tiny", "--column_type=bm", "--solver=gradient", "--control=false",
@@ -169,17 +169,17 @@ def test_bad_config_is_named_before_training(tmp_path, capsys, args, message):
 
 
 def test_patterns_are_what_they_say():
-    cfg = M.Config(patterns="decorrelated")
-    X = M.patterns(cfg, torch.device("cpu"))
+    cfg = config.Config(patterns="decorrelated")
+    X = inputs.patterns(cfg, torch.device("cpu"))
     Xc = X - X.mean(1, keepdim=True)
     G = Xc @ Xc.T
     assert torch.allclose(G, torch.eye(3, dtype=torch.float64) * 64, atol=1e-9)   # orthogonal, norm √n
-    D = M.patterns(M.Config(), torch.device("cpu"))
+    D = inputs.patterns(config.Config(), torch.device("cpu"))
     assert torch.allclose(D.norm(dim=1), torch.full((3,), 8.0, dtype=torch.float64))
     assert float(torch.corrcoef(D)[0, 1]) > 0.2                                    # the digits correlate
-    Rn = M.patterns(M.Config(patterns="random"), torch.device("cpu"))
+    Rn = inputs.patterns(config.Config(patterns="random"), torch.device("cpu"))
     assert set(Rn.unique().tolist()) == {-1.0, 1.0} and torch.allclose(Rn.norm(dim=1), D.norm(dim=1))
-    U = M.patterns(M.Config(n=256), torch.device("cpu"))              # 16×16: each pixel 2 × 2
+    U = inputs.patterns(config.Config(n=256), torch.device("cpu"))              # 16×16: each pixel 2 × 2
     assert torch.equal(U.reshape(3, 8, 2, 8, 2)[:, :, 1, :, 0].reshape(3, 64), D)
     assert torch.allclose(U.norm(dim=1), torch.full((3,), 16.0, dtype=torch.float64))
 
@@ -192,20 +192,20 @@ def test_coupling_matrix_and_symmetrised():
     cp = net.coupling
     assert torch.equal(W[cp.tgt, cp.src], cp.weight0) and int((W != 0).sum()) == cp.n_edges
     assert net.coupling_matrix(y).shape == (1, cp.n_nodes, cp.n_nodes)
-    Ws = net.coupling_matrix(M.symmetrised(net, y)[0])
+    Ws = net.coupling_matrix(arms.symmetrised(net, y)[0])
     pair = (W != 0) & (W.T != 0)
     assert torch.allclose(Ws[pair], 0.5 * (W + W.T)[pair]) and math.isclose(
         float(Ws[(W != 0) & ~pair].abs().sum()), 0.5 * float(W[(W != 0) & ~pair].abs().sum()))
 
 
 def test_a_failing_comparison_run_keeps_the_rest(tmp_path, monkeypatch):
-    real = M.train
+    real = training.train
 
     def train(cfg, arm, order, solver, *a, **k):
         if order == "random":
             raise C.DivergenceError("diverged at t = 1.2", time=1.2)
         return real(cfg, arm, order, solver, *a, **k)
-    monkeypatch.setattr(M, "train", train)
+    monkeypatch.setattr(study, "train", train)              # the name the study calls
     out = tmp_path / "fail"
     assert main(["run", "--tiny", "--column_type=bm", "--baseline=false", "--out", str(out)]) == 0
     res = json.loads((out / "results.json").read_text())

@@ -216,7 +216,7 @@ def test_newton_krylov_equals_the_newton_polish_on_the_pinned_problems():
 
 def test_krylov_is_the_default_for_large_windows_and_converges():
     from columns.solvers import least_action as LA
-    from experiments.bench_solvers import network
+    from experiments.bench.solvers import network
     net = network(40, 0, "cpu", torch.float64, 20, 0.05)       # 2·40 + 400 positions > 64
     y0 = net.initial_state(noise=0.1, seed=0)
     pos, _ = energy.canonical_pairs(net)

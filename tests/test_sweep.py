@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from experiments.cli import main
-from experiments.sweep import SweepError, dataset, load, sweep
+from experiments.harness.cli import main
+from experiments.harness.sweep import SweepError, dataset, load, sweep
 from graphs.errors import ConfigError
 
 GRID = {"beta": ["0.05", "0.1"], "rule": ["code", "bogus"]}
@@ -182,7 +182,7 @@ def test_subprocess_cluster_through_the_cli_equals_serial(cluster, serial, tmp_p
 def _sweep_killing(cluster, out, kills: int):
     """A one-point sweep through the CLI whose worker process is killed (SIGKILL) ``kills``
     times while it runs the point; returns (exit code, stdout, stderr, the pids killed)."""
-    cmd = [sys.executable, "-m", "experiments.cli", "sweep", "fep-sim1", "--grid", "beta=0.1",
+    cmd = [sys.executable, "-m", "experiments.harness.cli", "sweep", "fep-sim1", "--grid", "beta=0.1",
            "--seeds=1", "--out", str(out), "--scheduler", cluster]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marker, killed = out / "beta=0.1__seed=0" / "running.json", []
@@ -220,7 +220,7 @@ def test_ctrl_c_keeps_finished_points_and_resume_completes(serial, tmp_path):
     """A real SIGINT to a CLI sweep on the embedded cluster, after some points finished: every
     finished folder is complete, sweep.nc agrees with them, and the same command finishes the
     sweep with the dataset of an uninterrupted one."""
-    cmd = [sys.executable, "-m", "experiments.cli", "sweep", "fep-sim1", "--tiny",
+    cmd = [sys.executable, "-m", "experiments.harness.cli", "sweep", "fep-sim1", "--tiny",
            "--grid", "beta=0.05,0.1", "--grid", "rule=code,bogus", "--seeds", "2", "--out",
            str(tmp_path), "--workers", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -245,7 +245,7 @@ def test_ctrl_c_keeps_finished_points_and_resume_completes(serial, tmp_path):
 
 def test_grid_points_order_folders_and_aliases():
     from experiments import multiregion
-    from experiments.sweep import points
+    from experiments.harness.sweep import points
     pts, coords = points(multiregion, {"n_per_region": ["4", "16"], "digits": ["1:2", "2:1"]}, 2)
     assert coords == {"n": [4, 16], "digits": ["1,2", "2,1"]}
     assert [p.name for p in pts[:3]] == ["n=4__digits=1_2__seed=0", "n=4__digits=1_2__seed=1",

@@ -5,17 +5,18 @@ autograd; spectra and classification; Hamiltonian-structure residuals; H along a
 its drift, and dH/dt = (∂H/∂s) ṡ; the largest Lyapunov exponent; fixed points tracked along a
 parameter (stimulus level or learning checkpoints); occupancy of attractors (labels, dwell times,
 transitions) and overlap between regions (co-occupancy, joint labels, mutual information, lag,
-coupling asymmetry); replay (the free run without input, deterministic or fluctuation-driven) and
+coupling asymmetry and circulation); replay (the free run without input, deterministic or fluctuation-driven) and
 sequence scores against shuffled and circularly shifted nulls.
 """
 
-from .attractors import dedup, find_attractors, prior_flow_fn, relax, track_attractors
+from .attractors import dedup, find_attractors, track_attractors
+from .flow import ExpectationFlow, expectation_flow
 from .energy import energy_drift, hamiltonian_along, power, stimulus_rate
 from .fixed_points import (FixedPoint, describe, find_fixed_points, newton, positions_to_state,
                            require_converged, static_energy, track_fixed_points)
 from .lyapunov import largest_lyapunov
 from .occupancy import cosines, dwell_times, label_states, runs, transition_matrix
-from .overlap import (asymmetry, co_occupancy, joint_distribution, lagged, mutual_information,
+from .overlap import (asymmetry, circulation, co_occupancy, joint_distribution, lagged, mutual_information,
                       region_asymmetry, region_index)
 from .replay import replay
 from .sequence import (circular_null, follow_score, lag_null, order_score, pair_leaders,
@@ -28,9 +29,9 @@ __all__ = [
     "track_fixed_points", "require_converged", "FixedPoint", "jacobian", "eigenvalues",
     "classify", "pairing_residual", "hamiltonian_residuals", "symplectic_matrix",
     "hamiltonian_along", "energy_drift", "power", "stimulus_rate", "largest_lyapunov",
-    "prior_flow_fn", "relax", "dedup", "find_attractors", "track_attractors",
+    "expectation_flow", "ExpectationFlow", "dedup", "find_attractors", "track_attractors",
     "cosines", "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
-    "joint_distribution", "mutual_information", "lagged", "asymmetry", "region_asymmetry", "region_index",
+    "joint_distribution", "mutual_information", "lagged", "asymmetry", "circulation", "region_asymmetry", "region_index",
     "replay", "sign_pairs", "pair_leaders", "representatives", "signed_labels", "visits", "order_score",
     "shuffle_null", "follow_score", "circular_null", "lag_null",
 ]

@@ -1,16 +1,12 @@
 """Attractors of each region's prior flow, their stability, and their track through learning.
 
-The prior flow of a network of Hamiltonian columns is q̇ at p = 0 (the generative model's own
-dynamics): for the expectation field μ (each type's first position)
+Each region's flow is the expectation flow of ``columns.analysis.flow`` restricted to the
+within-region edges (the prior flow μ̇ = F_μ(q; ν, s = 0) at p = 0 with the other fields and the
+couplings frozen; map types relax by their deterministic map at s = 0, stable when the spectral
+radius of ∂g/∂σ < 1).
 
-    μ̇ = F_μ(q; ν, s = 0),     ν_i = Σ_{e: j→i, within a region} W_e x_j(q)
-
-with the other positions (w) held at a reference state and only within-region edges (each region's
-own flow; ``within_regions=False`` keeps every edge). Map types (``MapColumn``, e.g. "fep") relax by
-their deterministic map at s = 0 instead (σ ← g(σ); stable when the spectral radius of ∂g/∂σ < 1).
-
-``find_attractors`` relaxes a batch of starts (explicit Euler, dt; converged when
-max|μ̇| < tol), then per region deduplicates the end points (cosine ≥ 1 − dedup, same norm within
+``find_attractors`` relaxes a batch of starts (``columns.solvers.relax``: explicit Euler, dt;
+converged when max|μ̇| < tol), then per region deduplicates the end points (cosine ≥ 1 − dedup, same norm within
 dedup · norm), and gives each attractor its stability: the largest real part of the eigenvalues of
 the region flow's Jacobian ∂μ̇/∂μ (autograd; < 0: stable). ``track_attractors`` matches the
 attractor sets of successive learning checkpoints (Hungarian assignment on |cos| ≥ threshold)
@@ -24,70 +20,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..types.hamiltonian import HamiltonianColumn
-from ..types.map import MapColumn
+from ..solvers import relax
+from .flow import expectation_flow
 from .occupancy import cosines
 from .overlap import region_index
-
-
-def _edge_mask(network, within_regions: bool) -> torch.Tensor:
-    cp = network.coupling
-    if not within_regions:
-        return torch.ones(cp.n_edges, dtype=torch.bool, device=network.device)
-    reg = np.asarray([str(r) for r in cp.regions])
-    same = reg[cp.src.cpu().numpy()] == reg[cp.tgt.cpu().numpy()]
-    return torch.as_tensor(same, device=network.device)
-
-
-def prior_flow_fn(network, y_ref: torch.Tensor, within_regions: bool = True):
-    """(μ (B, N) -> μ̇ (B, N), field name, kind): the prior flow with the other fields and W from
-    ``y_ref`` (S,) or (Bw, S) (Bw = 1 or B: one reference state per batch member). kind "flow"
-    (Hamiltonian types: F_μ at p = 0, s = 0) or "map" (map types: g(σ; u) − σ with g the map at
-    s = 0, deterministic for u = None, so an Euler step of 1 is the map)."""
-    cp, lay = network.coupling, network.layout
-    y_ref = y_ref.reshape(-1, network.state_size)
-    parts, W_l, _ = lay.split(y_ref)
-    W = network.edge_weights(W_l) * _edge_mask(network, within_regions)
-    cols = network.columns
-    if all(isinstance(c, HamiltonianColumn) for c in cols.values()):
-        kind, field = "flow", {name: c.positions[0] for name, c in cols.items()}
-    elif all(isinstance(c, MapColumn) for c in cols.values()):
-        kind, field = "map", {name: c.fields[0] for name, c in cols.items()}
-    else:
-        raise TypeError("prior_flow_fn: the column types must all be Hamiltonian (a prior flow q̇ at "
-                        "p = 0) or all define a map; got "
-                        f"{[type(c).__name__ for c in cols.values()]}")
-    if len(set(field.values())) != 1:
-        raise TypeError(f"prior_flow_fn: the types' expectation fields differ: {field}")
-
-    def flow(mu: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
-        B = mu.shape[0]
-        p = {name: {**{f: v.expand(B, -1) for f, v in part.items()}, field[name]: mu_k}
-             for name, _, part, mu_k in network.by_type(parts, mu)}
-        x = network.send(p)
-        nu = torch.zeros_like(x).index_add(1, cp.tgt, W * x[:, cp.src]) if cp.n_edges else torch.zeros_like(x)
-        out = []
-        us = () if u is None else (u,)
-        for name, c, part, nu_k, mu_k, *u_k in network.by_type(p, nu, mu, *us):
-            zero = torch.zeros_like(nu_k)
-            out.append(c.flows(part, nu_k, zero)[field[name]] if kind == "flow" else
-                       c.step(part, nu_k, zero, u_k[0] if us else None)[field[name]] - mu_k)
-        return torch.cat(out, -1)
-    return flow, next(iter(field.values())), kind
-
-
-def relax(flow, mu0: torch.Tensor, dt: float = 0.05, max_steps: int = 20000, tol: float = 1e-9):
-    """Euler relaxation of μ̇ = flow(μ) from mu0 (B, N): (μ, converged (B,), steps)."""
-    mu = mu0.clone()
-    for k in range(max_steps):
-        f = flow(mu)
-        if not torch.isfinite(f).all():
-            raise FloatingPointError(f"relax: the prior flow became non-finite after {k} steps (dt {dt})")
-        done = f.abs().amax(1) < tol
-        if bool(done.all()):
-            return mu, done, k
-        mu = mu + dt * f * (~done).unsqueeze(1)
-    return mu, flow(mu).abs().amax(1) < tol, max_steps
 
 
 def dedup(points: torch.Tensor, tol: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,7 +49,8 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
     """Per region: {"attractors" (K, n_r), "basin" (K,) starts reaching each, "max_real_eig" (K,)
     of the flow's Jacobian (maps: also "spectral_radius" of ∂g/∂σ), "stable" (K,), "mean_abs_cos" between attractors, "pattern_corr" (K, P) with
     ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps"."""
-    flow, field, kind = prior_flow_fn(network, y_ref, within_regions)
+    ef = expectation_flow(network, y_ref, within_regions)
+    flow, field, kind = ef.increment, ef.field, ef.kind
     mu, conv, steps = relax(flow, starts, 1.0 if kind == "map" else dt, max_steps, tol)
     out = {"field": field, "kind": kind, "converged": conv, "steps": steps, "regions": {}}
     ends = mu[conv]

@@ -1,7 +1,7 @@
 """Largest Lyapunov exponent by the two-trajectory (Benettin) method.
 
 A reference trajectory y(t) and a neighbour y(t) + δ(t), |δ(0)| = d₀, are integrated together
-(one batch of 2); every ``renorm`` time units the separation is measured and rescaled to d₀:
+(one batch of 2, by the ``IVP`` solver); every ``renorm`` time units the separation is measured and rescaled to d₀:
 
     λ_max ≈ (1 / T) Σ_k log(|δ(t_k)| / d₀)
 
@@ -18,6 +18,8 @@ import torch
 
 from graphs.errors import DivergenceError
 
+from ..solvers import IVP, run
+
 
 def largest_lyapunov(network, y0: torch.Tensor, t_total: float, renorm: float = 0.5,
                      d0: float = 1e-8, method: str = "dopri5", rtol: float = 1e-10,
@@ -30,7 +32,7 @@ def largest_lyapunov(network, y0: torch.Tensor, t_total: float, renorm: float = 
     Raises DivergenceError if the reference trajectory leaves the finite range (the estimate up
     to that time is attached as ``.partial``).
     """
-    from torchdiffeq import odeint
+    solver = IVP(method=method, rtol=rtol, atol=atol)
     y = y0.reshape(1, -1).detach().to(network.device)
     g = torch.Generator(device="cpu").manual_seed(int(seed))
     d = torch.randn(1, y.shape[1], generator=g, dtype=torch.float64).to(y)
@@ -44,7 +46,7 @@ def largest_lyapunov(network, y0: torch.Tensor, t_total: float, renorm: float = 
     for k in range(n):
         ts = torch.tensor([t, t + renorm], dtype=rdtype, device=y.device)
         with torch.no_grad():
-            pair = odeint(network, pair, ts, method=method, rtol=rtol, atol=atol)[-1]
+            pair = run(solver, network, pair, ts)[-1]
         t += renorm
         if not torch.isfinite(pair).all():
             err = DivergenceError(f"largest_lyapunov: trajectory became non-finite at t ≈ {t:.4g}", t)

@@ -16,8 +16,13 @@ For two label sequences a, b (T,) (−1 = no attractor; ``occupancy.label_states
                   With ``mask`` (the adjacency, [target, source] bool) only reciprocal pairs count
                   (entries with mask_ij and mask_ji): on a sparse graph an edge without its reverse
                   gives √2 whatever was learned, so the unmasked index mostly measures the graph
+    circulation   Σ_k (ξ_{k+1}ᵀ W ξ_k − ξ_kᵀ W ξ_{k+1}) / (P ‖W‖_F mean_k ‖ξ_k‖²) for patterns
+                  ξ_0..ξ_{P−1} in a cyclic order: > 0 when the couplings carry each pattern
+                  forward to the next one, < 0 backward, 0 for a symmetric W (a directional
+                  measure; the asymmetry index cannot tell order from noise)
 
-Shapes: labels (T,) int64; W (N, N) [target, source]; regions: a length-N sequence of names.
+Shapes: labels (T,) int64; W (N, N) [target, source]; regions: a length-N sequence of names;
+patterns (P, N).
 """
 
 from __future__ import annotations
@@ -123,3 +128,18 @@ def region_asymmetry(W: torch.Tensor, regions, mask: torch.Tensor | None = None)
             den = float(torch.cat([a.reshape(-1), b.reshape(-1)]).norm())
             out["between"][f"{r}-{q}"] = num / den if den > 0 else None     # no (reciprocal) pair
     return out
+
+
+def circulation(W: torch.Tensor, patterns: torch.Tensor) -> float:
+    """The circulation of ``W`` (N, N) [target, source] along the cyclic order of ``patterns``
+    (P, N) (module docstring); 0.0 for W = 0 or zero patterns."""
+    if W.dim() != 2 or W.shape[0] != W.shape[1] or patterns.dim() != 2 \
+            or patterns.shape[1] != W.shape[0]:
+        raise AnalysisError(f"circulation: W must be (N, N) and patterns (P, N), got "
+                            f"{tuple(W.shape)} and {tuple(patterns.shape)}")
+    P = patterns.shape[0]
+    nxt = patterns.roll(-1, 0)
+    fwd = (nxt * (patterns @ W.T)).sum()                   # Σ_k ξ_{k+1}ᵀ W ξ_k
+    bwd = (patterns * (nxt @ W.T)).sum()                   # Σ_k ξ_kᵀ W ξ_{k+1}
+    den = P * float(W.norm()) * float((patterns ** 2).sum(1).mean())
+    return float(fwd - bwd) / den if den > 0 else 0.0

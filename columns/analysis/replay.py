@@ -4,7 +4,7 @@ Hamiltonian column types run their prior flow (p = 0, s = 0, every edge of the g
 frozen at a reference state y_ref):
 
     deterministic   μ_{k+1} = μ_k + Δt f(μ_k)                     (explicit Euler, step ``dt``)
-    fluctuations    dμ = f(μ) dt + T m_μ^(−1/2) dW                 (Itô; Euler–Maruyama by torchsde,
+    fluctuations    dμ = f(μ) dt + T m_μ^(−1/2) dW                 (Itô; ``columns.solvers.EulerMaruyama``,
                                                                      Brownian motion seeded by ``seed``)
 
 with m_μ the precision (mass) of each column's expectation and T = ``temperature`` (1: the
@@ -20,19 +20,12 @@ from __future__ import annotations
 
 import torch
 
-from graphs.errors import ConfigError, DivergenceError
+from graphs.errors import ConfigError
 
 from ..rng import counter_uniform
+from ..solvers import EulerMaruyama, iterate, run
 from ..types.hamiltonian import HamiltonianColumn
-from .attractors import prior_flow_fn
-
-
-def _masses(network, field: str) -> torch.Tensor:
-    """m of the expectation field per node (N,)."""
-    out = []
-    for name, col in network.columns.items():
-        out.append(col.masses()[field].to(network.real_dtype).expand(col.n))
-    return torch.cat(out)
+from .flow import expectation_flow
 
 
 def replay(network, y_ref: torch.Tensor, x0: torch.Tensor, steps: int, every: int = 1,
@@ -49,58 +42,18 @@ def replay(network, y_ref: torch.Tensor, x0: torch.Tensor, steps: int, every: in
     if B % Bw:
         raise ConfigError(f"replay: {B} starts are not a multiple of {Bw} reference states")
     y_ref = y_ref.repeat_interleave(B // Bw, 0)
-    flow, field, kind = prior_flow_fn(network, y_ref, within_regions=False)
-    if kind == "map":                           # the map is an Euler step of 1 of g(σ; u) − σ
+    flow = expectation_flow(network, y_ref, within_regions=False)
+    if flow.kind == "map":                      # the map is an Euler step of 1 of g(σ; u) − σ
         seeds = seed + torch.arange(B)
         draw = (lambda k: counter_uniform(seeds, k, x0.shape[1], x0.dtype, x0.device)) \
             if stochastic else (lambda k: None)
-        return _euler(flow, x0, steps, every, 1.0, draw, "the map")
+        return iterate(flow.increment, x0, steps, every, 1.0, draw, "the map")
     if not all(isinstance(c, HamiltonianColumn) for c in network.columns.values()):
         raise ConfigError("replay: a prior flow needs Hamiltonian column types")
     if stochastic and temperature > 0:
-        return _sde_run(flow, x0, steps, every, dt, temperature * _masses(network, field).rsqrt(), seed)
-    return _euler(flow, x0, steps, every, dt, lambda k: None, "the deterministic prior flow")
-
-
-def _euler(flow, x0, steps, every, dt, draw, what):
-    """x_k = x_{k−1} + dt · flow(x_{k−1}, u_k), sampled every ``every`` steps."""
-    out, x = [x0.clone()], x0.clone()
-    for k in range(1, steps + 1):
-        x = x + dt * flow(x, draw(k))
-        if k % every == 0:
-            out.append(x)
-    return _finite(torch.stack(out), what)
-
-
-class _PriorSDE(torch.nn.Module):
-    """dμ = f(μ) dt + diag(σ) dW for torchsde (Itô, diagonal noise)."""
-
-    noise_type, sde_type = "diagonal", "ito"
-
-    def __init__(self, flow, sigma: torch.Tensor):
-        super().__init__()
-        self.flow, self.sigma = flow, sigma
-
-    def f(self, t, x):
-        return self.flow(x)
-
-    def g(self, t, x):
-        return self.sigma.expand_as(x)
-
-
-def _sde_run(flow, x0, steps, every, dt, sigma, seed):
-    import torchsde
-    K = steps // every
-    ts = torch.arange(K + 1, dtype=x0.dtype, device=x0.device) * (every * dt)
-    bm = torchsde.BrownianInterval(t0=float(ts[0]), t1=float(ts[-1]), size=tuple(x0.shape),
-                                   dtype=x0.dtype, device=x0.device, entropy=int(seed))
-    with torch.no_grad():
-        x = torchsde.sdeint(_PriorSDE(flow, sigma), x0, ts, bm=bm, method="euler", dt=dt)
-    return _finite(x, "the prior-flow SDE")
-
-
-def _finite(x: torch.Tensor, what: str) -> torch.Tensor:
-    if not torch.isfinite(x).all():
-        k = int((~torch.isfinite(x)).flatten(1).any(1).nonzero()[0, 0])
-        raise DivergenceError(f"replay: {what} became non-finite at sample {k}", time=float(k))
-    return x
+        K = steps // every
+        ts = torch.arange(K + 1, dtype=x0.dtype, device=x0.device) * (every * dt)
+        return run(EulerMaruyama(step_size=dt, temperature=temperature, seed=int(seed)), flow, x0,
+                   ts)
+    return iterate(flow.increment, x0, steps, every, dt, lambda k: None,
+                   "the deterministic prior flow")

@@ -1,17 +1,22 @@
 """The solvers (spec bayesian-mechanics.md §3), one contract (``columns.solvers.base``).
 
 ``IVP`` (torchdiffeq / implicit midpoint), ``LeastAction`` (receding horizon), ``Gradient``
-(predictive coding), ``Riccati`` (stable-manifold feedback), ``Step`` (discrete-time maps).
-``SOLVERS`` maps the string shorthands of ``simulate(solver="…")`` to the classes.
+(predictive coding), ``Riccati`` (stable-manifold feedback), ``Step`` (discrete-time maps),
+``EulerMaruyama`` (an SDE over torchsde, for the replay's fluctuations). ``SOLVERS`` maps the
+string shorthands of ``simulate(solver="…")`` to the classes. ``run`` integrates a system that is
+not a network (the analysis' flows) with any solver; ``iterate`` and ``relax`` step a flow or a
+map explicitly (free runs, relaxation to rest). Every integration of the library is here.
 """
 
 from graphs.errors import SolverError
 
-from .base import Solver
+from .base import Solver, run
 from .gradient import Gradient
 from .ivp import IVP, implicit_midpoint
+from .iterate import iterate, relax
 from .least_action import LeastAction
 from .riccati import Riccati
+from .sde import EulerMaruyama
 from .step import Step
 
 SOLVERS = {cls.name: cls for cls in (IVP, LeastAction, Gradient, Riccati, Step)}
@@ -32,5 +37,5 @@ def make_solver(solver, options: dict | None = None) -> Solver:
     return SOLVERS[solver](**options)
 
 
-__all__ = ["Solver", "IVP", "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "make_solver",
-           "implicit_midpoint"]
+__all__ = ["Solver", "IVP", "LeastAction", "Gradient", "Riccati", "Step", "EulerMaruyama", "SOLVERS",
+           "make_solver", "implicit_midpoint", "run", "iterate", "relax"]

@@ -67,6 +67,11 @@ class Solver(abc.ABC):
         """Output intervals per chunk of the record loop (default: as requested)."""
         return requested
 
+    def work(self, network, batch: int, chunk: int) -> int:
+        """Elements one step of the solver computes on at once (batch × state size), which sets
+        the engine's thread count (``columns.threads.engine``: one thread for small problems)."""
+        return batch * network.state_size
+
     def start(self, network, grid: torch.Tensor, y0: torch.Tensor) -> dict:
         """The initial carry."""
         return {}
@@ -90,3 +95,13 @@ def _differs(value, default) -> bool:
         return bool(value != default)
     except (RuntimeError, TypeError, ValueError):
         return True
+
+
+def run(solver: Solver, system, y0: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """The trajectory (T, B, S) of ``system`` over ``grid`` from ``y0`` (B, S) in one chunk, with
+    no recording: for the analysis' own systems (a flow with frozen couplings, a pair of nearby
+    trajectories), which ``simulate`` (networks only) does not take."""
+    solver.check(system)
+    traj, _ = solver.advance(system, y0, grid, 0, grid.numel() - 1,
+                             solver.start(system, grid, y0))
+    return traj

@@ -244,6 +244,10 @@ class LeastAction(Solver):
         """Committed steps per window (the whole grid without ``window``)."""
         return n_intervals if self.window is None else self.window - self.overlap
 
+    def work(self, network, batch, chunk):
+        """A window's path at once: (window) × batch × state size."""
+        return (chunk + int(self.overlap or 0)) * batch * network.state_size
+
     def start(self, network, grid, y0):
         return {"z_next": None, "windows": 0, "iterations_max": 0, "grad_max": 0.0,
                 "converged": True}

@@ -1,0 +1,116 @@
+"""Training the main study's networks: S seeds as one batch on one stream, in segments that are
+resumable units of work (``experiments.harness.resume``), and the main run's recording file."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+import columns as C
+import graphs
+from columns import sequences as S
+
+from ..harness import resume
+from .arms import ARMS
+from .config import Config
+from .inputs import schedule
+
+
+def arms_of(cfg: "Config") -> list:
+    return [ARMS["bm"], ARMS["fep"]] if cfg.column_type == "both" else [ARMS[cfg.column_type]]
+
+
+@dataclass
+class Run:
+    """One trained batch of S seeds: recorded fields (T, S, N) each, states (S, state) at the
+    checkpoints, the presented orders (S, L)."""
+
+    arm: object
+    order: str
+    solver: str
+    net: C.Network
+    times: torch.Tensor
+    fields: dict
+    states: list
+    checkpoint_index: list
+    order_A: torch.Tensor
+    dwell: int
+    wall_s: float
+    converged: bool = True
+    windows: int = 0
+    iterations_max: int = 0
+
+
+def build(cfg: Config, arm, device) -> C.Network:
+    G = graphs.multiregion(cfg.regions, cfg.n, cfg.p_within, cfg.p_feedforward, cfg.p_feedback,
+                           column_type=arm.name, seed=cfg.seed)
+    return arm.network(G, cfg).to(device)
+
+
+def train(cfg: Config, arm, order: str, solver: str, pats: torch.Tensor, device, bar=None) -> Run:
+    """Train S = --seeds networks as one batch on one stream in ``checkpoints`` segments: the
+    recorded fields (T, S, N), the states (S, state) at the checkpoints, the presented orders."""
+    net = build(cfg, arm, device)
+    B = cfg.seeds
+    net.state = net.initial_state(batch=B)
+    pA, pB, dwell, gain, dt = schedule(cfg, arm, order)
+    streams = lambda p, k: torch.stack([S.stream(pats.cpu(), p[b], dwell, gain, cfg.noise,  # noqa: E731
+                                                 cfg.seed + 1000 * b + k) for b in range(B)], 1)
+    vA, vB = streams(pA, 1), streams(pB, 2)
+    T = vA.shape[0]
+    times = torch.arange(T, dtype=torch.float64) * dt
+    regions = list(cfg.regions)
+    net.set_stimulus(S.region_stimulus(net, {regions[0]: vA, regions[1]: vB}, times))
+    fields = net.layout.node_fields()
+    bounds = np.linspace(0, T - 1, cfg.checkpoints + 1).round().astype(int)
+    states = [net.state.detach().clone()]
+    parts, converged, windows, iters, t0 = [], True, 0, 0, time.perf_counter()
+    for c in range(cfg.checkpoints):
+        b0, b1 = int(bounds[c]), int(bounds[c + 1])
+        key = f"train/{arm.name}/{order}/{solver}/segment-{c}"
+
+        def segment():                        # one unit of work: resumable (experiments.harness.resume)
+            rec = C.simulate(net, times[b0:b1 + 1].to(device), solver=arm.solver(cfg, solver, b0),
+                             record=fields, progress=False, **resume.sim_checkpoint(key))
+            if rec.status != "complete":
+                raise RuntimeError(f"multiregion: the {arm.name} {order} {solver} run failed at "
+                                   f"t = {float(rec.t[-1]):.4g}: {rec.message}")
+            return {"fields": {k: v[(1 if c else 0):] for k, v in rec.fields.items()},
+                    "state": net.state.detach().cpu(), "config": rec.config}
+        seg = resume.unit(key, segment)
+        net.state = seg["state"].to(device)
+        parts.append(seg["fields"])
+        states.append(net.state.detach().clone())
+        converged &= bool(seg["config"].get("solver_converged", True))
+        windows += int(seg["config"].get("solver_windows", 0))
+        iters = max(iters, int(seg["config"].get("solver_iterations_max", 0)))
+        if bar is not None:
+            bar.update(b1 - b0)
+    rec_fields = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    return Run(arm=arm, order=order, solver=solver, net=net, times=times, fields=rec_fields,
+               states=states, checkpoint_index=bounds.tolist(), order_A=pA, dwell=dwell,
+               wall_s=time.perf_counter() - t0, converged=converged, windows=windows,
+               iterations_max=iters)
+
+
+def save_recording(cfg: Config, run: Run, path: str) -> None:
+    """recording.nc: the column fields of the main run at every step (batch = seeds), W at the
+    checkpoints (checkpoint × seed × coupling)."""
+    net = run.net
+    cp = net.coupling
+    rec = C.Recording(t=run.times, fields=run.fields, node_labels=cp.node_labels,
+                      node_types=cp.node_types, regions=cp.regions,
+                      config={"experiment": "multiregion", "column_type": run.arm.name,
+                              "solver": run.solver, "order": run.order})
+    ds = rec.to_xarray()
+    ci = run.checkpoint_index
+    src, tgt = cp.edge_labels()
+    Ws = torch.stack([net.coupling_matrix(s)[:, cp.tgt, cp.src] for s in run.states]).cpu()
+    ds = ds.assign_coords(checkpoint_time=("checkpoint", run.times[ci].numpy()),
+                          coupling_source=("coupling", np.array(src, dtype=object)),
+                          coupling_target=("coupling", np.array(tgt, dtype=object)))
+    ds["W_checkpoints"] = (("checkpoint", "seed", "coupling"), Ws.numpy())
+    C.write_netcdf(ds, path)
