@@ -20,12 +20,13 @@ from . import energy, rng, sequences
 from .atomic import atomic_write
 from .network import Network
 from .recording import Recording, write_netcdf
-from .registry import column_type, known_types, register, unregister
+from .types.registry import column_type, known_types, register, unregister
 from .simulate import simulate
 from .solvers import IVP, SOLVERS, Gradient, LeastAction, Riccati, Solver, Step, implicit_midpoint
 from .stimulus import Stimulus
+from .plasticity import HebbianPlasticity, MapLearning, Plasticity, TraceLearning
 from .types import (CanonicalColumn, ColumnType, FEPColumn, FEPTraceColumn, GenericBMColumn,
-                    HamiltonianColumn, HebbianPlasticity, K6Column, MapColumn, NetworkBMColumn,
+                    HamiltonianColumn, K6Column, MapColumn, NetworkBMColumn,
                     StuartLandauColumn, TraceLearningColumn)
 from .view import ColumnView
 

@@ -1,5 +1,5 @@
 """Building a ``Network``: from a networkx graph (compile it, one module per column type), and
-the checks of what is wired (``check_columns``, ``learning_kind``, called by ``Network``).
+the check of what is wired (``check_columns``, called by ``Network``).
 
 ``column_types`` maps a type name to a ``ColumnType`` class, a dict of parameters (and options)
 for the registered class, or a ready instance. Numeric node attributes override parameters for
@@ -14,18 +14,14 @@ import torch
 from graphs.compile import compile as compile_graph
 from graphs.errors import GraphError, ParameterError
 
-from .registry import column_type
+from .types.registry import column_type
 from .types.column import ColumnType
-from .types.hamiltonian import HamiltonianColumn
-from .types.map import MapColumn
-from .types.trace_learning import TraceLearningColumn
 
 
-def from_graph(G, column_types: dict | None = None, plasticity=None, stimulus=None, dtype=None,
-               allow_self_loops: bool | None = None, speed: float | None = None):
-    """Compile ``G`` (``graphs.compile``; ``speed`` turns edge lengths into delays) and build the
-    ``Network`` (module docstring)."""
-    from .network import Network
+def from_graph(network_class, G, column_types: dict | None = None, plasticity=None, stimulus=None,
+               dtype=None, allow_self_loops: bool | None = None, speed: float | None = None):
+    """Compile ``G`` (``graphs.compile``; ``speed`` turns edge lengths into delays) and build a
+    ``network_class`` (``Network``) on it (module docstring)."""
     coupling = compile_graph(G, allow_self_loops=allow_self_loops, speed=speed)
     if column_types is not None and not isinstance(column_types, dict):
         raise GraphError(f"column_types must be a dict {{type name: class, parameters or "
@@ -55,7 +51,7 @@ def from_graph(G, column_types: dict | None = None, plasticity=None, stimulus=No
         params = {k: v for k, v in params.items() if k in klass.param_defaults}
         params.update(node_overrides(coupling, name, sl, klass, params))
         modules[name] = klass(sl.stop - sl.start, **options, **params)
-    return Network(coupling, modules, plasticity=plasticity, stimulus=stimulus, dtype=dtype)
+    return network_class(coupling, modules, plasticity=plasticity, stimulus=stimulus, dtype=dtype)
 
 
 def node_overrides(coupling, name: str, sl: slice, klass, params: dict) -> dict:
@@ -87,24 +83,3 @@ def check_columns(coupling, columns: dict) -> None:
     extra = sorted(set(columns) - set(coupling.type_slices))
     if extra:
         raise GraphError(f"column modules {extra} have no nodes in the graph")
-
-
-def learning_kind(coupling, columns, learn_idx: torch.Tensor) -> str | None:
-    """How the learnable edges learn, from the types they target (one kind per network)."""
-    if not learn_idx.numel():
-        return None
-    kinds = {}
-    for t in sorted({coupling.node_types[i] for i in coupling.tgt[learn_idx].tolist()}):
-        col = columns[t]
-        kind = ("hebbian" if isinstance(col, HamiltonianColumn) else
-                "trace" if isinstance(col, TraceLearningColumn) else
-                "map" if isinstance(col, MapColumn) and col.learns else None)
-        if kind is None:
-            raise GraphError(f"learnable edges target columns of type {t!r}, which is not "
-                             "Hamiltonian (Hebbian plasticity needs ∂H/∂ν of the target) and "
-                             "has no learning rule (a TraceLearningColumn or a learning MapColumn)")
-        kinds[t] = kind
-    if len(set(kinds.values())) > 1:
-        raise GraphError(f"learnable edges target types that learn differently ({kinds}); one "
-                         "network learns one way: make the other edges fixed (learnable=False)")
-    return next(iter(kinds.values()))

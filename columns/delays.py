@@ -40,6 +40,7 @@ import torch
 
 from graphs.errors import SolverError
 
+from .plasticity.trace import TraceLearning
 from .recording import Recording
 
 
@@ -77,7 +78,7 @@ def check_network(network, solver) -> None:
     if not solver.takes_delays:
         raise SolverError(f"{describe_edge(network, e)}, and solver {solver.name!r} cannot take "
                           f"delays: {ALTERNATIVES} (or a graph without delays)")
-    if network.learning == "trace":
+    if isinstance(network.plasticity, TraceLearning):
         raise SolverError(f"{describe_edge(network, e)}, and the network learns by a trace rule "
                           "(TraceLearningColumn), which has no delayed form: make the delayed "
                           "edges fixed or use a Hebbian (Hamiltonian) or map column type")

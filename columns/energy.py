@@ -1,7 +1,7 @@
 """Energies and diagnostics of a network: pure functions of ``(network, t, y, s)``.
 
 With H_i, U_i, L_i each Hamiltonian column's own (``columns.types.hamiltonian``) and the Hebbian
-edge Hamiltonian H_e (``columns.types.plasticity``):
+edge Hamiltonian H_e (``columns.plasticity.hebbian``):
 
     H(y; s)   = Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e                      (``hamiltonian``)
     U(q; s)   = L(q, q̇ = 0) = Σ_i U_i + Σ_e ½ m_W h_e²                       (``static_energy``)

@@ -10,17 +10,17 @@ For Hamiltonian column types and the Hebbian edge Hamiltonian the collective equ
     ṗ_send,j −= φ′_j [ (Wᵀ g)_j + ∂H_edges/∂x_j ]    (one scatter-add by source)
     Ẇ_e = P_e/m_W + α_W x_i x_j − γ_W W_e,   Ṗ_e = γ_W P_e − g_i x_j          (elementwise)
 
-Learnable edges into a ``TraceLearningColumn`` type learn by its local rule instead,
-Ẇ_e = r_i e_i x_j (``columns.types.trace_learning``); edges into a ``MapColumn`` type learn in its
-map (``solver="step"``). Each call costs O(N + E). A batch dimension B in front runs an ensemble:
+The learning rule is an object (``columns.plasticity``, chosen from the types the learnable edges
+target): the Hebbian edge Hamiltonian above, continuous learning against a trace for
+``TraceLearningColumn`` targets, or learning in the map step for ``MapColumn`` targets
+(``solver="step"``). Each call costs O(N + E). A batch dimension B in front runs an ensemble:
 one sparse product for the whole batch. Other column types (e.g. a Stuart–Landau oscillator) only
 receive ν. Building from a graph: ``columns.build``; energies: ``columns.energy``.
 
-Engines. On the CPU (float32/float64, no autograd through the call), networks whose edges are all
-learnable with the Hebbian Hamiltonian, or none learnable, run the edge work in the fused kernels
-of ``columns.kernels`` (two passes over the CSR, no E-length temporaries, work buffers owned by the
-network and dropped on ``.to()``); everything else, autograd and other devices run the eager
-torch ops. Both give the same result to round-off (test); ``network.kernels = False`` forces eager.
+Every product over the edges goes through ``network.edges`` (``columns.coupling.Edges``), which
+picks the backend: the fused CPU kernels (all, some or none of the edges learnable), a dense GEMM,
+or the eager torch ops (autograd, delays, GPU); all agree to round-off (tests);
+``network.kernels = False`` forces eager.
 
 Shapes: y (B, S) or (S,); see ``columns.layout`` for S.
 """
@@ -33,14 +33,14 @@ from torch import nn
 from graphs.coupling import Coupling
 from graphs.errors import ParameterError, SolverError, mark_user_error
 
-from . import energy, kernels, state, threads
-from .build import check_columns, from_graph, learning_kind
+from . import energy, state, threads
+from .build import check_columns, from_graph
+from .coupling import Edges
 from .layout import StateLayout
+from .plasticity import EdgeTerms, Plasticity, rule_for
 from .stimulus import as_stimulus
 from .types.column import ColumnType
 from .types.hamiltonian import HamiltonianColumn
-from .types.plasticity import HebbianPlasticity
-from .types.trace_learning import TraceLearningColumn
 from .view import ColumnView
 
 DTYPES = (torch.float32, torch.float64, torch.complex64, torch.complex128)
@@ -53,31 +53,28 @@ class Network(nn.Module):
     Args:
         coupling: from ``graphs.compile``.
         columns: type name -> ``ColumnType`` instance holding that type's n columns.
-        plasticity: edge Hamiltonian for learnable edges into Hamiltonian types (default
-            ``HebbianPlasticity()``).
+        plasticity: the rule for learnable edges into Hamiltonian types (a
+            ``columns.plasticity`` rule; default ``HebbianPlasticity()``); the other types'
+            rules follow from the types.
         stimulus: ``Stimulus``, a callable of t, a constant, or None (s = 0).
         dtype: convert parameters and buffers (e.g. ``torch.float64`` for identity checks).
 
     Attributes:
-        learning: how the learnable edges learn: "hebbian", "trace", "map" or None (none).
+        plasticity: the learning rule (``columns.plasticity``), or None without learnable edges.
+        edges: the coupling room (``columns.coupling.Edges``): every product over the edges.
     """
 
     def __init__(self, coupling: Coupling, columns: dict[str, ColumnType],
-                 plasticity: HebbianPlasticity | None = None, stimulus=None, dtype=None):
+                 plasticity: Plasticity | None = None, stimulus=None, dtype=None):
         super().__init__()
         self.coupling = coupling
         check_columns(coupling, columns)
         self.columns = nn.ModuleDict({k: columns[k] for k in coupling.type_slices})
-        self.register_buffer("learn_idx", coupling.learnable.nonzero().flatten())
-        self.register_buffer("learn_src", coupling.src[self.learn_idx], persistent=False)
-        self.register_buffer("learn_tgt", coupling.tgt[self.learn_idx], persistent=False)
-        n_learn = int(self.learn_idx.numel())
-        self.all_learnable = n_learn == coupling.n_edges and n_learn > 0
-        self.learning = learning_kind(coupling, self.columns, self.learn_idx)
-        if self.learning == "hebbian":
-            plasticity = plasticity if plasticity is not None else HebbianPlasticity()
-            plasticity.check_edges(n_learn)
-        self.plasticity = plasticity
+        self.edges = Edges(coupling)
+        n_learn = self.edges.n_learnable
+        self.plasticity = rule_for(coupling, self.columns, self.edges.learn_idx, plasticity)
+        if self.plasticity is not None:
+            self.plasticity.check_edges(n_learn)
         self.stimulus = as_stimulus(stimulus, self.n_nodes)
         self.layout = StateLayout({k: (c.fields, c.n) for k, c in self.columns.items()}, n_learn)
         self.hamiltonian_types = [k for k, c in self.columns.items()
@@ -95,12 +92,29 @@ class Network(nn.Module):
         self.register_buffer("_pos_idx", pos, persistent=False)
         self.register_buffer("_mom_idx", mom, persistent=False)
         self.register_buffer("state", self.initial_state())
-        self.kernels = True
-        self._work: dict = {}
 
-    def _apply(self, fn, *args, **kwargs):
-        self._work = {}                          # work buffers follow device and dtype: rebuilt lazily
-        return super()._apply(fn, *args, **kwargs)
+    # -- the learnable edges (``edges``) ----------------------------------------------------------
+    @property
+    def learn_idx(self) -> torch.Tensor:
+        """(E_l,) the learnable edges' positions in the CSR edge order."""
+        return self.edges.learn_idx
+
+    @property
+    def learn_src(self) -> torch.Tensor:
+        return self.edges.learn_src
+
+    @property
+    def learn_tgt(self) -> torch.Tensor:
+        return self.edges.learn_tgt
+
+    @property
+    def kernels(self) -> bool:
+        """Whether the fused CPU kernels may run (False: the eager torch ops)."""
+        return self.edges.kernels
+
+    @kernels.setter
+    def kernels(self, on: bool) -> None:
+        self.edges.kernels = bool(on)
 
     @classmethod
     def from_graph(cls, G, column_types: dict | None = None, plasticity=None, stimulus=None,
@@ -108,7 +122,7 @@ class Network(nn.Module):
                    speed: float | None = None) -> "Network":
         """Compile ``G`` and build one module per column type (``columns.build.from_graph``;
         ``speed``: the conduction speed that turns edge lengths into delays)."""
-        return from_graph(G, column_types, plasticity, stimulus, dtype, allow_self_loops, speed)
+        return from_graph(cls, G, column_types, plasticity, stimulus, dtype, allow_self_loops, speed)
 
     def set_stimulus(self, stimulus) -> None:
         """Replace the stimulus (a ``Stimulus``, callable, constant or None)."""
@@ -165,12 +179,7 @@ class Network(nn.Module):
 
     def edge_weights(self, W_learn: torch.Tensor) -> torch.Tensor:
         """All edge weights (B, E): the learnable ones from the state, the rest from the graph."""
-        if self.all_learnable:
-            return W_learn
-        W0 = self.coupling.weight0.unsqueeze(0)
-        if W_learn.shape[-1] == 0:
-            return W0
-        return W0.expand(W_learn.shape[0], -1).index_copy(1, self.learn_idx, W_learn)
+        return self.edges.weights(W_learn)
 
     def learned_edges(self, y: torch.Tensor | None = None) -> dict:
         """The learnable edges of a state (default ``self.state``): {"W" (B, E_l), "p_W" (B, E_l),
@@ -197,10 +206,7 @@ class Network(nn.Module):
 
     def scatter_learnable(self, v: torch.Tensor) -> torch.Tensor:
         """Values on the learnable edges (B, E_l) placed in all edges (B, E), 0 elsewhere."""
-        if self.all_learnable:
-            return v
-        out = torch.zeros(v.shape[0], self.coupling.n_edges, dtype=v.dtype, device=v.device)
-        return out.index_copy(1, self.learn_idx, v)
+        return self.edges.scatter(v)
 
     def by_type(self, parts: dict, *node_values: torch.Tensor):
         """The per-type loop, written once: yields (name, column, its state part, each of
@@ -209,21 +215,14 @@ class Network(nn.Module):
             sl = self.coupling.type_slices[k]
             yield (k, col, parts[k], *(v[..., sl] for v in node_values))
 
-    def send(self, parts: dict, signal: str = "send") -> torch.Tensor:
-        """x (B, N): every type's presynaptic signal (``signal="trace"``: a trace learner's trace,
-        the others' signal), in compiled node order."""
-        return torch.cat([col.trace(p) if signal == "trace" and isinstance(col, TraceLearningColumn)
-                          else col.send(p) for _, col, p in self.by_type(parts)], dim=-1)
+    def send(self, parts: dict) -> torch.Tensor:
+        """x (B, N): every type's presynaptic signal, in compiled node order."""
+        return torch.cat([col.send(p) for _, col, p in self.by_type(parts)], dim=-1)
 
     def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int, x_edges=None):
-        """(W (B|1, E) or None without edges, ν = W x (B, N)): one sparse product; with
-        ``x_edges`` (B, E), the signals arriving on each edge (delayed), ν_i = Σ_e W_e x_edges,e."""
-        if not self.coupling.n_edges:
-            return None, torch.zeros_like(x).expand(B, -1)
-        W = self.edge_weights(W_l)
-        if x_edges is not None:
-            return W, self.coupling.sum_by_target(W * x_edges).expand(B, -1)
-        return W, self.coupling.forward_product(W, x).expand(B, -1)
+        """(W (B|1, E) or None without edges, ν = W x (B, N)) (``edges.field``; ``x_edges``
+        (B, E): the signals arriving on each edge, delayed)."""
+        return self.edges.field(W_l, x, B, x_edges)
 
     # -- dynamics -------------------------------------------------------------------------------
     def forward(self, t, y: torch.Tensor, s: torch.Tensor | None = None,
@@ -237,7 +236,8 @@ class Network(nn.Module):
 
         Shapes: y (B, S) or (S,) -> same shape.
         """
-        if self.learning == "map":
+        rule = self.plasticity
+        if rule is not None and not rule.continuous:
             raise SolverError("the learnable edges of this network learn by a discrete-time map: run "
                               "solver='step' (continuous-time learning with a lagged trace: a "
                               "TraceLearningColumn type, e.g. 'fep_trace')")
@@ -246,16 +246,14 @@ class Network(nn.Module):
         squeeze = y.dim() == 1
         y = y.unsqueeze(0) if squeeze else y
         parts, W_l, P_l = self.layout.split(y)
-        B, cp = y.shape[0], self.coupling
+        B, cp, edges = y.shape[0], self.coupling, self.edges
         s = self.stimulus_at(t, B, s).expand(B, -1)                      # (B, N)
         x = self.send(parts)                                              # (B, N)
         x_edges = None if delayed is None else delayed(x)                 # (B, E) arriving
-        work = self._fused_work(y, x) if x_edges is None else None
-        if work is None:
-            W, nu = self.field(W_l, x, B, x_edges)
-        else:
-            W = W_l if self.all_learnable else cp.weight0.unsqueeze(0)
-            nu = kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"])
+        work = edges.plan(y, x, rule) if x_edges is None else None
+        if x_edges is not None:
+            edges.backend = "eager"
+        W, nu = edges.field(W_l, x, B, x_edges) if work is None else edges.fused_field(work, W_l, x)
         derivs, g = {}, []
         for k, col, part, nu_k, s_k in self.by_type(parts, nu, s):
             try:
@@ -265,62 +263,27 @@ class Network(nn.Module):
                     mark_user_error(err)
                 raise
             g.append(torch.zeros_like(nu_k) if gk is None else gk)
-        dW = dP = None
         if out is not None:
             out = out.view(B, self.layout.size)
         elif work is not None:
             out = y.new_empty(B, self.layout.size)
-        if cp.n_edges and self.hamiltonian_types:
-            if work is None:
-                dW, dP = self._hamiltonian_coupling(parts, derivs, torch.cat(g, -1), W, W_l, P_l, x,
-                                                    x_edges)
-            else:
-                dW, dP = self._fused_coupling(work, parts, derivs, torch.cat(g, -1), W, P_l, x, out)
-        if self.learning == "trace":
-            dW, dP = self._trace_learning(parts, W_l, P_l, x, nu, s)
+        dW = dP = None
+        if work is not None:                     # the rule's terms and the message in one pass
+            if cp.n_edges and self.hamiltonian_types:
+                if rule is not None:
+                    (a, m), (b, _) = self.layout.edge_W, self.layout.edge_P
+                    dW, dP = out[:, a:a + m], out[:, b:b + m]
+                force = edges.fused_backward(work, W, P_l, x, torch.cat(g, -1), dW, dP)
+                self._send_back(parts, derivs, force)
+        elif (cp.n_edges and self.hamiltonian_types) or rule is not None:
+            terms = EdgeTerms(self, parts, nu, s, x, x_edges, torch.cat(g, -1), W, W_l, P_l)
+            A = None
+            if rule is not None:
+                dW, dP, A = rule.rates(terms)
+            if cp.n_edges and self.hamiltonian_types:
+                self._send_back(parts, derivs, edges.backward(terms, A))
         out = self.layout.join(derivs, dW, dP, out=out)
         return out.squeeze(0) if squeeze else out
-
-    def _fused_work(self, y: torch.Tensor, x: torch.Tensor) -> dict | None:
-        """The work buffers of the fused kernels for this call, or None where they do not apply."""
-        cp = self.coupling
-        if torch.compiler.is_compiling() or not (
-                self.kernels and kernels.AVAILABLE and y.device.type == "cpu"
-                and y.dtype in (torch.float32, torch.float64) and cp.n_edges
-                and not cp.dense_for(not self.all_learnable)
-                and self.learning in (None, "hebbian")
-                and (self.all_learnable or self.layout.n_learnable == 0)):
-            return None
-        if torch.is_grad_enabled() and (y.requires_grad or x.requires_grad):
-            return None
-        C = kernels.threads()
-        key = (y.shape[0], y.dtype, C)
-        work = self._work.get(key)
-        if work is None:
-            B, N = y.shape[0], self.n_nodes
-            work = {"bounds": kernels.chunk_bounds(cp.crow, C),
-                    "nu": y.new_empty(B, N), "fsrc": y.new_empty(C, B, N), "ftgt": y.new_empty(B, N)}
-            pl = self.plasticity
-            if self.learning == "hebbian":
-                work["params"] = [v.to(y.dtype).reshape(-1).contiguous()
-                                  for v in (pl.alpha_W, 1.0 / pl.m_W, pl.gamma_W)]
-            else:
-                work["params"] = [y.new_zeros(1)] * 3
-            self._work = {key: work}              # keep only the latest shape
-        return work
-
-    def _fused_coupling(self, work, parts, derivs, g, W, P_l, x, out):
-        """``_hamiltonian_coupling`` by the fused kernel: Ẇ, Ṗ written into ``out``'s edge blocks."""
-        cp = self.coupling
-        dW = dP = None
-        if self.learning == "hebbian":
-            (a, m), (b, _) = self.layout.edge_W, self.layout.edge_P
-            dW, dP = out[:, a:a + m], out[:, b:b + m]
-        force = kernels.hebbian(cp.crow, cp.src, W, P_l if dW is not None else None, x,
-                                g.contiguous(), *work["params"], work["bounds"], dW, dP,
-                                work["fsrc"], work["ftgt"])
-        self._send_back(parts, derivs, force)
-        return dW, dP
 
     def _send_back(self, parts, derivs, force):
         """ṗ_send −= φ′ · force for every Hamiltonian type (in place in ``derivs``).
@@ -329,42 +292,6 @@ class Network(nn.Module):
             col, sl = self.columns[k], self.coupling.type_slices[k]
             name = "p_" + col.send_field
             derivs[k][name] = derivs[k][name] - col.send_derivative(parts[k]) * force[:, sl]
-
-    def _hamiltonian_coupling(self, parts, derivs, g, W, W_l, P_l, x, x_edges=None):
-        """The backward message −φ′ (Wᵀ g + ∂H_edges/∂x) into ṗ_send (in place in ``derivs``) and
-        the Hebbian edge equations (presynaptic x_j: ``x_edges`` (B, E) when delayed).
-        Shapes: g (B, N) ∂H/∂ν; returns (dW, dP) (B, E_l) or None."""
-        cp = self.coupling
-        g_tgt = cp.gather_target(g)                                       # (B, E)
-        back = W * g_tgt                                                  # (B, E)
-        dW = dP = None
-        if self.learning == "hebbian":
-            pl = self.plasticity
-            x_src = cp.gather_source(x) if x_edges is None else x_edges
-            x_tgt = cp.gather_target(x)
-            pick = (lambda v: v) if self.all_learnable else (lambda v: v[:, self.learn_idx])
-            dW, dP = pl.rhs(W_l, P_l, pick(x_src), pick(x_tgt), pick(g_tgt))
-            aP = self.scatter_learnable(pl.alpha_W * P_l)                 # (B, E)
-            back = back + aP * x_tgt
-            force = cp.sum_by_source(back) + (cp.forward_product(aP, x) if x_edges is None
-                                              else cp.sum_by_target(aP * x_src))
-        else:
-            force = cp.sum_by_source(back)                                # (B, N) Wᵀ g
-        self._send_back(parts, derivs, force)
-        return dW, dP
-
-    def _trace_learning(self, parts, W_l, P_l, x, nu, s):
-        """Ẇ_e = r_i e_i x_j for the learnable edges into trace learners; P_W stays 0."""
-        nu_bar = self.field(W_l, self.send(parts, "trace"), x.shape[0])[1]
-        err, rate = [], []
-        for _, col, part, nu_k, nb_k, s_k in self.by_type(parts, nu, nu_bar, s):
-            learner = isinstance(col, TraceLearningColumn)
-            err.append(col.learning_error(part, nu_k, nb_k, s_k) if learner else torch.zeros_like(nu_k))
-            r = col.learning_rate() if learner else torch.zeros(())
-            rate.append(r.to(x).expand(col.n))
-        post = torch.cat(rate) * torch.cat(err, -1)                       # (B, N) r_i e_i
-        return (post.index_select(-1, self.learn_tgt) * x.index_select(-1, self.learn_src),
-                torch.zeros_like(P_l))
 
     def extra_repr(self) -> str:
         return f"N={self.n_nodes}, E={self.coupling.n_edges}, S={self.layout.size}"

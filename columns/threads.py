@@ -8,7 +8,7 @@ core, every parallel region of ours waits at a barrier for a thread the schedule
 one). So:
 
 - ``start_numba()`` starts numba's pool once, before any kernel, and puts torch's count back
-  (``columns.kernels`` calls it on import): from then on only ``torch.set_num_threads`` and this
+  (``columns.coupling.kernels`` calls it on import): from then on only ``torch.set_num_threads`` and this
   module change the count;
 - ``set_threads(n)`` fixes the count for torch and numba (the CLI's ``--threads N``);
   ``set_threads("auto")`` uses the cores that other processes leave free, re-measured every

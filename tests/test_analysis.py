@@ -34,7 +34,7 @@ def test_fixed_points_are_critical_points_and_rest_points(make):
     fps = A.find_fixed_points(net, n_starts=24, seed=1)
     assert len(fps) >= 1
     for fp in fps:
-        gU = torch.autograd.functional.jacobian(lambda q: A.static_energy(net, q), fp.q)
+        gU = torch.autograd.functional.jacobian(lambda q: A.energy_of_positions(net, q), fp.q)
         assert gU.abs().max() <= 1e-10
         assert fp.rhs_norm <= 1e-10 and fp.grad_norm <= 1e-10
         res = A.hamiltonian_residuals(A.jacobian(net, fp.y))

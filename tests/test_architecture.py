@@ -1,5 +1,7 @@
-"""The import graph keeps the layout's promises: nothing in ``columns``/``graphs`` imports
-``experiments``, and the engine imports no concrete column model (only the abstract bases)."""
+"""The layout keeps its promises: nothing in ``columns``/``graphs`` imports ``experiments``; the
+engine (with the coupling room and the learning rules) imports no concrete column model; no study
+imports another study and at most 8 flat modules stay at ``experiments/``; only the solvers
+integrate; only the coupling room writes a product over edges."""
 
 import ast
 import pathlib
@@ -9,8 +11,11 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENGINE = ["columns/network.py", "columns/build.py", "columns/energy.py", "columns/state.py",
           "columns/layout.py", "columns/view.py", "columns/stimulus.py", "columns/simulate.py",
-          "columns/checkpoint.py", "columns/recording.py", "columns/registry.py", "columns/rng.py",
-          "columns/atomic.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "columns/solvers").glob("*.py"))]
+          "columns/checkpoint.py", "columns/recording.py", "columns/types/registry.py", "columns/rng.py",
+          "columns/landscape.py",
+          "columns/atomic.py", "columns/threads.py",
+          *sorted(str(p.relative_to(ROOT)) for d in ("solvers", "coupling", "plasticity")
+                  for p in (ROOT / "columns" / d).glob("*.py"))]
 MODELS = {"columns.types.bm", "columns.types.k6", "columns.types.generic", "columns.types.fep",
           "columns.types.canonical", "columns.canonical"}
 PACKAGES = {"columns.types"}        # importing the package registers every built-in model
@@ -114,3 +119,108 @@ def test_the_integration_check_sees_a_stepping_loop_and_odeint(tmp_path):
                    "def run(f, x, dt):\n    for k in range(9):\n        x = x + dt * f(x)\n"
                    "    return odeint(f, x, None)\n")
     assert len(integrations(bad)) == 3
+
+
+COUPLING_ROOM = {"graphs/coupling.py", "columns/coupling/edges.py", "columns/coupling/kernels.py"}
+EDGE_PRODUCTS = {"index_add", "index_add_", "scatter_add", "scatter_add_", "index_reduce",
+                 "index_reduce_", "segment_reduce", "sparse_csr_tensor", "sparse_coo_tensor",
+                 "to_sparse", "to_sparse_csr"}
+
+
+def edge_products(path: pathlib.Path) -> list[str]:
+    """Calls that sum over edges (scatter-adds, segment reductions, sparse matrices)."""
+    return sorted({f"line {n.lineno}: {getattr(n.func, 'attr', getattr(n.func, 'id', ''))}"
+                   for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)
+                   and getattr(n.func, "attr", getattr(n.func, "id", "")) in EDGE_PRODUCTS})
+
+
+@pytest.mark.parametrize("path", [p for p in LIBRARY
+                                  if str(p.relative_to(ROOT)) not in COUPLING_ROOM],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_coupling_room_writes_edge_products(path):
+    assert not edge_products(path), f"{path.relative_to(ROOT)}: {edge_products(path)}"
+
+
+def test_the_room_itself_holds_the_products():
+    assert edge_products(ROOT / "graphs/coupling.py")          # the check sees them
+
+
+def test_no_study_imports_another_study():
+    from experiments import EXPERIMENTS
+    studies = {mod for mod, _ in EXPERIMENTS.values()}
+    graph = import_graph()
+    bad = sorted((a, b) for a, deps in graph.items() if a in studies
+                 for b in deps if b in studies and b != a)
+    assert not bad, bad
+
+
+def test_at_most_eight_flat_modules_in_experiments():
+    flat = sorted(p.name for p in (ROOT / "experiments").glob("*.py"))
+    assert len(flat) <= 8, flat
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module → the modules it makes Python execute: what it imports (at any level, lazily
+    too) and, when that lies in another package, that package's ``__init__`` and the ones above
+    it (the top-level packages ``columns``, ``graphs``, ``experiments`` left out: their
+    ``__init__`` runs first)."""
+    graph = import_graph()
+    mods = set(graph)
+    tops = {"columns", "graphs", "experiments"}
+    out = {}
+    for a, deps in graph.items():
+        edges = set()
+        for d in deps:
+            while d and d not in mods:
+                d = d.rpartition(".")[0]
+            if not d or d == a or d in tops or a.startswith(d + "."):
+                continue
+            edges.add(d)
+            parts = d.split(".")
+            for k in range(2, len(parts)):
+                pkg = ".".join(parts[:k])
+                if pkg in mods and not (a == pkg or a.startswith(pkg + ".")):
+                    edges.add(pkg)
+        out[a] = edges
+    return out
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on, comps, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                comps.append(sorted(comp))
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return comps
+
+
+def test_no_import_cycles():
+    assert not cycles(module_graph()), cycles(module_graph())
+
+
+def test_the_cycle_check_sees_a_cycle_through_a_package():
+    g = {"columns.solvers.riccati": {"columns.analysis"}, "columns.analysis": {"columns.analysis.a"},
+         "columns.analysis.a": {"columns.solvers"}, "columns.solvers": {"columns.solvers.riccati"}}
+    assert cycles(g) == [sorted(g)]

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import columns as C
-from columns import kernels
+from columns.coupling import kernels
 import graphs
 
 T0 = torch.tensor(0.3, dtype=torch.float64)
@@ -45,9 +45,10 @@ def test_fused_equals_eager_for_every_ode_column_type(types, learnable, B):
     net = C.Network.from_graph(mixed_graph(n, learnable, seed=len(types) + B), stimulus=0.7,
                                dtype=torch.float64)
     y = net.initial_state(batch=B, noise=0.4, seed=3)
-    uses = net._fused_work(y, y[:, :1]) is not None
-    assert uses == (learnable != "some")               # partly learnable edges: eager
     fused, eager = both_paths(net, y)
+    with torch.no_grad():
+        net(T0, y)
+    assert net.edges.backend == "fused"                # all, none or some edges learnable
     scale = eager.abs().max()
     assert float((fused - eager).abs().max() / scale) <= 1e-12
 
@@ -65,7 +66,7 @@ def test_fused_per_edge_plasticity_parameters_and_float32():
     fused, eager = both_paths(net, y)
     assert float((fused - eager).abs().max() / eager.abs().max()) <= 1e-12
     net32 = net.to(torch.float32)                       # buffers rebuilt for the new dtype
-    assert net32._work == {}
+    assert net32.edges._work == {}
     with torch.no_grad():
         f32 = net32(T0.float(), y.float())
     assert f32.dtype == torch.float32
@@ -79,21 +80,21 @@ def test_out_buffer_and_work_buffers_reused():
     out = torch.empty_like(y)
     with torch.no_grad():
         ref = net(T0, y)
-        work = next(iter(net._work.values()))
+        work = next(iter(net.edges._work.values()))
         got = net(T0, y, out=out)
-        assert next(iter(net._work.values())) is work     # same buffers, second call
+        assert next(iter(net.edges._work.values())) is work     # same buffers, second call
     assert got.data_ptr() == out.data_ptr()
     assert torch.equal(got, ref)
     net.to("cpu")
-    assert net._work == {} or next(iter(net._work.values())) is not work
+    assert net.edges._work == {} or next(iter(net.edges._work.values())) is not work
 
 
 def test_autograd_takes_the_differentiable_path():
     """With a state that requires grad the kernels are skipped: gradients flow."""
     net = C.Network.from_graph(mixed_graph(40, "all", seed=2), stimulus=0.5, dtype=torch.float64)
     y = net.initial_state(noise=0.3, seed=1).requires_grad_(True)
-    assert net._fused_work(y, y[:, :1]) is None
     (g,) = torch.autograd.grad(net(T0, y).square().sum(), y)
+    assert net.edges.backend == "eager"
     assert torch.isfinite(g).all() and g.abs().max() > 0
 
 
@@ -151,3 +152,29 @@ def test_compiled_blocks_equal_the_eager_loop():
     eager = fixed_grid(net, y0, ts, "euler", 0.02)
     comp = fixed_grid(net, y0, ts, "euler", 0.02, compiled=True, unroll=3)
     assert float((comp - eager).abs().max() / eager.abs().max()) <= 1e-12
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_half_learnable_runs_the_fused_kernels_and_equals_eager(dtype):
+    """Every other edge learnable (per-edge plasticity parameters): the fused path runs (the
+    coupling room says which backend ran) and equals the eager one; the fixed edges keep the
+    graph's weights and get no Ẇ."""
+    G = graphs.random_directed(120, p=0.08, weight_scale=0.3, learnable=True, seed=11)
+    for k, (u, v) in enumerate(list(G.edges)):
+        G.edges[u, v]["learnable"] = k % 2 == 0
+    E_l = sum(1 for _, _, d in G.edges(data=True) if d["learnable"])
+    g = torch.Generator().manual_seed(4)
+    pl = C.HebbianPlasticity(alpha_W=torch.rand(E_l, generator=g, dtype=torch.float64),
+                             m_W=0.5 + torch.rand(E_l, generator=g, dtype=torch.float64))
+    net = C.Network.from_graph(G, plasticity=pl, stimulus=0.9, dtype=dtype)
+    assert 0 < net.layout.n_learnable < net.coupling.n_edges
+    y = net.initial_state(batch=3, noise=0.4, seed=5)
+    with torch.no_grad():
+        fused = net(T0.to(dtype), y)
+        assert net.edges.backend == "fused"
+        net.kernels = False
+        eager = net(T0.to(dtype), y)
+        assert net.edges.backend == "eager"
+    tol = 1e-12 if dtype == torch.float64 else 2e-5
+    assert float((fused - eager).abs().max() / eager.abs().max()) <= tol

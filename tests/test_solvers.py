@@ -144,7 +144,7 @@ def test_gradient_flow_converges_to_argmin_U():
     t = torch.linspace(0.0, 40.0, 81, dtype=torch.float64)
     rec = C.simulate(net, t, y0=net.initial_state(values=K6_Q0), solver="gradient")
     q = states(rec, ("mu", "a", "w"))[:, 0]
-    U = A.static_energy(net, q)
+    U = A.energy_of_positions(net, q)
     assert (U.diff() <= 1e-12).all()                      # U decreases along the flow
     fp = A.describe(net, q[-1])
     assert fp.grad_norm <= 1e-6 and fp.U_morse_index == 0   # a minimum of U: the MAP estimate

@@ -12,6 +12,7 @@ import torch
 import columns as C
 import graphs
 from columns import threads
+from columns.coupling import kernels
 
 FRESH = """
 import torch
@@ -50,7 +51,7 @@ def test_set_threads_fixes_torch_and_numba_through_a_run():
         assert torch.get_num_threads() == 1
         C.simulate(net, torch.linspace(0, 0.1, 3, dtype=torch.float64), y0=y, method="rk4")
         assert torch.get_num_threads() == 1
-        if C.kernels.AVAILABLE:
+        if kernels.AVAILABLE:
             import numba
             assert numba.get_num_threads() == 1
         with pytest.raises(ValueError, match="threads must be an integer >= 1 or 'auto'"):

@@ -13,7 +13,7 @@ from .attractors import dedup, find_attractors, track_attractors
 from .flow import ExpectationFlow, expectation_flow
 from .energy import energy_drift, hamiltonian_along, power, stimulus_rate
 from .fixed_points import (FixedPoint, describe, find_fixed_points, newton, positions_to_state,
-                           require_converged, static_energy, track_fixed_points)
+                           require_converged, energy_of_positions, track_fixed_points)
 from .lyapunov import largest_lyapunov
 from .occupancy import cosines, dwell_times, label_states, runs, transition_matrix
 from .overlap import (asymmetry, circulation, co_occupancy, joint_distribution, lagged, mutual_information,
@@ -25,7 +25,7 @@ from .spectra import (classify, eigenvalues, hamiltonian_residuals, jacobian, pa
                       symplectic_matrix)
 
 __all__ = [
-    "static_energy", "positions_to_state", "newton", "describe", "find_fixed_points",
+    "energy_of_positions", "positions_to_state", "newton", "describe", "find_fixed_points",
     "track_fixed_points", "require_converged", "FixedPoint", "jacobian", "eigenvalues",
     "classify", "pairing_residual", "hamiltonian_residuals", "symplectic_matrix",
     "hamiltonian_along", "energy_drift", "power", "stimulus_rate", "largest_lyapunov",

@@ -16,26 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import energy
-
-
-def as_time(network, t):
-    """t as a real scalar tensor on the network's device."""
-    return torch.as_tensor(0.0 if t is None else t, dtype=network.real_dtype, device=network.device)
-
-
-def jacobian(network, y: torch.Tensor, t=0.0, s=None, canonical: bool = True) -> torch.Tensor:
-    """J = ∂(dy/dt)/∂y at y by autograd (dense). ``canonical`` reorders to (q, p).
-
-    Shapes: y (S,) or (1, S) -> (S, S).
-    """
-    y = y.reshape(-1).detach()
-    tt = as_time(network, t)
-    J = torch.autograd.functional.jacobian(lambda z: network(tt, z.unsqueeze(0), s).squeeze(0), y)
-    if canonical:
-        perm = torch.cat(energy.canonical_pairs(network))
-        J = J[perm][:, perm]
-    return J
+from ..landscape import as_time, jacobian  # noqa: F401  (re-exported: columns.analysis)
 
 
 def eigenvalues(J: torch.Tensor) -> torch.Tensor:

@@ -1,8 +1,9 @@
 """The solver contract (diffrax style): an object that owns its options, chunking, carry and
 diagnostics; ``columns.simulate`` runs any of them through one record loop.
 
-    solver = IVP(method="rk4")                      # options are keyword arguments (all of them,
-                                                    # defaults included: solver.settings); unknown
+    solver = IVP(method="rk4")                      # options are keyword arguments: typed, frozen
+                                                    # dataclass fields, their defaults the one
+                                                    # source (solver.settings: all of them); unknown
                                                     # ones raise SolverError naming them
     carry = solver.start(network, grid, y0)         # the solver's own state (warm starts, RNG
                                                     # counters, diagnostics): tensors, numbers
@@ -22,39 +23,56 @@ Shapes: y (B, S); grid (T,); traj (K, B, S).
 from __future__ import annotations
 
 import abc
+import dataclasses
 from typing import ClassVar
 
 import torch
 
 from graphs.errors import SolverError
 
+options_dataclass = dataclasses.dataclass(frozen=True, init=False, repr=False, eq=False)
+"""The decorator of every solver class: its options are frozen dataclass fields (their defaults
+the one source), filled by ``Solver.__init__`` (which names an unknown option)."""
 
+
+@options_dataclass
 class Solver(abc.ABC):
     """Abstract base of the solvers (see the module docstring)."""
 
     name: ClassVar[str] = ""
-    defaults: ClassVar[dict] = {}
     takes_delays: ClassVar[bool] = False
     """Whether the solver integrates conduction delays (``columns.delays``); simulate refuses a
     delayed network otherwise, naming the edge."""
 
     def __init__(self, **options):
-        unknown = sorted(set(options) - set(self.defaults))
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        unknown = sorted(set(options) - set(fields))
         if unknown:
             raise SolverError(f"{type(self).__name__}: unknown option(s) {unknown}; its options "
-                              f"are {sorted(self.defaults)}")
-        self.settings = {**self.defaults, **options}
+                              f"are {sorted(fields)}")
+        for key, f in fields.items():
+            object.__setattr__(self, key, options.get(key, f.default))
         self.validate()
 
-    def __getattr__(self, key):
-        settings = self.__dict__.get("settings", {})
-        if key in settings:
-            return settings[key]
-        raise AttributeError(f"{type(self).__name__} has no attribute or option {key!r}")
+    @classmethod
+    def defaults(cls) -> dict:
+        """{option: default}."""
+        return {f.name: f.default for f in dataclasses.fields(cls)}
+
+    @property
+    def settings(self) -> dict:
+        """{option: value}, every option."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def _resolve(self, **values) -> None:
+        """Set options that ``validate`` derives from others (e.g. least action's overlap)."""
+        for key, v in values.items():
+            object.__setattr__(self, key, v)
 
     def __repr__(self) -> str:
+        defaults = self.defaults()
         set_ = ", ".join(f"{k}={v!r}" for k, v in self.settings.items()
-                         if _differs(v, self.defaults[k]))
+                         if _differs(v, defaults[k]))
         return f"{type(self).__name__}({set_})"
 
     def validate(self) -> None:

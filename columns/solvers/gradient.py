@@ -21,7 +21,7 @@ from graphs.errors import SolverError
 
 from .. import energy
 from . import options
-from .base import Solver
+from .base import Solver, options_dataclass
 from .ivp import METHODS
 
 
@@ -40,12 +40,17 @@ class _GradientField(torch.nn.Module):
         return -self.kappa * g
 
 
+@options_dataclass
 class Gradient(Solver):
     """Predictive coding: the gradient flow on U (module docstring). Final class."""
 
     name = "gradient"
-    defaults = {"kappa": 1.0, "method": "dopri5", "rtol": 1e-7, "atol": 1e-9, "step_size": None,
-                "options": None}
+    kappa: float = 1.0
+    method: str = "dopri5"
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    step_size: float | None = None
+    options: dict | None = None
 
     def validate(self):
         if self.method not in METHODS or self.method == "implicit_midpoint":

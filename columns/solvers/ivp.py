@@ -36,7 +36,7 @@ from graphs.errors import DivergenceError, SolverError
 
 from .. import delays
 from . import delayed, fixed_step, options
-from .base import Solver
+from .base import Solver, options_dataclass
 
 METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun3",
            "rk4", "explicit_adams", "implicit_adams", "fixed_adams", "scipy_solver",
@@ -46,13 +46,21 @@ FIXED = ("midpoint", "heun3", "explicit_adams", "implicit_adams", "fixed_adams",
 """Fixed-step methods without a delayed form (delays run with "euler" and "rk4")."""
 
 
+@options_dataclass
 class IVP(Solver):
     """Forward integration of ``dy/dt = network(t, y)`` (module docstring). Final class."""
 
     name = "ivp"
-    defaults = {"method": "dopri5", "rtol": 1e-7, "atol": 1e-9, "step_size": None,
-                "options": None, "midpoint_tol": None, "midpoint_max_iter": 100, "compiled": False,
-                "unroll": None, "history": None}
+    method: str = "dopri5"
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    step_size: float | None = None
+    options: dict | None = None
+    midpoint_tol: float | None = None
+    midpoint_max_iter: int = 100
+    compiled: bool = False
+    unroll: int | None = None
+    history: object = None
     takes_delays = True
 
     def validate(self):

@@ -43,7 +43,7 @@ from graphs.errors import DivergenceError, SolverError
 
 from .. import energy
 from . import options
-from .base import Solver
+from .base import Solver, options_dataclass
 from .gauss_newton import gauss_newton
 from .newton_krylov import newton_krylov
 
@@ -93,10 +93,11 @@ def momenta(network, q: torch.Tensor, dt: torch.Tensor, s: torch.Tensor, rule: s
 
 
 def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tensor | None = None,
-                 rule: str = "midpoint", max_iter: int | None = None, gtol: float | None = None,
-                 history: int = 50, accept: float | None = None, optimizer: str = "auto",
-                 dense_max: int = 64, polish_from: float | None = None) -> dict:
-    """Minimise the action over one window with q(t_0) = q0 and a free end.
+                 solver: "LeastAction | None" = None, polish_from: float | None = None,
+                 **options) -> dict:
+    """Minimise the action over one window with q(t_0) = q0 and a free end. The options are
+    ``LeastAction``'s (``solver``'s, with ``options`` overriding: rule, max_iter, gtol, history,
+    accept, optimizer, dense_max; their defaults are its field defaults).
 
     Optimisers: ``"lbfgs"`` (matrix-free, any size) runs until max|∂S/∂z| ≤ ``gtol`` (default
     1e-10 in float64, 1e-5 in float32) or no further progress; ``"newton"`` is L-BFGS down to
@@ -112,19 +113,19 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     Returns {"q" (K+1, B, n), "p" (K+1, B, n), "z" (K, B, n) (for warm starts), "action" (B,),
     "iterations", "evaluations", "grad_max", "converged", "optimizer"}.
     """
-    check_choices(rule, optimizer)
+    la = solver if solver is not None and not options else \
+        LeastAction(**{**(solver.settings if solver is not None else {}), **options})
+    rule, max_iter, history, optimizer = la.rule, la.max_iter, la.history, la.optimizer
     if optimizer == "auto":
-        optimizer = "newton" if q0.shape[1] <= dense_max else "krylov"
+        optimizer = "newton" if q0.shape[1] <= la.dense_max else "krylov"
     dt = times.diff().to(q0.dtype)
     K, B = dt.numel(), q0.shape[0]
     t_eval = times[:-1] + 0.5 * times.diff() if rule == "midpoint" else times[:-1]
     s = stimulus_grid(network, t_eval, B)
     m = energy.position_masses(network).to(q0)
     m_isqrt, sdt = m.rsqrt(), dt.sqrt()
-    f64 = q0.dtype == torch.float64
-    gtol = (1e-10 if f64 else 1e-5) if gtol is None else gtol
-    accept = max(gtol, (1e-6 if f64 else 1e-3) if accept is None else accept)
-    polish_from = (1e-5 if f64 else 1e-3) if polish_from is None else polish_from
+    gtol, accept, polish = la.tolerances(q0.dtype)
+    polish_from = polish if polish_from is None else polish_from
     z = (torch.zeros(K, B, q0.shape[1], dtype=q0.dtype, device=q0.device) if z0 is None
          else z0.detach().clone()).requires_grad_(True)
     first_tol = max(gtol, polish_from) if optimizer == "newton" else gtol
@@ -205,6 +206,7 @@ def assemble(network, q: torch.Tensor, p: torch.Tensor, y_ref: torch.Tensor) -> 
     return y
 
 
+@options_dataclass
 class LeastAction(Solver):
     """Receding-horizon least action (module docstring). Final class.
 
@@ -217,8 +219,15 @@ class LeastAction(Solver):
     """
 
     name = "least_action"
-    defaults = {"window": None, "overlap": None, "rule": "midpoint", "max_iter": None,
-                "gtol": None, "history": 50, "accept": None, "optimizer": "auto", "dense_max": 64}
+    window: int | None = None
+    overlap: int | None = None
+    rule: str = "midpoint"
+    max_iter: int | None = None
+    gtol: float | None = None
+    history: int = 50
+    accept: float | None = None
+    optimizer: str = "auto"
+    dense_max: int = 64
 
     def validate(self):
         check_choices(self.rule, self.optimizer)
@@ -238,7 +247,15 @@ class LeastAction(Solver):
         if window < 2 or not 0 <= overlap < window:
             raise SolverError(f"least_action: need window >= 2 and 0 <= overlap < window, got "
                               f"window={window}, overlap={overlap}")
-        self.settings.update(window=window, overlap=overlap)
+        self._resolve(window=window, overlap=overlap)
+
+    def tolerances(self, dtype) -> tuple[float, float, float]:
+        """(gtol, accept, polish_from) in ``dtype``: the options, or their defaults 1e−10, 1e−6,
+        1e−5 in float64 (1e−5, 1e−3, 1e−3 in float32); accept is at least gtol."""
+        f64 = dtype == torch.float64
+        gtol = (1e-10 if f64 else 1e-5) if self.gtol is None else self.gtol
+        accept = max(gtol, (1e-6 if f64 else 1e-3) if self.accept is None else self.accept)
+        return gtol, accept, 1e-5 if f64 else 1e-3
 
     def chunk(self, requested, n_intervals):
         """Committed steps per window (the whole grid without ``window``)."""
@@ -266,8 +283,7 @@ class LeastAction(Solver):
             z0[:m] = prev[:m]
             if 0 < m < K:
                 z0[m:] = prev[m - 1]
-        sol = solve_window(network, y[:, pos], times, z0, self.rule, self.max_iter, self.gtol,
-                           self.history, self.accept, self.optimizer, self.dense_max)
+        sol = solve_window(network, y[:, pos], times, z0, self)
         n_commit = k1 - k0
         if not sol["converged"]:
             warnings.warn(f"least_action: window at t = {float(times[0]):.4g} stopped after "

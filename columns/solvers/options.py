@@ -8,8 +8,8 @@ from graphs.values import is_integer, is_number
 
 
 def integer(solver, key: str, minimum: int, optional: bool = False) -> None:
-    """``solver.settings[key]`` is an integer ≥ ``minimum`` (or None when ``optional``)."""
-    v = solver.settings[key]
+    """``getattr(solver, key)`` is an integer ≥ ``minimum`` (or None when ``optional``)."""
+    v = getattr(solver, key)
     if v is None and optional:
         return
     if not is_integer(v, minimum):
@@ -19,8 +19,8 @@ def integer(solver, key: str, minimum: int, optional: bool = False) -> None:
 
 def number(solver, key: str, minimum: float = 0.0, strict: bool = True,
            optional: bool = False) -> None:
-    """``solver.settings[key]`` is a finite real number > ``minimum`` (≥ when not ``strict``)."""
-    v = solver.settings[key]
+    """``getattr(solver, key)`` is a finite real number > ``minimum`` (≥ when not ``strict``)."""
+    v = getattr(solver, key)
     if v is None and optional:
         return
     if not is_number(v, minimum, strict):
@@ -30,8 +30,8 @@ def number(solver, key: str, minimum: float = 0.0, strict: bool = True,
 
 
 def mapping(solver, key: str) -> None:
-    """``solver.settings[key]`` is a dict or None."""
-    v = solver.settings[key]
+    """``getattr(solver, key)`` is a dict or None."""
+    v = getattr(solver, key)
     if v is not None and not isinstance(v, dict):
         raise SolverError(f"{solver.name}: option {key!r} must be a dict or None, got {v!r}")
 

@@ -27,9 +27,9 @@ import torch
 
 from graphs.errors import SolverError
 
-from .. import energy
+from .. import energy, landscape
 from . import options
-from .base import Solver
+from .base import Solver, options_dataclass
 
 
 def care_gain(J: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,20 +53,18 @@ def care_gain(J: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def _plan(network, y1: torch.Tensor, ts: torch.Tensor, q_prev: torch.Tensor | None):
     """q*, p*, X at every output time for one batch member (continuation from ``q_prev``, the
     last chunk's fixed point); and the last fixed point."""
-    from ..analysis import fixed_points as fpm
-    from ..analysis.spectra import jacobian
     pos, mom = energy.canonical_pairs(network)
     if q_prev is None:          # the minimum of U reached by descending from the initial state
         q_prev = _descend(network, y1[pos], ts[0])
     qs, ps, Xs = [], [], []
     for t in ts:
-        q, g = fpm.newton(network, q_prev.unsqueeze(0), t)
+        q, g = landscape.newton(network, q_prev.unsqueeze(0), t)
         if not torch.isfinite(q).all() or float(g[0]) > 1e-8 * (1 + float(q.abs().max())):
             raise SolverError(f"riccati: lost the fixed point at t = {float(t):.6g} (Newton on ∇U "
                               "did not converge); the stimulus may have crossed a bifurcation")
         q_prev = q[0]
-        y = energy.momenta_at_rest(network, t, fpm.positions_to_state(network, q))
-        X, _ = care_gain(jacobian(network, y, t))
+        y = energy.momenta_at_rest(network, t, landscape.positions_to_state(network, q))
+        X, _ = care_gain(landscape.jacobian(network, y, t))
         qs.append(q[0])
         ps.append(y[0, mom])
         Xs.append(X)
@@ -74,14 +72,13 @@ def _plan(network, y1: torch.Tensor, ts: torch.Tensor, q_prev: torch.Tensor | No
 
 
 def _descend(network, q0, t, iters: int = 200):
-    from ..analysis.fixed_points import static_energy
     x = q0.detach().clone().unsqueeze(0).requires_grad_(True)
     opt = torch.optim.LBFGS([x], max_iter=iters, tolerance_grad=1e-12, tolerance_change=0.0,
                             line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
-        U = static_energy(network, x, t).sum()
+        U = landscape.energy_of_positions(network, x, t).sum()
         U.backward()
         return U
     with torch.enable_grad():
@@ -89,6 +86,7 @@ def _descend(network, q0, t, iters: int = 200):
     return x.detach()[0]
 
 
+@options_dataclass
 class Riccati(Solver):
     """Stable-manifold feedback (module docstring). Final class.
 
@@ -97,7 +95,8 @@ class Riccati(Solver):
     """
 
     name = "riccati"
-    defaults = {"substeps": 10, "max_positions": 200}
+    substeps: int = 10
+    max_positions: int = 200
 
     def validate(self):
         options.integer(self, "substeps", 1)

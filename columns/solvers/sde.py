@@ -19,7 +19,7 @@ import torch
 from graphs.errors import SolverError
 
 from . import options
-from .base import Solver
+from .base import Solver, options_dataclass
 from .iterate import finite
 
 
@@ -39,11 +39,14 @@ class _SDE(torch.nn.Module):
         return self.sigma.expand_as(x)
 
 
+@options_dataclass
 class EulerMaruyama(Solver):
     """Euler–Maruyama over torchsde (module docstring). Final class."""
 
     name = "euler_maruyama"
-    defaults = {"step_size": None, "temperature": 1.0, "seed": 0}
+    step_size: float | None = None
+    temperature: float = 1.0
+    seed: int = 0
 
     def validate(self):
         options.number(self, "step_size", optional=True)

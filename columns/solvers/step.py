@@ -35,25 +35,18 @@ from graphs.errors import SolverError
 
 from .. import delays
 from ..rng import counter_uniform
+from ..plasticity.map import learning_rates
 from ..types.map import MapColumn
 from . import options
-from .base import Solver
-
-
-def learning_rates(network) -> torch.Tensor:
-    """α of each learnable edge's target column (0 where the type does not learn), (E_l,)."""
-    rate = [col.learning_rate().to(network.real_dtype).expand(col.n)
-            if isinstance(col, MapColumn) and col.learns else
-            torch.zeros(col.n, dtype=network.real_dtype, device=network.device)
-            for col in network.columns.values()]
-    return torch.cat(rate)[network.learn_tgt]
+from .base import Solver, options_dataclass
 
 
 def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
              learn: bool, alpha_l: torch.Tensor | None = None, arriving=None) -> torch.Tensor:
-    """One step of the whole network. ``arriving(x, c)`` (delays): the signals (B, E) arriving
-    at step n + c from the sent x (B, N) of step n + c (``columns.delays``; None: no delays).
-    Shapes: y (B, S), s (B|1, N), u (B, N) or None -> (B, S)."""
+    """One step of the whole network; the learnable edges learn by the network's map rule
+    (``columns.plasticity.MapLearning``). ``arriving(x, c)`` (delays): the signals (B, E)
+    arriving at step n + c from the sent x (B, N) of step n + c (``columns.delays``; None: no
+    delays). Shapes: y (B, S), s (B|1, N), u (B, N) or None -> (B, S)."""
     parts, W_l, P_l = network.layout.split(y)
     B = y.shape[0]
     s = s.expand(B, -1)
@@ -66,50 +59,22 @@ def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
         return network.layout.join(new, W_l, P_l)
     x_new = network.send(new)
     xe_new = None if arriving is None else arriving(x_new, 1.0)          # x_j(n + 1 − L_e)
-    nu_new = None
-    if any(getattr(c, "needs_new_field", False) for c in network.columns.values()):
-        nu_new = network.field(W_l, x_new, B, xe_new)[1]
-    err = [col.plasticity_error(new[k], nu_k, None if nu_new is None else nn_k, s_k)
-           if col.learns else torch.zeros_like(nu_k)
-           for k, col, _, nu_k, nn_k, s_k in network.by_type(parts, nu, nu if nu_new is None
-                                                             else nu_new, s)]
-    err = torch.cat(err, -1)
-    alpha_l = learning_rates(network) if alpha_l is None else alpha_l
-    pre = None if xe_new is None else xe_new.index_select(-1, network.learn_idx)
-    W_new = learn_update(network.learn_src, network.learn_tgt, W_l, err, x_new, alpha_l, pre)
+    W_new = network.plasticity.update(network, parts, new, nu, s, x_new, xe_new, W_l, alpha_l)
     return network.layout.join(new, W_new, P_l)
 
 
-def learn_update(src: torch.Tensor, tgt: torch.Tensor, W_l: torch.Tensor, err: torch.Tensor,
-                 x_new: torch.Tensor, alpha_l: torch.Tensor,
-                 pre: torch.Tensor | None = None) -> torch.Tensor:
-    """W_e + α e_i x_j(t+1) on the learnable edges e: j → i (src, tgt their end points);
-    ``pre`` (B, E_l), when given, is the presynaptic signal that arrives (delayed x_j).
-
-    Shapes: src, tgt (E_l,); W_l (B, E_l); err, x_new (B, N); α (E_l,) or (B, 1) -> (B, E_l)."""
-    pre = x_new.index_select(-1, src) if pre is None else pre
-    return W_l + alpha_l * err.index_select(-1, tgt) * pre
-
-
-def learn_update_dense_(W: torch.Tensor, err: torch.Tensor, x_new: torch.Tensor,
-                        alpha: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """The same rule on dense couplings W[target, source], in place: W += α e xᵀ, kept on the
-    graph by ``mask`` (N, N) (1 on edges, 0 elsewhere; None: the complete graph without
-    self-loops, the diagonal set back to 0). Shapes: W (B, N, N); err, x (B, N); α (B, 1)."""
-    W.addcmul_((alpha * err).unsqueeze(-1), x_new.unsqueeze(-2))
-    if mask is None:
-        W.diagonal(dim1=-2, dim2=-1).zero_()
-    else:
-        W.mul_(mask)
-    return W
-
-
+@options_dataclass
 class Step(Solver):
     """The synchronous map (module docstring). Final class. Carry: "step", the counter n."""
 
     name = "step"
-    defaults = {"stochastic": True, "learn": True, "seed": 0, "seeds": None, "first_step": 0,
-                "substeps": 1, "history": None}
+    stochastic: bool = True
+    learn: bool = True
+    seed: int = 0
+    seeds: object = None
+    first_step: int = 0
+    substeps: int = 1
+    history: object = None
     takes_delays = True
 
     def validate(self):

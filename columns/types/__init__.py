@@ -4,8 +4,8 @@ Abstract: ``ColumnType`` (any ODE column), ``HamiltonianColumn`` (equations from
 ``MapColumn`` (discrete-time maps), ``TraceLearningColumn`` (local continuous-time learning).
 Built-in (type names): ``K6Column`` ("k6"), ``NetworkBMColumn`` ("bm"), ``GenericBMColumn``
 ("generic"), ``FEPColumn`` ("fep"), ``FEPTraceColumn`` ("fep_trace"), ``CanonicalColumn``
-("canonical"), ``StuartLandauColumn`` ("stuart_landau", neurolib's Hopf node). Edge Hamiltonian
-of learnable couplings: ``HebbianPlasticity``.
+("canonical"), ``StuartLandauColumn`` ("stuart_landau", neurolib's Hopf node). The learning rules
+of learnable couplings are in ``columns.plasticity``.
 """
 
 from .bm import NetworkBMColumn
@@ -16,10 +16,9 @@ from .generic import GenericBMColumn
 from .hamiltonian import HamiltonianColumn
 from .k6 import K6Column
 from .map import MapColumn
-from .plasticity import HebbianPlasticity
 from .stuart_landau import StuartLandauColumn
 from .trace_learning import TraceLearningColumn
 
 __all__ = ["ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
            "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
-           "HebbianPlasticity", "StuartLandauColumn"]
+           "StuartLandauColumn"]

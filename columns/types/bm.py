@@ -19,7 +19,7 @@ gamma_w = 0.5, theta0 = 0. Option ``rate``: "tanh" | "linear".
 
 from __future__ import annotations
 
-from ..registry import register
+from .registry import register
 from .hamiltonian import HamiltonianColumn
 
 

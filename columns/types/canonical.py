@@ -31,7 +31,7 @@ import torch
 
 from graphs.errors import ParameterError
 
-from ..registry import register
+from .registry import register
 from .map import MapColumn
 
 

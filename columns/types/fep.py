@@ -41,7 +41,7 @@ import torch
 
 from graphs.errors import ParameterError
 
-from ..registry import register
+from .registry import register
 from .langevin import cb_sample, langevin
 from .map import MapColumn
 from .trace_learning import TraceLearningColumn

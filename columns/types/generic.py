@@ -24,7 +24,7 @@ from typing import Callable
 
 from graphs.errors import ParameterError
 
-from ..registry import register
+from .registry import register
 from .hamiltonian import HamiltonianColumn
 
 

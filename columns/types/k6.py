@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from graphs.errors import ParameterError
 
-from ..registry import register
+from .registry import register
 from .hamiltonian import HamiltonianColumn
 
 H_RULES = ("hebb", "oja")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from ..registry import register
+from .registry import register
 from .column import ColumnType
 
 

@@ -21,6 +21,8 @@ def copy_bandwidth(device, dtype=torch.float64, nbytes=256 * 2**20) -> float:
 
 
 def random_coupling(n, e, seed, learnable=True):
+    """``e`` random directed edges on ``n`` columns (no self-loops), weights 0.1·N(0, 1);
+    ``learnable``: True, False, or "half" (every other edge, in the order drawn)."""
     g = torch.Generator().manual_seed(seed)
     draws = int(e * 1.05) + 16
     key = torch.unique(torch.randint(0, n, (draws,), generator=g) * n
@@ -28,6 +30,8 @@ def random_coupling(n, e, seed, learnable=True):
     key = key[(key // n) != (key % n)]
     key = key[torch.randperm(key.numel(), generator=g)[:e]]
     w = 0.1 * torch.randn(key.numel(), generator=g, dtype=torch.float64)
+    if learnable == "half":
+        learnable = torch.arange(key.numel()) % 2 == 0
     return graphs.compile_arrays(n, key % n, key // n, w, learnable=learnable)
 
 

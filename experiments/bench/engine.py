@@ -4,8 +4,9 @@ conduction delays, P6 peak memory.
 
 Every figure is a ratio against a baseline measured in the same process. Medians over repeats.
 
-P1  BM network (NetworkBMColumn, all E = 10 N edges learnable), one dynamics call (float64;
-    ``--dtype=float32`` for the other precision).
+P1  BM network (NetworkBMColumn, E = 10 N edges), one dynamics call, float64 and float32: all
+    edges learnable on a random and a local graph, and half of them learnable on the random graph
+    (each row names the backend the coupling room ran).
     Byte floor per call = bytes that must move: read the state and write its derivative
     (2·S·itemsize with S = 4N + 2E), read the int64 edge sources and targets (2·E·8) and CSR rows ((N+1)·8),
     divided by the bandwidth of a large tensor copy (2·bytes / time) measured here.
@@ -74,11 +75,12 @@ def bench_p1(cfg, device):
         bw = copy_bandwidth(device, dt_)
         item = torch.finfo(dt_).bits // 8      # index bytes (int64 CSR pointers) stay 8
         res = {"copy_bandwidth_GBs": bw / 1e9, "graphs": {}}
-        for family in ("random", "local"):
+        for family in ("random", "local", "random_half_learnable"):
             rows = []
             for n in cfg.p1_sizes:
-                cp = (random_coupling if family == "random" else
-                      lambda n_, e_, s_: local_coupling(n_, e_ // n_, s_))(n, 10 * n, cfg.seed)
+                cp = (random_coupling(n, 10 * n, cfg.seed) if family == "random" else
+                      local_coupling(n, 10, cfg.seed) if family == "local" else
+                      random_coupling(n, 10 * n, cfg.seed, learnable="half"))
                 net = C.Network(cp, {"bm": C.NetworkBMColumn(n)}, stimulus=1.0, dtype=dt_).to(device)
                 y = net.initial_state(noise=0.1, seed=cfg.seed)
                 buf = torch.empty_like(y)
@@ -87,12 +89,14 @@ def bench_p1(cfg, device):
                 with torch.no_grad():
                     fused = median_time(lambda: net(t, y), reps, device)
                     into = median_time(lambda: net(t, y, out=buf), reps, device)
+                    backend = net.edges.backend
                     net.kernels = False
                     eager = median_time(lambda: net(t, y), reps, device)
                 S, E = net.state_size, cp.n_edges
                 floor_bytes = 2 * S * item + 2 * E * 8 + (n + 1) * 8
                 fl = floor_bytes / bw
-                rows.append({"N": n, "E": E, "eager_ms": eager * 1e3, "fused_ms": fused * 1e3,
+                rows.append({"N": n, "E": E, "E_learnable": net.layout.n_learnable,
+                             "backend": backend, "eager_ms": eager * 1e3, "fused_ms": fused * 1e3,
                              "fused_out_ms": into * 1e3, "floor_ms": fl * 1e3,
                              "fraction_eager": fl / eager, "fraction_fused": fl / fused,
                              "fraction_fused_out": fl / into, "speedup": eager / into})
@@ -305,12 +309,13 @@ def main(cfg: Config, out: str) -> dict:
     p6 = bench_p6(cfg) if device.type == "cpu" else {"skipped": "P6 measures host RSS on CPU runs"}
     t3 = time.perf_counter()
     lines = [f"device {device} ({os.cpu_count()} CPU threads, {torch.get_num_threads()} used)",
-             "P1  dtype    graph   N        E         eager ms  fused ms  into-buffer ms  floor ms"
-             "  fraction of floor (eager / fused / into buffer)"]
+             "P1  dtype    graph                  N        E         backend  eager ms  fused ms  "
+             "into-buffer ms  floor ms  fraction of floor (eager / fused / into buffer)"]
     for dname, res in p1["dtypes"].items():
         for family, g in res["graphs"].items():
             for r in g["rows"]:
-                lines.append(f"    {dname:<8} {family:<7} {r['N']:<8d} {r['E']:<9d} "
+                lines.append(f"    {dname:<8} {family:<22} {r['N']:<8d} {r['E']:<9d} "
+                             f"{r['backend']:<8} "
                              f"{r['eager_ms']:<9.3f} {r['fused_ms']:<9.3f} {r['fused_out_ms']:<15.3f} "
                              f"{r['floor_ms']:<9.3f} {r['fraction_eager']:.3f} / "
                              f"{r['fraction_fused']:.3f} / {r['fraction_fused_out']:.3f}")

@@ -33,7 +33,7 @@ from graphs.compile import compile_arrays
 from graphs.errors import ParameterError, StimulusError
 
 from columns.rng import counter_uniform
-from columns.solvers.step import learn_update, learn_update_dense_
+from columns.plasticity import learn_update, learn_update_dense_
 from columns.types.fep import check_rule, fep_error, fep_map, fep_theta
 from columns.types.langevin import langevin, log_x_over_sinh
 

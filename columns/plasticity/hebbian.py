@@ -8,25 +8,29 @@ Each learnable edge e: j → i has a position W_e and momentum P_We; with x = φ
     Ṗ_We = γ_W P_We − (∂H/∂ν_i) x_j             (postsynaptic rate-prediction error × presynaptic rate)
     ∂H_edges/∂x_k = Σ_{e into k} α_W P_We x_j + Σ_{e out of k} α_W P_We x_i
 
-The network adds −φ′(μ_k) ∂H_edges/∂x_k to ṗ_μk. Parameters (defaults): m_W = 1 (> 0),
-alpha_W = 0.5, gamma_W = 0.5; each a scalar or one value per learnable edge (E_l,).
+The network adds −φ′(μ_k) ∂H_edges/∂x_k to ṗ_μk; H_e depends on the rates through x_i x_j
+only, with ∂H_e/∂(x_i x_j) = α_W P_We (the ``A`` of ``columns.plasticity.base``). Parameters
+(defaults): m_W = 1 (> 0), alpha_W = 0.5, gamma_W = 0.5; each a scalar or one value per learnable
+edge (E_l,). The fused CPU kernel of ``columns.coupling.kernels`` computes the same terms.
 """
 
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from graphs.errors import ParameterError
 
+from .base import EdgeTerms, Plasticity
 
-class HebbianPlasticity(nn.Module):
+
+class HebbianPlasticity(Plasticity):
     """Edge Hamiltonian for learnable couplings. Final class.
 
     Shapes: W, P (B, E_l); x_src, x_tgt, g_tgt (B, E_l).
     """
 
     param_defaults = {"m_W": 1.0, "alpha_W": 0.5, "gamma_W": 0.5}
+    momenta = True
 
     def __init__(self, **params):
         super().__init__()
@@ -65,3 +69,15 @@ class HebbianPlasticity(nn.Module):
         dW = P / self.m_W + self.alpha_W * x_tgt * x_src - self.gamma_W * W
         dP = self.gamma_W * P - g_tgt * x_src
         return dW, dP
+
+    def rates(self, terms: EdgeTerms):
+        """(Ẇ, Ṗ, A = α_W P) on the learnable edges. Shapes: (B, E_l) each."""
+        pick = terms.learnable
+        dW, dP = self.rhs(terms.W_l, terms.P_l, pick(terms.x_src), pick(terms.x_tgt),
+                          pick(terms.g_tgt))
+        return dW, dP, self.alpha_W * terms.P_l
+
+    def kernel_params(self, dtype) -> list[torch.Tensor]:
+        """(α_W, 1/m_W, γ_W) as flat arrays of length E_l or 1."""
+        return [v.to(dtype).reshape(-1).contiguous() for v in (self.alpha_W, 1.0 / self.m_W,
+                                                                self.gamma_W)]

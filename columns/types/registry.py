@@ -7,13 +7,16 @@ A column type registers itself in its own file::
         type_name = "mine"
         ...
 
-The engine looks names up here and imports no concrete model; the built-in types register when
+The engine looks names up here and imports no concrete model (this module imports only the
+abstract base); the built-in types register when
 ``columns.types`` is imported (``import columns`` does it).
 """
 
 from __future__ import annotations
 
 from graphs.errors import GraphError, RegistryError
+
+from .column import ColumnType
 
 _REGISTRY: dict[str, type] = {}
 
@@ -25,7 +28,6 @@ def register(cls: type) -> type:
         RegistryError: ``cls`` is not a ``ColumnType`` subclass, has no (non-empty string)
             ``type_name``, or its name is already registered.
     """
-    from .types.column import ColumnType           # the abstract base, not a model
     if not (isinstance(cls, type) and issubclass(cls, ColumnType)):
         raise RegistryError(f"{cls!r} is not a ColumnType subclass")
     name = getattr(cls, "type_name", "")

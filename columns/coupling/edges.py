@@ -1,0 +1,156 @@
+"""``Edges``: a network's edges and every product over them, with the backend chosen here.
+
+With x the sent signal, g = ∂H/∂ν per column, W the edge weights (the learnable ones from the
+state, the rest from the graph) and A the rule's share of the backward message
+(``columns.plasticity.base``):
+
+    field      ν_i = Σ_{e: j→i} W_e x_j            (x_j delayed when the network has delays)
+    backward   force_k = Σ_{e out of k} (W_e g_i + A_e x_i) + Σ_{e into k} A_e x_j
+               (= Wᵀ g + ∂H_edges/∂x: what the network sends back to the sending momenta)
+
+Backends, chosen per call below this API:
+
+- **fused** (CPU, float32/float64, no autograd through the call, no delays, a rule with a fused
+  kernel or none): two passes over the CSR rows in ``columns.coupling.kernels``, the rule's edge
+  terms in the second pass, no E-length temporaries; all, none or some of the edges learnable
+  (``lpos``: a fixed edge reads the graph's weight);
+- **dense**: a dense graph, or one W shared by the batch on at most ``graphs.coupling.SMALL``
+  columns: one GEMM over the batch (``Coupling.forward_product``);
+- **eager**: torch ops on the CSR (SpMM, index_add; differentiable), everything else: autograd,
+  delays, GPU, complex states, rules without a kernel.
+
+All backends agree to round-off (tests). ``kernels = False`` forces the eager path; ``backend``
+records what the last call ran ("fused" or "eager"; dense products run inside "eager").
+
+Shapes: W_l, P_l (B, E_l); x, g, ν (B, N); W (B|1, E); lpos (E,) int64.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..plasticity.base import Plasticity
+from . import kernels
+
+
+class Edges(nn.Module):
+    """The edges of a network on a compiled ``graphs.Coupling`` (module docstring). Final class.
+
+    Buffers: learn_idx (E_l,) the learnable edges' positions in the CSR order, learn_src,
+    learn_tgt (E_l,) their end points, lpos (E,) each edge's position among the learnable ones
+    (−1: fixed).
+    """
+
+    def __init__(self, coupling):
+        super().__init__()
+        self.coupling = coupling
+        learn_idx = coupling.learnable.nonzero().flatten()
+        self.register_buffer("learn_idx", learn_idx)
+        self.register_buffer("learn_src", coupling.src[learn_idx], persistent=False)
+        self.register_buffer("learn_tgt", coupling.tgt[learn_idx], persistent=False)
+        lpos = torch.full((coupling.n_edges,), -1, dtype=torch.int64)
+        lpos[learn_idx] = torch.arange(learn_idx.numel())
+        self.register_buffer("lpos", lpos, persistent=False)
+        self.n_learnable = int(learn_idx.numel())
+        self.all_learnable = self.n_learnable == coupling.n_edges and self.n_learnable > 0
+        self.kernels = True
+        self.backend = None
+        self._work: dict = {}
+
+    def _apply(self, fn, *args, **kwargs):
+        self._work = {}                          # work buffers follow device and dtype: rebuilt lazily
+        return super()._apply(fn, *args, **kwargs)
+
+    # -- the edge weights -------------------------------------------------------------------
+    def weights(self, W_l: torch.Tensor) -> torch.Tensor:
+        """All edge weights (B, E): the learnable ones from ``W_l`` (B, E_l), the rest from the
+        graph ((1, E) when none learns)."""
+        if self.all_learnable:
+            return W_l
+        W0 = self.coupling.weight0.unsqueeze(0)
+        if W_l.shape[-1] == 0:
+            return W0
+        return W0.expand(W_l.shape[0], -1).index_copy(1, self.learn_idx, W_l)
+
+    def scatter(self, v: torch.Tensor) -> torch.Tensor:
+        """Values on the learnable edges (B, E_l) placed in all edges (B, E), 0 elsewhere."""
+        if self.all_learnable:
+            return v
+        out = torch.zeros(v.shape[0], self.coupling.n_edges, dtype=v.dtype, device=v.device)
+        return out.index_copy(1, self.learn_idx, v)
+
+    # -- the eager (and dense) products --------------------------------------------------------
+    def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int, x_edges=None):
+        """(W (B|1, E) or None without edges, ν (B, N)); with ``x_edges`` (B, E), the signals
+        arriving on each edge (delayed): ν_i = Σ_e W_e x_edges,e."""
+        cp = self.coupling
+        if not cp.n_edges:
+            return None, torch.zeros_like(x).expand(B, -1)
+        W = self.weights(W_l)
+        if x_edges is not None:
+            return W, cp.sum_by_target(W * x_edges).expand(B, -1)
+        return W, cp.forward_product(W, x).expand(B, -1)
+
+    def backward(self, terms, A: torch.Tensor | None) -> torch.Tensor:
+        """force (B, N) = Wᵀ g + Σ_out A x_i + Σ_in A x_j (module docstring), eager."""
+        cp = self.coupling
+        back = terms.W * terms.g_tgt                                      # (B, E)
+        if A is None:
+            return cp.sum_by_source(back)                                 # Wᵀ g
+        aA = self.scatter(A)                                              # (B, E)
+        back = back + aA * terms.x_tgt
+        return cp.sum_by_source(back) + (cp.forward_product(aA, terms.x) if terms.x_edges is None
+                                         else cp.sum_by_target(aA * terms.x_src))
+
+    # -- the fused backend -----------------------------------------------------------------
+    def plan(self, y: torch.Tensor, x: torch.Tensor, rule) -> dict | None:
+        """The fused kernels' work buffers for this call, or None where they do not apply
+        (module docstring); sets ``backend``."""
+        cp = self.coupling
+        if torch.compiler.is_compiling() or not (
+                self.kernels and kernels.AVAILABLE and y.device.type == "cpu"
+                and y.dtype in (torch.float32, torch.float64) and cp.n_edges
+                and not cp.dense_for(self.n_learnable == 0)
+                and (rule is None or type(rule).kernel_params is not Plasticity.kernel_params)
+                and not (torch.is_grad_enabled() and (y.requires_grad or x.requires_grad))):
+            self.backend = "eager"
+            return None
+        C = kernels.threads()
+        mixed = 0 < self.n_learnable < cp.n_edges
+        key = (y.shape[0], y.dtype, C, mixed)
+        work = self._work.get(key)
+        if work is None:
+            B, N = y.shape[0], cp.n_nodes
+            work = {"bounds": kernels.chunk_bounds(cp.crow, C), "mixed": mixed,
+                    "nu": y.new_empty(B, N), "fsrc": y.new_empty(C, B, N),
+                    "ftgt": y.new_empty(B, N),
+                    "params": ([y.new_zeros(1)] * 3 if rule is None
+                               else rule.kernel_params(y.dtype))}
+            self._work = {key: work}              # keep only the latest shape
+        self.backend = "fused"
+        return work
+
+    def fused_field(self, work: dict, W_l: torch.Tensor, x: torch.Tensor):
+        """(W as the kernels read it, ν (B, N)) by the fused first pass."""
+        cp = self.coupling
+        if work["mixed"]:
+            W0 = cp.weight0.to(x.dtype)
+            return (W0, W_l), kernels.field_mixed(cp.crow, cp.src, self.lpos, W0, W_l, x,
+                                                   work["bounds"], work["nu"])
+        W = W_l if self.all_learnable else cp.weight0.unsqueeze(0)
+        return W, kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"])
+
+    def fused_backward(self, work: dict, W, P_l: torch.Tensor, x: torch.Tensor, g: torch.Tensor,
+                       dW: torch.Tensor | None, dP: torch.Tensor | None) -> torch.Tensor:
+        """The rule's Ẇ, Ṗ written into ``dW``, ``dP`` (B, E_l) (None: no learnable edges) and
+        the force (B, N), by the fused second pass."""
+        cp = self.coupling
+        if work["mixed"]:
+            W0, W_l = W
+            return kernels.hebbian_mixed(cp.crow, cp.src, self.lpos, W0, W_l, P_l, x,
+                                         g.contiguous(), *work["params"], work["bounds"], dW, dP,
+                                         work["fsrc"], work["ftgt"])
+        return kernels.hebbian(cp.crow, cp.src, W, P_l if dW is not None else None, x,
+                               g.contiguous(), *work["params"], work["bounds"], dW, dP,
+                               work["fsrc"], work["ftgt"])
