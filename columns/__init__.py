@@ -1,14 +1,22 @@
 """columns: Bayesian-mechanics cortical columns as vectorised PyTorch modules.
 
-Public surface:
-- column types (``columns.types``): the abstract ``ColumnType``, ``HamiltonianColumn``,
-  ``MapColumn``, ``TraceLearningColumn``; the built-in ``K6Column``, ``NetworkBMColumn``,
-  ``GenericBMColumn``, ``FEPColumn``, ``FEPTraceColumn``, ``CanonicalColumn``; ``register``;
-  ``HebbianPlasticity``;
-- the engine: ``Network`` (``from_graph``), ``Stimulus``, ``energy`` (H, U, L, … as functions),
-  ``simulate`` with the solver objects ``IVP``, ``LeastAction``, ``Gradient``, ``Riccati``,
-  ``Step`` (``columns.solvers``), ``Recording`` and ``write_netcdf``;
-- ``rng`` (counter-based uniforms), ``sequences``, ``analysis``, ``canonical``; the project's errors.
+What a user calls (``__all__``):
+
+- build: ``Network`` (``Network.from_graph``), ``Stimulus``; the column types ``ColumnType``,
+  ``HamiltonianColumn``, ``MapColumn``, ``TraceLearningColumn`` (abstract) and ``K6Column``,
+  ``NetworkBMColumn``, ``GenericBMColumn``, ``FEPColumn``, ``FEPTraceColumn``,
+  ``CanonicalColumn``, ``StuartLandauColumn``; ``register`` / ``unregister`` / ``known_types``;
+  the learning rules ``HebbianPlasticity`` and their base ``Plasticity``;
+- run: ``simulate`` with the solvers ``IVP``, ``LeastAction``, ``Gradient``, ``Riccati``,
+  ``Step``, ``EulerMaruyama``; ``Recording``; ``set_threads``; ``DelayRoundingWarning``;
+- measure: the modules ``energy`` (H, U, L, … as functions) and ``analysis``;
+- the errors (``ColumnsError`` and its subclasses).
+
+Public modules beside these: ``columns.analysis``, ``columns.energy``, ``columns.landscape``,
+``columns.solvers``, ``columns.plasticity``, ``columns.coupling``, ``columns.types`` (and each
+type's module), ``columns.canonical``, ``columns.rng`` (counter-based uniforms),
+``columns.threads``, ``columns.recording`` (``write_netcdf``), ``columns.atomic``
+(``atomic_write``). Other names below stay importable here for old code.
 """
 
 from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError, DivergenceError,
@@ -16,31 +24,34 @@ from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError
                            RegistryError, SolverError, StateError, StimulusError)
 
 from . import types  # noqa: F401  (registers the built-in column types)
-from . import energy, rng, sequences
-from .atomic import atomic_write
+from . import analysis, energy, rng  # noqa: F401
+from .atomic import atomic_write  # noqa: F401
 from .network import Network
-from .recording import Recording, write_netcdf
-from .types.registry import column_type, known_types, register, unregister
+from .plasticity import HebbianPlasticity, Plasticity
+from .recording import Recording, write_netcdf  # noqa: F401
 from .simulate import simulate
-from .solvers import IVP, SOLVERS, Gradient, LeastAction, Riccati, Solver, Step, implicit_midpoint
+from .solvers import (IVP, SOLVERS, EulerMaruyama, Gradient, LeastAction,  # noqa: F401
+                      Riccati, Solver, Step, implicit_midpoint)
+from .solvers.delays import DelayRoundingWarning
 from .stimulus import Stimulus
-from .plasticity import HebbianPlasticity, MapLearning, Plasticity, TraceLearning
+from .threads import set_threads
 from .types import (CanonicalColumn, ColumnType, FEPColumn, FEPTraceColumn, GenericBMColumn,
                     HamiltonianColumn, K6Column, MapColumn, NetworkBMColumn,
                     StuartLandauColumn, TraceLearningColumn)
-from .view import ColumnView
+from .types.registry import column_type, known_types, register, unregister  # noqa: F401
+from .view import ColumnView  # noqa: F401
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "types", "energy", "rng", "sequences",
+    "Network", "Stimulus", "simulate", "Recording", "set_threads",
     "ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
     "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
-    "StuartLandauColumn", "HebbianPlasticity", "Network", "Stimulus", "simulate",
-    "Solver", "IVP",
-    "LeastAction", "Gradient", "Riccati", "Step", "SOLVERS", "Recording", "write_netcdf", "atomic_write",
-    "ColumnView", "implicit_midpoint", "register", "unregister", "column_type", "known_types",
-    "AnalysisError", "ColumnsError", "ConfigError", "DeviceError", "DivergenceError",
+    "StuartLandauColumn", "register", "unregister", "known_types",
+    "HebbianPlasticity", "Plasticity",
+    "IVP", "LeastAction", "Gradient", "Riccati", "Step", "EulerMaruyama",
+    "DelayRoundingWarning", "energy", "analysis",
+    "ColumnsError", "AnalysisError", "ConfigError", "DeviceError", "DivergenceError",
     "FieldError", "GraphError", "LabelError", "ParameterError", "RecordingError", "RegistryError",
     "SolverError", "StateError", "StimulusError",
     "__version__",

@@ -230,9 +230,9 @@ class Network(nn.Module):
         """dy/dt. ``s`` (B, N) overrides s(t) (the solvers evaluate many times in one batch);
         ``out`` (B, S), a buffer the caller owns, receives the result (no fresh allocation);
         ``delayed``, a function x (B, N) -> (B, E) giving the signal that arrives on each edge
-        now, x_j(t − d_e) (``columns.delays``; None: x_j(t)). With delays, ν and the Hebbian
+        now, x_j(t − d_e) (``columns.solvers.delays``; None: x_j(t)). With delays, ν and the Hebbian
         edge terms take the arriving x_j(t − d_e); the backward message to the source's momentum,
-        φ′_j(t) Σ_e [W_e g_i(t) + α_W P_e x_i(t)], is instantaneous (``columns.delays``).
+        φ′_j(t) Σ_e [W_e g_i(t) + α_W P_e x_i(t)], is instantaneous (``columns.solvers.delays``).
 
         Shapes: y (B, S) or (S,) -> same shape.
         """

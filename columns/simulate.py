@@ -37,7 +37,8 @@ from graphs.errors import (ColumnsError, DivergenceError, SolverError, StateErro
 from graphs.values import is_integer, is_number
 
 from . import checkpoint as ckpt
-from . import delays, threads
+from . import threads
+from .solvers import delays
 from .recording import Recording
 from .solvers import Solver, make_solver
 

@@ -37,9 +37,9 @@ import torch
 
 import columns as C
 import graphs
-from columns.delays import DelayRoundingWarning
+from columns import DelayRoundingWarning
 from columns.types.stuart_landau import in_strength
-from graphs.errors import ConfigError
+from columns import ConfigError
 
 from .harness.config import ExperimentConfig
 from .harness.progress import progress

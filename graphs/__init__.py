@@ -1,7 +1,9 @@
 """graphs: networkx cortico-cortical graphs -> sparse coupling tensors (row = target).
 
 Public surface: the schema (``validate``), ``compile``, ``Coupling``, the seeded generators,
-the loaders, and the project's error classes.
+the loaders, the project's error classes (``graphs.errors``: the lowest layer, so that ``graphs``
+and ``columns`` raise from one base; ``columns`` re-exports them) and the argument predicates
+every boundary check uses (``graphs.values``).
 """
 
 import os as _os

@@ -1,4 +1,4 @@
-"""Conduction delays (``columns.delays``): exact solutions, the ring's period, zero delays,
+"""Conduction delays (``columns.solvers.delays``): exact solutions, the ring's period, zero delays,
 rounding, batching, chunking and resume, refusals."""
 
 import math
@@ -10,7 +10,7 @@ import torch
 
 import columns as C
 import graphs
-from columns.delays import DelayRoundingWarning
+from columns import DelayRoundingWarning
 from columns.types.map import MapColumn
 
 F64 = torch.float64

@@ -9,7 +9,7 @@ import torch
 import columns as C
 import graphs
 from columns import analysis as A
-from columns import sequences as S
+from experiments.multiregion import sequences as S
 from graphs.errors import GraphError, StimulusError
 
 

@@ -14,7 +14,7 @@ from .base import Solver, run
 from .gradient import Gradient
 from .ivp import IVP, implicit_midpoint
 from .iterate import iterate, relax
-from .least_action import LeastAction
+from .least_action import LeastAction, discrete_lagrangian, solve_window, stimulus_grid
 from .riccati import Riccati
 from .sde import EulerMaruyama
 from .step import Step
@@ -38,4 +38,5 @@ def make_solver(solver, options: dict | None = None) -> Solver:
 
 
 __all__ = ["Solver", "IVP", "LeastAction", "Gradient", "Riccati", "Step", "EulerMaruyama", "SOLVERS",
-           "make_solver", "implicit_midpoint", "run", "iterate", "relax"]
+           "make_solver", "implicit_midpoint", "run", "iterate", "relax", "solve_window",
+           "discrete_lagrangian", "stimulus_grid"]

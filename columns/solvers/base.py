@@ -41,7 +41,7 @@ class Solver(abc.ABC):
 
     name: ClassVar[str] = ""
     takes_delays: ClassVar[bool] = False
-    """Whether the solver integrates conduction delays (``columns.delays``); simulate refuses a
+    """Whether the solver integrates conduction delays (``columns.solvers.delays``); simulate refuses a
     delayed network otherwise, naming the edge."""
 
     def __init__(self, **options):

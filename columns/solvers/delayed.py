@@ -1,4 +1,4 @@
-"""The fixed-step loop with conduction delays (``columns.delays``): Euler or RK4 (the 3/8 rule of
+"""The fixed-step loop with conduction delays (``columns.solvers.delays``): Euler or RK4 (the 3/8 rule of
 ``columns.solvers.fixed_step``, the same stage formulas and buffers) on the grid t₀ + n h, every
 stage reading the arriving signals from the ring buffer.
 

@@ -8,7 +8,7 @@ preallocated; ``compiled=True`` compiles ``unroll`` steps per call with torch.co
 ``method="implicit_midpoint"`` runs ours (below; ``midpoint_tol``, ``midpoint_max_iter``).
 Initial momenta are taken from the state (default 0). No carry: every chunk is an independent
 initial-value problem from the chunk's first state, except with conduction delays
-(``columns.delays``, "euler" and "rk4" only, ``history`` option): the carry is then the ring
+(``columns.solvers.delays``, "euler" and "rk4" only, ``history`` option): the carry is then the ring
 buffer of sent signals and the step count (``columns.solvers.delayed``).
 
 The implicit-midpoint rule: a symplectic, symmetric, second-order one-step method.
@@ -34,7 +34,7 @@ import torch
 
 from graphs.errors import DivergenceError, SolverError
 
-from .. import delays
+from . import delays
 from . import delayed, fixed_step, options
 from .base import Solver, options_dataclass
 

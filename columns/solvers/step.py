@@ -20,7 +20,7 @@ continued with fresh noise). The momenta P_W of learnable edges stay 0 (a map ha
 Options (``Step(...)``): stochastic (True), learn (True), seed (0), seeds (None: seed + b),
 first_step (0), substeps (1), history (None: the initial state before t₀; delays only).
 
-Delays (``columns.delays``): a delayed edge delivers x_j(n − L_e), L_e = round(d_e / step) with the
+Delays (``columns.solvers.delays``): a delayed edge delivers x_j(n − L_e), L_e = round(d_e / step) with the
 step = one grid interval / substeps (the intervals must be equal); the learning rule's
 presynaptic term is the arriving x_j(n + 1 − L_e). The ring buffer is part of the carry.
 
@@ -33,7 +33,7 @@ import torch
 
 from graphs.errors import SolverError
 
-from .. import delays
+from . import delays
 from ..rng import counter_uniform
 from ..plasticity.map import learning_rates
 from ..types.map import MapColumn
@@ -45,7 +45,7 @@ def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
              learn: bool, alpha_l: torch.Tensor | None = None, arriving=None) -> torch.Tensor:
     """One step of the whole network; the learnable edges learn by the network's map rule
     (``columns.plasticity.MapLearning``). ``arriving(x, c)`` (delays): the signals (B, E)
-    arriving at step n + c from the sent x (B, N) of step n + c (``columns.delays``; None: no
+    arriving at step n + c from the sent x (B, N) of step n + c (``columns.solvers.delays``; None: no
     delays). Shapes: y (B, S), s (B|1, N), u (B, N) or None -> (B, S)."""
     parts, W_l, P_l = network.layout.split(y)
     B = y.shape[0]

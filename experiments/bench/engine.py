@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 import columns as C
-from columns.delays import DelayRoundingWarning
+from columns import DelayRoundingWarning
 import graphs
 
 from ..harness.config import ExperimentConfig

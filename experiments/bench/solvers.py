@@ -23,7 +23,7 @@ import torch
 
 import columns as C
 from columns import energy
-from columns.solvers import least_action as LA
+from columns.solvers import discrete_lagrangian, stimulus_grid
 
 from ..harness.config import ExperimentConfig
 from .common import random_coupling
@@ -83,13 +83,13 @@ def bench_iteration(cfg: Config, device, dtype) -> list[dict]:
             y0 = net.initial_state(noise=0.1, seed=cfg.seed)
             pos, _ = energy.canonical_pairs(net)
             times = torch.arange(K + 1, dtype=dtype, device=device) * cfg.dt
-            s = LA.stimulus_grid(net, times[:-1] + cfg.dt / 2, 1)
+            s = stimulus_grid(net, times[:-1] + cfg.dt / 2, 1)
             dt = times.diff()
             q = (y0[:, pos].unsqueeze(0) + 0.01 * torch.randn(K + 1, 1, pos.numel(), dtype=dtype,
                                                                device=device)).requires_grad_(True)
 
             def evaluation():
-                S = LA.discrete_lagrangian(net, q[:-1], q[1:], dt, s).sum()
+                S = discrete_lagrangian(net, q[:-1], q[1:], dt, s).sum()
                 torch.autograd.grad(S, q)
 
             def forward_ivp():     # the saddle dynamics may leave the finite range: still timed

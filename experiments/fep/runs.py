@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import torch
 
-from graphs.compile import compile_arrays
-from graphs.errors import ParameterError, StimulusError
+from graphs import compile_arrays
+from columns import ParameterError, StimulusError
 
 from columns.rng import counter_uniform
 from columns.plasticity import learn_update, learn_update_dense_

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from graphs.errors import ConfigError
+from columns import ConfigError
 
 from ..harness.config import ExperimentConfig
 from .runs import FEPRuns

@@ -26,7 +26,7 @@ import os
 import sys
 import typing
 
-from graphs.errors import ColumnsError
+from columns import ColumnsError
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
-from graphs.errors import ConfigError
+from columns import ConfigError
 from graphs.values import is_integer
 
 

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from columns import atomic_write
-from graphs.errors import ConfigError
+from columns import ConfigError
 
 from .files import write_json
 

@@ -17,7 +17,7 @@ import typing
 
 import torch
 
-from graphs.errors import ConfigError
+from columns import ConfigError
 
 from .. import EXPERIMENTS
 from . import resume as resume_

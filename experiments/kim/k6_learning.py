@@ -25,7 +25,7 @@ import torch
 import columns as C
 import columns.analysis as A
 import graphs
-from graphs.errors import DivergenceError
+from columns import DivergenceError
 
 from ..harness.config import ExperimentConfig
 from ..harness.figures import pyplot, save

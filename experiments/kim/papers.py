@@ -27,7 +27,7 @@ import columns as C
 from columns import energy
 import columns.analysis as A
 import graphs
-from graphs.errors import DivergenceError
+from columns import DivergenceError
 
 from ..harness import resume
 from ..harness.config import ExperimentConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphs.errors import ConfigError
+from columns import ConfigError
 
 from ..harness.config import ExperimentConfig
 

@@ -7,10 +7,10 @@ import math
 
 import torch
 
-from columns import sequences as S
-from graphs.errors import ConfigError
+from columns import ConfigError
 
 from ..digits import digits, zscore_rows
+from . import sequences as S
 from .config import Config
 
 

@@ -41,7 +41,7 @@ import time
 
 import torch
 
-from graphs.errors import ColumnsError
+from columns import ColumnsError
 
 from ..harness.progress import bar as progress_bar
 from ..harness.progress import progress

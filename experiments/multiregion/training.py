@@ -11,10 +11,10 @@ import torch
 
 import columns as C
 import graphs
-from columns import sequences as S
 
 from ..harness import resume
 from .arms import ARMS
+from . import sequences as S
 from .config import Config
 from .inputs import schedule
 

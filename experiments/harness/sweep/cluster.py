@@ -27,7 +27,7 @@ import contextlib
 import logging
 import os
 
-from graphs.errors import ColumnsError
+from columns import ColumnsError
 
 
 class SweepError(ColumnsError, RuntimeError):

@@ -21,7 +21,7 @@ import re
 import typing
 from dataclasses import dataclass
 
-from graphs.errors import ConfigError
+from columns import ConfigError
 from graphs.values import is_integer
 
 from .. import runner

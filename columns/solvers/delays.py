@@ -40,8 +40,8 @@ import torch
 
 from graphs.errors import SolverError
 
-from .plasticity.trace import TraceLearning
-from .recording import Recording
+from ..plasticity.trace import TraceLearning
+from ..recording import Recording
 
 
 TABLE = 2**22

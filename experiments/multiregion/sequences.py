@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from graphs.errors import StimulusError
+from columns import StimulusError
 
-from .stimulus import Stimulus
+from columns import Stimulus
 
 ORDERS = ("cyclic", "random", "reverse")
 
