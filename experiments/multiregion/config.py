@@ -3,6 +3,7 @@ column types' training and the analysis; ``tiny()`` is the CI preset."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from columns import ConfigError
@@ -123,6 +124,12 @@ class Config(ExperimentConfig):
         if self.window <= self.overlap:
             raise ConfigError(f"--window must exceed --overlap >= 0, got {self.window} / "
                               f"{self.overlap}")
+        side = math.isqrt(self.n) if self.n > 0 else 0
+        if self.n < 1 or side * side != self.n or (8 % side and side % 8):
+            raise ConfigError(f"--n must be 4, 16, 64 or (8k)² such as 256 (the 8×8 digits "
+                              f"pooled or upsampled), got {self.n}")
+        if not self.digits or min(self.digits) < 0 or max(self.digits) > 9:
+            raise ConfigError(f"--digits must be digits 0..9, got {self.digits}")
         P = len(self.digits)
         if self.replay_length < 2 * P * self.dwell:
             raise ConfigError(f"--replay_length ({self.replay_length} samples) must cover at least "

@@ -7,7 +7,6 @@ import math
 
 import torch
 
-from columns import ConfigError
 
 from ..digits import digits, zscore_rows
 from . import sequences as S
@@ -21,11 +20,6 @@ def patterns(cfg: Config, device) -> torch.Tensor:
     (Löwdin: X → (X Xᵀ)^(−1/2) X on the centred digits, the closest orthonormal set) and rescaled
     to their norm √n; "random": seeded ±1 patterns (norm √n)."""
     side = math.isqrt(cfg.n)
-    if side * side != cfg.n or (8 % side and side % 8):
-        raise ConfigError(f"--n must be 4, 16, 64 or (8k)² such as 256 (the 8×8 digits pooled or "
-                          f"upsampled), got {cfg.n}")
-    if not cfg.digits or min(cfg.digits) < 0 or max(cfg.digits) > 9:
-        raise ConfigError(f"--digits must be digits 0..9, got {cfg.digits}")
     if cfg.patterns == "random":
         g = torch.Generator().manual_seed(cfg.seed + 7)
         X = torch.sign(torch.randn(len(cfg.digits), cfg.n, generator=g, dtype=torch.float64))
