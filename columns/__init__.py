@@ -36,7 +36,7 @@ from .solvers.delays import DelayRoundingWarning
 from .stimulus import Stimulus
 from .threads import set_threads
 from .types import (CanonicalColumn, ColumnType, FEPColumn, FEPTraceColumn, GenericBMColumn,
-                    HamiltonianColumn, K6Column, MapColumn, NetworkBMColumn,
+                    HamiltonianColumn, K6Column, MapColumn, NetworkBMColumn, NetworkBMTraceColumn,
                     StuartLandauColumn, TraceLearningColumn)
 from .types.registry import column_type, known_types, register, unregister  # noqa: F401
 from .view import ColumnView  # noqa: F401
@@ -46,7 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Network", "Stimulus", "simulate", "Recording", "set_threads",
     "ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
-    "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
+    "NetworkBMColumn", "NetworkBMTraceColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
     "StuartLandauColumn", "register", "unregister", "known_types",
     "HebbianPlasticity", "Plasticity",
     "IVP", "LeastAction", "Gradient", "Riccati", "Step", "EulerMaruyama",

@@ -1,5 +1,6 @@
 """Building a ``Network``: from a networkx graph (compile it, one module per column type), and
-the check of what is wired (``check_columns``, called by ``Network``).
+the checks of what is wired (``check_columns``, ``check_slow_synapses``, called by
+``Network``).
 
 ``column_types`` maps a type name to a ``ColumnType`` class, a dict of parameters (and options)
 for the registered class, or a ready instance. Numeric node attributes override parameters for
@@ -83,3 +84,17 @@ def check_columns(coupling, columns: dict) -> None:
     extra = sorted(set(columns) - set(coupling.type_slices))
     if extra:
         raise GraphError(f"column modules {extra} have no nodes in the graph")
+
+
+def check_slow_synapses(coupling, columns: dict) -> None:
+    """Every slow synapse leaves a column type that has a trace (``trace_field``)."""
+    if not bool(coupling.slow.any()):
+        return
+    for e in coupling.slow.nonzero().flatten().tolist():
+        j = int(coupling.src[e])
+        t = coupling.node_types[j]
+        if getattr(columns[t], "trace_field", None) is None:
+            s, g = coupling.edge_labels()
+            raise GraphError(f"edge ({s[e]!r} -> {g[e]!r}) is a slow synapse, but its source is a "
+                             f"column of type {t!r}, which has no trace to transmit; use a type "
+                             "with a trace_field (e.g. 'bm_trace') or synapse='fast'")

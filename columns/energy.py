@@ -40,14 +40,19 @@ def _differentiable_parts(network, t, y, s=None):
     x = network.send(parts)
     nu = torch.zeros_like(x)
     if cp.n_edges:                               # differentiable: a scatter-add, not the CSR path
-        nu = cp.sum_by_target(network.edge_weights(W_l) * cp.gather_source(x))
+        a, _ = network.edge_signals(parts, x)
+        a = cp.gather_source(x) if a is None else a                     # (B, E) arriving
+        nu = cp.sum_by_target(network.edge_weights(W_l) * a)
     return parts, W_l, P_l, s, x, nu
 
 
-def _edge_signals(network, x):
+def _edge_signals(network, parts, x):
+    """(u_e, x_i) on the learnable edges (B, E_l): the learning rule's presynaptic signal (x_j,
+    or x̄_j − x_j on a slow synapse) and the postsynaptic rate (differentiable)."""
     cp, li = network.coupling, network.learn_idx
-    return x[:, cp.src][:, li], x[:, cp.tgt][:, li]      # (B, E_l) x_j, x_i (differentiable)
-
+    _, u = network.edge_signals(parts, x)
+    u = x[:, cp.src] if u is None else u
+    return u[:, li], x[:, cp.tgt][:, li]
 
 def hamiltonian(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
     """Total H(y; s(t)) per batch member: Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e. Shapes: (B,)."""
@@ -57,7 +62,7 @@ def hamiltonian(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -> t
     for _, col, part, nu_k, s_k in network.by_type(parts, nu, s):
         H = H + col.hamiltonian(part, nu_k, s_k).sum(-1)
     if network.layout.n_learnable:
-        H = H + network.plasticity.hamiltonian(W_l, P_l, *_edge_signals(network, x)).sum(-1)
+        H = H + network.plasticity.hamiltonian(W_l, P_l, *_edge_signals(network, parts, x)).sum(-1)
     return H.squeeze(0) if squeeze else H
 
 
@@ -73,7 +78,7 @@ def static_energy(network, t, y: torch.Tensor, s: torch.Tensor | None = None) ->
     for _, col, part, nu_k, s_k in network.by_type(parts, nu, s):
         U = U + col.static_energy({f: part[f] for f in col.positions}, nu_k, s_k).sum(-1)
     if network.layout.n_learnable:
-        h = network.plasticity.flow(W_l, *_edge_signals(network, x))
+        h = network.plasticity.flow(W_l, *_edge_signals(network, parts, x))
         U = U + (0.5 * network.plasticity.m_W * h * h).sum(-1)
     return U.squeeze(0) if squeeze else U
 

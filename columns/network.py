@@ -34,7 +34,7 @@ from graphs.coupling import Coupling
 from graphs.errors import ParameterError, SolverError, mark_user_error
 
 from . import energy, state, threads
-from .build import check_columns, from_graph
+from .build import check_columns, check_slow_synapses, from_graph
 from .coupling import Edges
 from .layout import StateLayout
 from .plasticity import EdgeTerms, Plasticity, rule_for
@@ -71,6 +71,7 @@ class Network(nn.Module):
         check_columns(coupling, columns)
         self.columns = nn.ModuleDict({k: columns[k] for k in coupling.type_slices})
         self.edges = Edges(coupling)
+        check_slow_synapses(coupling, self.columns)
         n_learn = self.edges.n_learnable
         self.plasticity = rule_for(coupling, self.columns, self.edges.learn_idx, plasticity)
         if self.plasticity is not None:
@@ -219,6 +220,19 @@ class Network(nn.Module):
         """x (B, N): every type's presynaptic signal, in compiled node order."""
         return torch.cat([col.send(p) for _, col, p in self.by_type(parts)], dim=-1)
 
+    def trace_signal(self, parts: dict) -> torch.Tensor:
+        """x̄ (B, N): the traces slow synapses transmit (0 for types without one)."""
+        return torch.cat([col.trace(p) if getattr(col, "trace_field", None) else
+                          torch.zeros_like(col.send(p)) for _, col, p in self.by_type(parts)], dim=-1)
+
+    def edge_signals(self, parts: dict, x: torch.Tensor, x_edges=None):
+        """(a_e, u_e) (B, E) or (x_edges, None) without slow synapses: what arrives on every
+        edge, and the learning rule's presynaptic signal (``columns.coupling.edges``)."""
+        if not self.edges.has_slow:
+            return x_edges, None
+        a = self.coupling.gather_source(x) if x_edges is None else x_edges
+        return self.edges.slow_signals(a, x, self.trace_signal(parts))
+
     def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int, x_edges=None):
         """(W (B|1, E) or None without edges, ν = W x (B, N)) (``edges.field``; ``x_edges``
         (B, E): the signals arriving on each edge, delayed)."""
@@ -250,6 +264,7 @@ class Network(nn.Module):
         s = self.stimulus_at(t, B, s).expand(B, -1)                      # (B, N)
         x = self.send(parts)                                              # (B, N)
         x_edges = None if delayed is None else delayed(x)                 # (B, E) arriving
+        x_edges, u_edges = self.edge_signals(parts, x, x_edges)           # slow synapses
         work = edges.plan(y, x, rule) if x_edges is None else None
         if x_edges is not None:
             edges.backend = "eager"
@@ -276,7 +291,8 @@ class Network(nn.Module):
                 force = edges.fused_backward(work, W, P_l, x, torch.cat(g, -1), dW, dP)
                 self._send_back(parts, derivs, force)
         elif (cp.n_edges and self.hamiltonian_types) or rule is not None:
-            terms = EdgeTerms(self, parts, nu, s, x, x_edges, torch.cat(g, -1), W, W_l, P_l)
+            terms = EdgeTerms(self, parts, nu, s, x, x_edges, torch.cat(g, -1), W, W_l, P_l,
+                              u_edges)
             A = None
             if rule is not None:
                 dW, dP, A = rule.rates(terms)
@@ -286,12 +302,17 @@ class Network(nn.Module):
         return out.squeeze(0) if squeeze else out
 
     def _send_back(self, parts, derivs, force):
-        """ṗ_send −= φ′ · force for every Hamiltonian type (in place in ``derivs``).
+        """ṗ_send −= φ′ · force for every Hamiltonian type (in place in ``derivs``); with slow
+        synapses ``force`` is (to the rates, to the traces) and ṗ_trace −= the second.
         Shapes: force (B, N) = Wᵀ g + ∂H_edges/∂x."""
+        force, to_trace = force if isinstance(force, tuple) else (force, None)
         for k in self.hamiltonian_types:
             col, sl = self.columns[k], self.coupling.type_slices[k]
             name = "p_" + col.send_field
             derivs[k][name] = derivs[k][name] - col.send_derivative(parts[k]) * force[:, sl]
+            if to_trace is not None and col.trace_field is not None:
+                name = "p_" + col.trace_field
+                derivs[k][name] = derivs[k][name] - to_trace[:, sl]
 
     def extra_repr(self) -> str:
         return f"N={self.n_nodes}, E={self.coupling.n_edges}, S={self.layout.size}"

@@ -57,6 +57,7 @@ def compile(G, allow_self_loops: bool | None = None,  # noqa: A001 (the spec's n
         kind=torch.tensor([kind_names.index(a.get("kind", "default")) for _, _, a in edges],
                           dtype=torch.int64),
         delay=edge_delays(G, edges, speed),
+        slow=torch.tensor([a.get("synapse", "fast") == "slow" for _, _, a in edges], dtype=torch.bool),
         node_labels=[str(v) for v in nodes],
         node_types=[G.nodes[v].get("type", NODE_DEFAULTS["type"]) for v in nodes],
         regions=[str(G.nodes[v].get("region", NODE_DEFAULTS["region"])) for v in nodes],

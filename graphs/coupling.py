@@ -40,6 +40,7 @@ class Coupling(nn.Module):
         learnable: (E,) bool.
         kind: (E,) int64 index into ``kind_names``.
         delay: (E,) float64.
+        slow: (E,) bool: slow synapses (they transmit the source's trace).
     Attributes:
         node_labels: list[str] (length N, compiled node order);
         node_types: list[str]; type_slices: dict type -> slice (contiguous);
@@ -48,7 +49,7 @@ class Coupling(nn.Module):
     """
 
     def __init__(self, *, crow, src, tgt, weight0, learnable, kind, delay, node_labels,
-                 node_types, regions, kind_names, node_params):
+                 node_types, regions, kind_names, node_params, slow=None):
         super().__init__()
         self.register_buffer("crow", crow)
         self.register_buffer("src", src)
@@ -57,6 +58,7 @@ class Coupling(nn.Module):
         self.register_buffer("learnable", learnable)
         self.register_buffer("kind", kind)
         self.register_buffer("delay", delay)
+        self.register_buffer("slow", torch.zeros_like(learnable) if slow is None else slow)
         self.register_buffer("_flat", tgt * len(node_labels) + src, persistent=False)
         self.node_labels = list(node_labels)
         self.node_types = list(node_types)

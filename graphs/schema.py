@@ -19,6 +19,10 @@ Edge attributes
     ``length``     int/float >= 0: a tract length; with a conduction speed v (``compile(...,
                    speed=v)`` or the graph attribute ``speed``) the delay is length / v. An
                    edge's own ``delay`` takes precedence over its length.
+    ``synapse``    ``"fast"`` (default) or ``"slow"``: a slow synapse transmits the source's
+                   presynaptic trace x̄_j instead of its rate φ(μ_j) and learns by the
+                   temporally asymmetric rule (``columns.plasticity.hebbian``); its source's
+                   column type must have a trace (``trace_field``).
 
 Graph attributes
     ``allow_self_loops``  bool, default ``False``: self-loops are an explicit choice; they are
@@ -37,7 +41,8 @@ import networkx as nx
 from .errors import GraphError
 
 NODE_DEFAULTS = {"type": "bm", "region": "0"}
-EDGE_DEFAULTS = {"learnable": False, "kind": "default", "delay": 0.0}
+EDGE_DEFAULTS = {"learnable": False, "kind": "default", "delay": 0.0, "synapse": "fast"}
+SYNAPSES = ("fast", "slow")
 RESERVED_NODE_ATTRS = ("type", "region", "label")
 
 
@@ -114,6 +119,13 @@ def validate(G, allow_self_loops: bool | None = None) -> None:
         kind = attrs.get("kind", EDGE_DEFAULTS["kind"])
         if not isinstance(kind, str) or not kind:
             raise GraphError(f"edge ({u!r} -> {v!r}): 'kind' must be a non-empty str, got {kind!r}")
+        syn = attrs.get("synapse", EDGE_DEFAULTS["synapse"])
+        if syn not in SYNAPSES:
+            raise GraphError(f"edge ({u!r} -> {v!r}): 'synapse' must be one of {list(SYNAPSES)}, "
+                             f"got {syn!r}")
+        if syn == "slow" and (attrs.get("delay", 0) or attrs.get("length", 0)):
+            raise GraphError(f"edge ({u!r} -> {v!r}) is a slow synapse with a delay or length: a "
+                             "slow synapse's lag is its trace; give it one or the other")
         for key in ("delay", "length"):
             d = attrs.get(key, 0.0)
             if not _is_number(d) or not math.isfinite(float(d)) or float(d) < 0:

@@ -58,6 +58,7 @@ COLUMN_FACTORIES = {
                                       beta=torch.linspace(-0.5, 0.5, n, dtype=torch.float64)),
     "bm": lambda n: C.NetworkBMColumn(n),
     "bm-linear": lambda n: C.NetworkBMColumn(n, rate="linear", m_w=2.0),
+    "bm-trace": lambda n: C.NetworkBMTraceColumn(n, tau_trace=2.5, m_trace=0.7),
     "generic": generic_k6_like,
 }
 

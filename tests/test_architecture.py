@@ -16,7 +16,7 @@ ENGINE = ["columns/network.py", "columns/build.py", "columns/energy.py", "column
           "columns/atomic.py", "columns/threads.py",
           *sorted(str(p.relative_to(ROOT)) for d in ("solvers", "coupling", "plasticity")
                   for p in (ROOT / "columns" / d).glob("*.py"))]
-MODELS = {"columns.types.bm", "columns.types.k6", "columns.types.generic", "columns.types.fep",
+MODELS = {"columns.types.bm", "columns.types.bm_trace", "columns.types.k6", "columns.types.generic", "columns.types.fep",
           "columns.types.canonical", "columns.canonical"}
 PACKAGES = {"columns.types"}        # importing the package registers every built-in model
 

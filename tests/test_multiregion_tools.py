@@ -229,3 +229,30 @@ def test_attractors_refuse_mixed_types_by_name():
     net = C.Network.from_graph(G, dtype=torch.float64)
     with pytest.raises(TypeError, match="FEPColumn"):
         A.find_attractors(net, net.initial_state(), torch.zeros(1, 2, dtype=torch.float64))
+
+
+def test_transfer_of_constructed_couplings_has_the_built_in_lambda():
+    """Orthogonal patterns: W = Σ_k ξ_k ξ_kᵀ + λ Σ_k ξ_{k+1} ξ_kᵀ gives λ_fwd = λ, λ_bwd = 0; the
+    reverse sequence swaps them; a symmetric W gives equal values; between two regions with B
+    lagging by d, the feedforward W_BA = Σ_k η_k ξ_kᵀ + λ Σ_k η_{k+1} ξ_kᵀ (η_k = ξ_{k−d}) has
+    λ_fwd = λ at that delay."""
+    g = torch.Generator().manual_seed(0)
+    Q, _ = torch.linalg.qr(torch.randn(40, 4, generator=g, dtype=torch.float64))
+    xi = 3.0 * Q.T                                                        # (4, 40) orthogonal
+    nxt = xi.roll(-1, 0)
+    for lam in (0.3, 1.2):
+        W = xi.T @ xi + lam * nxt.T @ xi                                  # Σ ξξᵀ + λ Σ ξ_{k+1} ξ_kᵀ
+        t = A.transfer(W, xi)
+        assert t["forward"] == pytest.approx(lam, rel=1e-12) and abs(t["backward"]) < 1e-12
+        t = A.transfer(W.T, xi)                                           # the reverse order
+        assert abs(t["forward"]) < 1e-12 and t["backward"] == pytest.approx(lam, rel=1e-12)
+    sym = xi.T @ xi + 0.5 * (nxt.T @ xi + xi.T @ nxt)
+    t = A.transfer(sym, xi)
+    assert t["forward"] == pytest.approx(t["backward"], rel=1e-12) == pytest.approx(0.5)
+    eta = xi.roll(1, 0)                                                   # B shows ξ_{k−1}
+    W_ba = eta.T @ xi + 0.7 * eta.roll(-1, 0).T @ xi
+    assert A.transfer(W_ba, xi, xi, delay=1)["forward"] == pytest.approx(0.7, rel=1e-12)
+    assert A.transfer(torch.zeros(40, 40, dtype=torch.float64), xi) == {"forward": None,
+                                                                        "backward": None}
+    with pytest.raises(C.AnalysisError, match="transfer: W must be"):
+        A.transfer(torch.zeros(3, 4), xi)

@@ -17,7 +17,7 @@ from .fixed_points import (FixedPoint, describe, find_fixed_points, newton, posi
 from .lyapunov import largest_lyapunov
 from .occupancy import cosines, dwell_times, label_states, runs, transition_matrix
 from .overlap import (asymmetry, circulation, co_occupancy, joint_distribution, lagged, mutual_information,
-                      region_asymmetry, region_index)
+                      region_asymmetry, region_index, transfer)
 from .replay import replay
 from .sequence import (circular_null, follow_score, lag_null, order_score, pair_leaders,
                        representatives, shuffle_null, sign_pairs, signed_labels, visits)
@@ -31,7 +31,7 @@ __all__ = [
     "hamiltonian_along", "energy_drift", "power", "stimulus_rate", "largest_lyapunov",
     "expectation_flow", "ExpectationFlow", "dedup", "find_attractors", "track_attractors",
     "cosines", "label_states", "runs", "dwell_times", "transition_matrix", "co_occupancy",
-    "joint_distribution", "mutual_information", "lagged", "asymmetry", "circulation", "region_asymmetry", "region_index",
+    "joint_distribution", "mutual_information", "lagged", "asymmetry", "circulation", "region_asymmetry", "region_index", "transfer",
     "replay", "sign_pairs", "pair_leaders", "representatives", "signed_labels", "visits", "order_score",
     "shuffle_null", "follow_score", "circular_null", "lag_null",
 ]

@@ -51,20 +51,23 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
     ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps"."""
     ef = expectation_flow(network, y_ref, within_regions)
     flow, field, kind = ef.increment, ef.field, ef.kind
-    mu, conv, steps = relax(flow, starts, 1.0 if kind == "map" else dt, max_steps, tol)
+    z, conv, steps = relax(flow, ef.lift(starts), 1.0 if kind == "map" else dt, max_steps, tol)
+    mu = ef.project(z)
     out = {"field": field, "kind": kind, "converged": conv, "steps": steps, "regions": {}}
-    ends = mu[conv]
+    ends, zends = mu[conv], z[conv]
+    N = network.n_nodes
     for r, idx in region_index(network.coupling.regions, mu.device).items():
         pts, assign = dedup(ends[:, idx], dedup_tol)
+        zidx = torch.cat([idx, idx + N]) if ef.traced else idx         # the region's part of z
         eig = []
         for k, a in enumerate(pts):
-            full = ends[int((assign == k).nonzero()[0, 0])].clone()           # where it was reached
+            full = zends[int((assign == k).nonzero()[0, 0])].clone()          # where it was reached
 
-            def region_flow(z, full=full):
+            def region_flow(v, full=full, zidx=zidx):
                 m = full.clone()
-                m[idx] = z
-                return flow(m.unsqueeze(0))[0, idx]
-            J = torch.autograd.functional.jacobian(region_flow, a)
+                m[zidx] = v
+                return flow(m.unsqueeze(0))[0, zidx]
+            J = torch.autograd.functional.jacobian(region_flow, full[zidx])
             ev = torch.linalg.eigvals(J)
             eig.append((float(ev.real.max()), float((ev + 1).abs().max())))   # flow; map: ρ(I + J)
         eig_t = torch.tensor(eig, dtype=torch.float64).reshape(-1, 2)

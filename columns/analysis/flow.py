@@ -13,10 +13,15 @@ that an Euler step of 1 is the map (deterministic for u = None, the stochastic m
 u). ``noise_scale`` is m_μ^(−1/2) per column (the model's own fluctuations of μ, for the SDE
 dμ = f dt + T m_μ^(−1/2) dW of ``columns.solvers.EulerMaruyama``).
 
+Types with a presynaptic trace (``trace_field``, e.g. "bm_trace") carry it along: the flow's
+state is then z = (μ, x̄) (B, 2N), the trace with its own prior flow and fluctuations (x̄ of the
+types without one stays 0), slow synapses transmitting x̄ (``columns.coupling.edges``);
+``lift`` puts a μ (B, N) at rest in z (x̄ = φ(μ)), ``project`` takes μ back out.
+
 (Not ``columns.energy.prior_flow``, which is q̇ at p = 0 for every position of a full state.)
 
 Shapes: y_ref (S,) or (Bw, S) with Bw = 1 or B (one reference state per batch member);
-μ (B, N) -> μ̇ (B, N).
+z (B, D) -> ż (B, D), D = N, or 2N with traces.
 """
 
 from __future__ import annotations
@@ -42,8 +47,9 @@ class ExpectationFlow(torch.nn.Module):
     """The expectation flow of ``network`` at ``y_ref`` (module docstring). Final class.
 
     Attributes: kind ("flow" for Hamiltonian types, "map" for map types), field (the expectation
-    field's name), noise_scale (N,) (flows only; None for maps).
-    ``flow(t, μ)`` is μ̇ (a system for ``columns.solvers``); ``increment(μ, u)`` is μ̇, or the
+    field's name), traced (whether z carries traces), dim (D), noise_scale (D,) (flows only;
+    None for maps).
+    ``flow(t, z)`` is ż (a system for ``columns.solvers``); ``increment(z, u)`` is ż, or the
     map's g(σ; u) − σ.
     """
 
@@ -65,30 +71,73 @@ class ExpectationFlow(torch.nn.Module):
         self.field = next(iter(field.values()))
         self._parts, W_l, _ = network.layout.split(y_ref)
         self._W = network.edge_weights(W_l) * _edge_mask(network, within_regions)   # (Bw, E)
-        self.noise_scale = None if kind == "map" else torch.cat(
-            [c.masses()[self.field].to(network.real_dtype).expand(c.n) for c in cols.values()]
-        ).rsqrt()
+        self._traces = {name: getattr(c, "trace_field", None) for name, c in cols.items()}
+        self.traced = kind == "flow" and any(self._traces.values())
+        N = network.n_nodes
+        self.dim = 2 * N if self.traced else N
+        if kind == "map":
+            self.noise_scale = None
+        else:
+            m = [c.masses()[self.field].to(network.real_dtype).expand(c.n) for c in cols.values()]
+            if self.traced:
+                m += [c.masses()[self._traces[name]].to(network.real_dtype).expand(c.n)
+                      if self._traces[name] else torch.ones(c.n, dtype=network.real_dtype,
+                                                             device=network.device)
+                      for name, c in cols.items()]
+            self.noise_scale = torch.cat(m).rsqrt()
 
-    def forward(self, t, mu: torch.Tensor) -> torch.Tensor:
-        """μ̇ (B, N) at μ (B, N); t is not used (the flow is autonomous)."""
-        return self.increment(mu)
+    def lift(self, mu: torch.Tensor) -> torch.Tensor:
+        """z at rest for expectations μ (B, N): (μ, φ(μ)) with traces, else μ itself."""
+        if not self.traced:
+            return mu
+        net = self.network
+        x = net.send({name: {**{f: v.expand(mu.shape[0], -1) for f, v in part.items()},
+                             self._fields[name]: mu_k}
+                      for name, _, part, mu_k in net.by_type(self._parts, mu)})
+        keep = torch.cat([torch.full((c.n,), bool(self._traces[name]), device=mu.device)
+                          for name, c in net.columns.items()])
+        return torch.cat([mu, torch.where(keep, x, torch.zeros_like(x))], -1)
 
-    def increment(self, mu: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
-        """μ̇, or for maps g(σ; u) − σ. Shapes: μ, u (B, N) -> (B, N)."""
+    def project(self, z: torch.Tensor) -> torch.Tensor:
+        """μ (…, N) out of z (…, D)."""
+        return z[..., :self.network.n_nodes]
+
+    def forward(self, t, z: torch.Tensor) -> torch.Tensor:
+        """ż (B, D) at z (B, D); t is not used (the flow is autonomous)."""
+        return self.increment(z)
+
+    def increment(self, z: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
+        """ż, or for maps g(σ; u) − σ. Shapes: z (B, D), u (B, N) -> (B, D)."""
         threads.sync()                           # a changed thread count applies here
         net, cp = self.network, self.network.coupling
-        B = mu.shape[0]
-        p = {name: {**{f: v.expand(B, -1) for f, v in part.items()}, self._fields[name]: mu_k}
-             for name, _, part, mu_k in net.by_type(self._parts, mu)}
+        B, N = z.shape[0], net.n_nodes
+        mu = z[:, :N]
+        xb = z[:, N:] if self.traced else mu
+        p = {}
+        for name, _, part, mu_k, xb_k in net.by_type(self._parts, mu, xb):
+            p[name] = {**{f: v.expand(B, -1) for f, v in part.items()}, self._fields[name]: mu_k}
+            if self.traced and self._traces[name]:
+                p[name][self._traces[name]] = xb_k
         x = net.send(p)
-        nu = cp.sum_by_target(self._W * cp.gather_source(x)) if cp.n_edges else torch.zeros_like(x)
-        out = []
+        if cp.n_edges:
+            a, _ = net.edge_signals(p, x)
+            a = cp.gather_source(x) if a is None else a                     # (B, E) arriving
+            nu = cp.sum_by_target(self._W * a)
+        else:
+            nu = torch.zeros_like(x)
+        out, out_trace = [], []
         us = () if u is None else (u,)
         for name, c, part, nu_k, mu_k, *u_k in net.by_type(p, nu, mu, *us):
             zero = torch.zeros_like(nu_k)
-            out.append(c.flows(part, nu_k, zero)[self._fields[name]] if self.kind == "flow" else
-                       c.step(part, nu_k, zero, u_k[0] if us else None)[self._fields[name]] - mu_k)
-        return torch.cat(out, -1)
+            if self.kind == "map":
+                out.append(c.step(part, nu_k, zero, u_k[0] if us else None)[self._fields[name]]
+                           - mu_k)
+                continue
+            F = c.flows(part, nu_k, zero)
+            out.append(F[self._fields[name]])
+            if self.traced:
+                out_trace.append(F[self._traces[name]] if self._traces[name] else zero)
+        return torch.cat(out + out_trace, -1)
 
 
 def expectation_flow(network, y_ref: torch.Tensor, within_regions: bool = True) -> ExpectationFlow:

@@ -20,6 +20,14 @@ For two label sequences a, b (T,) (−1 = no attractor; ``occupancy.label_states
                   ξ_0..ξ_{P−1} in a cyclic order: > 0 when the couplings carry each pattern
                   forward to the next one, < 0 backward, 0 for a symmetric W (a directional
                   measure; the asymmetry index cannot tell order from noise)
+    transfer      λ_fwd = mean_k ⟨η_{k+1}, W ξ_k⟩ / mean_k ⟨η_k, W ξ_k⟩ and λ_bwd with η_{k−1}:
+                  how strongly W carries each presynaptic pattern ξ_k to the postsynaptic pattern
+                  that follows the trained one, relative to the trained one itself (indices mod P).
+                  Within a region η = ξ; from region A to region B at a trained delay of d
+                  elements (B shows ξ_{k−d} while A shows ξ_k), η_k = ξ_{k−d} and W is the block
+                  W[B, A]. A symmetric W storing the patterns gives λ_fwd = λ_bwd; a sequence
+                  W = Σ_k (ξ_k ξ_kᵀ + λ ξ_{k+1} ξ_kᵀ) of orthogonal patterns gives λ_fwd = λ,
+                  λ_bwd = 0; None when the denominator is 0
 
 Shapes: labels (T,) int64; W (N, N) [target, source]; regions: a length-N sequence of names;
 patterns (P, N).
@@ -143,3 +151,25 @@ def circulation(W: torch.Tensor, patterns: torch.Tensor) -> float:
     bwd = (patterns * (nxt @ W.T)).sum()                   # Σ_k ξ_kᵀ W ξ_{k+1}
     den = P * float(W.norm()) * float((patterns ** 2).sum(1).mean())
     return float(fwd - bwd) / den if den > 0 else 0.0
+
+
+def transfer(W: torch.Tensor, pre: torch.Tensor, post: torch.Tensor | None = None,
+             delay: int = 0) -> dict:
+    """{"forward": λ_fwd, "backward": λ_bwd} of the block ``W`` (N_post, N_pre) [target, source]
+    for presynaptic patterns ``pre`` (P, N_pre) in the trained cyclic order and postsynaptic
+    patterns ``post`` (P, N_post) (default ``pre``; the same patterns in the other region), the
+    postsynaptic region lagging by ``delay`` elements (module docstring)."""
+    post = pre if post is None else post
+    if W.dim() != 2 or pre.dim() != 2 or post.dim() != 2 or W.shape != (post.shape[1], pre.shape[1]) \
+            or pre.shape[0] != post.shape[0]:
+        raise AnalysisError(f"transfer: W must be (N_post, N_pre) for patterns pre (P, N_pre) and "
+                            f"post (P, N_post), got {tuple(W.shape)}, {tuple(pre.shape)}, "
+                            f"{tuple(post.shape)}")
+    eta = post.roll(int(delay), 0)                          # η_k = post_{k − d}
+    drive = pre @ W.T                                       # (P, N_post): W ξ_k
+    base = float((eta * drive).sum(1).mean())
+
+    def ratio(shift: int):
+        v = float((eta.roll(-shift, 0) * drive).sum(1).mean())   # ⟨η_{k+shift}, W ξ_k⟩
+        return v / base if base != 0 else None
+    return {"forward": ratio(1), "backward": ratio(-1)}

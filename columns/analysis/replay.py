@@ -8,7 +8,8 @@ frozen at a reference state y_ref):
                                                                      Brownian motion seeded by ``seed``)
 
 with m_μ the precision (mass) of each column's expectation and T = ``temperature`` (1: the
-model's own fluctuations). Map types (``MapColumn``, e.g. "fep") run their map without learning:
+model's own fluctuations). Types with a presynaptic trace run it along (τ x̄̇ = φ(μ) − x̄, started
+at rest, x̄ = φ(μ₀), with its own fluctuations T m_x̄^(−1/2) dW); the samples are of μ. Map types (``MapColumn``, e.g. "fep") run their map without learning:
 σ ← g(σ) (deterministic) or σ ← g(σ; u) with u = counter_uniform(seed + b, step, node) (the
 stochastic map, as ``solver="step"`` draws it).
 
@@ -50,10 +51,11 @@ def replay(network, y_ref: torch.Tensor, x0: torch.Tensor, steps: int, every: in
         return iterate(flow.increment, x0, steps, every, 1.0, draw, "the map")
     if not all(isinstance(c, HamiltonianColumn) for c in network.columns.values()):
         raise ConfigError("replay: a prior flow needs Hamiltonian column types")
+    z0 = flow.lift(x0)                          # with traces: (μ, x̄ = φ(μ)) at the start
     if stochastic and temperature > 0:
         K = steps // every
         ts = torch.arange(K + 1, dtype=x0.dtype, device=x0.device) * (every * dt)
-        return run(EulerMaruyama(step_size=dt, temperature=temperature, seed=int(seed)), flow, x0,
-                   ts)
-    return iterate(flow.increment, x0, steps, every, dt, lambda k: None,
-                   "the deterministic prior flow")
+        return flow.project(run(EulerMaruyama(step_size=dt, temperature=temperature,
+                                              seed=int(seed)), flow, z0, ts))
+    return flow.project(iterate(flow.increment, z0, steps, every, dt, lambda k: None,
+                                "the deterministic prior flow"))

@@ -4,9 +4,14 @@ With x the sent signal, g = ∂H/∂ν per column, W the edge weights (the learn
 state, the rest from the graph) and A the rule's share of the backward message
 (``columns.plasticity.base``):
 
-    field      ν_i = Σ_{e: j→i} W_e x_j            (x_j delayed when the network has delays)
-    backward   force_k = Σ_{e out of k} (W_e g_i + A_e x_i) + Σ_{e into k} A_e x_j
+    field      ν_i = Σ_{e: j→i} W_e a_e,   a_e = x_j (x_j delayed when the network has delays)
+    backward   force_k = Σ_{e out of k} (W_e g_i + A_e x_i) + Σ_{e into k} A_e u_e
                (= Wᵀ g + ∂H_edges/∂x: what the network sends back to the sending momenta)
+
+with u_e = a_e the presynaptic signal of the learning rule. A slow synapse (``slow``) transmits
+the source's trace, a_e = x̄_j, and learns from u_e = x̄_j − x_j (post now × pre before minus pre
+now); its share of the message splits: W_e g_i + A_e x_i goes to the trace's momentum
+(``force_trace``), −A_e x_i to the rate's (``slow_signals``, ``backward``).
 
 Backends, chosen per call below this API:
 
@@ -17,7 +22,7 @@ Backends, chosen per call below this API:
 - **dense**: a dense graph, or one W shared by the batch on at most ``graphs.coupling.SMALL``
   columns: one GEMM over the batch (``Coupling.forward_product``);
 - **eager**: torch ops on the CSR (SpMM, index_add; differentiable), everything else: autograd,
-  delays, GPU, complex states, rules without a kernel.
+  delays, slow synapses, GPU, complex states, rules without a kernel.
 
 All backends agree to round-off (tests). ``kernels = False`` forces the eager path; ``backend``
 records what the last call ran ("fused" or "eager"; dense products run inside "eager").
@@ -52,6 +57,8 @@ class Edges(nn.Module):
         lpos = torch.full((coupling.n_edges,), -1, dtype=torch.int64)
         lpos[learn_idx] = torch.arange(learn_idx.numel())
         self.register_buffer("lpos", lpos, persistent=False)
+        self.register_buffer("slow", coupling.slow.unsqueeze(0), persistent=False)   # (1, E)
+        self.has_slow = bool(coupling.slow.any())
         self.n_learnable = int(learn_idx.numel())
         self.all_learnable = self.n_learnable == coupling.n_edges and self.n_learnable > 0
         self.kernels = True
@@ -92,10 +99,27 @@ class Edges(nn.Module):
             return W, cp.sum_by_target(W * x_edges).expand(B, -1)
         return W, cp.forward_product(W, x).expand(B, -1)
 
-    def backward(self, terms, A: torch.Tensor | None) -> torch.Tensor:
-        """force (B, N) = Wᵀ g + Σ_out A x_i + Σ_in A x_j (module docstring), eager."""
+    def slow_signals(self, a: torch.Tensor, x: torch.Tensor, trace: torch.Tensor):
+        """(a_e, u_e) (B, E) with the slow synapses' entries set: a_e = x̄_j, u_e = x̄_j − x_j;
+        ``a`` (B, E) the fast signals (gathered, or delayed), x, trace (B, N)."""
+        src = self.coupling.src
+        xt, xs = trace.index_select(-1, src), x.index_select(-1, src)
+        return torch.where(self.slow, xt, a), torch.where(self.slow, xt - xs, a)
+
+    def backward(self, terms, A: torch.Tensor | None):
+        """force (B, N) = Wᵀ g + Σ_out A x_i + Σ_in A u_e (module docstring), eager; with slow
+        synapses the pair (force on the rates, force on the traces)."""
         cp = self.coupling
         back = terms.W * terms.g_tgt                                      # (B, E)
+        if self.has_slow:
+            aA = None if A is None else self.scatter(A)
+            if aA is not None:
+                back = back + aA * terms.x_tgt
+            to_rate = torch.where(self.slow, 0.0 if aA is None else -aA * terms.x_tgt, back)
+            force = cp.sum_by_source(to_rate)
+            if aA is not None:
+                force = force + cp.sum_by_target(aA * terms.u_src)
+            return force, cp.sum_by_source(torch.where(self.slow, back, 0.0))
         if A is None:
             return cp.sum_by_source(back)                                 # Wᵀ g
         aA = self.scatter(A)                                              # (B, E)
@@ -108,7 +132,7 @@ class Edges(nn.Module):
         """The fused kernels' work buffers for this call, or None where they do not apply
         (module docstring); sets ``backend``."""
         cp = self.coupling
-        if torch.compiler.is_compiling() or not (
+        if torch.compiler.is_compiling() or self.has_slow or not (
                 self.kernels and kernels.AVAILABLE and y.device.type == "cpu"
                 and y.dtype in (torch.float32, torch.float64) and cp.n_edges
                 and not cp.dense_for(self.n_learnable == 0)

@@ -29,12 +29,14 @@ class EdgeTerms:
     """What a continuous rule sees at one dynamics call, with the edge gathers made once.
 
     parts (the state by type and field), nu, s (B, N), x (B, N) the sent signal, x_edges (B, E)
-    the signal arriving on each edge when delayed (else None), g (B, N) ∂H/∂ν (zeros for types
-    without one), W (B|1, E) every edge's weight, W_l, P_l (B, E_l)."""
+    the signal arriving on each edge when delayed or slow (else None), g (B, N) ∂H/∂ν (zeros for
+    types without one), W (B|1, E) every edge's weight, W_l, P_l (B, E_l), u_edges (B, E) the
+    learning rule's presynaptic signal where it differs from the arriving one (slow synapses)."""
 
-    def __init__(self, network, parts, nu, s, x, x_edges, g, W, W_l, P_l):
+    def __init__(self, network, parts, nu, s, x, x_edges, g, W, W_l, P_l, u_edges=None):
         self.network, self.parts, self.nu, self.s, self.x = network, parts, nu, s, x
         self.x_edges, self.g, self.W, self.W_l, self.P_l = x_edges, g, W, W_l, P_l
+        self.u_edges = u_edges
         self._gathered: dict = {}                # made once, on first use (no lock: compilable)
 
     @property
@@ -45,6 +47,12 @@ class EdgeTerms:
             self._gathered["x_src"] = (cp.gather_source(self.x) if self.x_edges is None
                                        else self.x_edges)
         return self._gathered["x_src"]
+
+    @property
+    def u_src(self) -> torch.Tensor:
+        """The presynaptic signal of the learning rule on every edge: x_src, except on slow
+        synapses (x̄_j − x_j; ``columns.coupling.edges``)."""
+        return self.x_src if self.u_edges is None else self.u_edges
 
     @property
     def x_tgt(self) -> torch.Tensor:

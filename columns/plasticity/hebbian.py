@@ -2,11 +2,14 @@
 
 Each learnable edge e: j → i has a position W_e and momentum P_We; with x = φ(μ) the sent rates:
 
-    h_e = α_W x_i x_j − γ_W W_e                 (Hebbian growth with decay)
+    h_e = α_W x_i u_e − γ_W W_e                 (Hebbian growth with decay; u_e = x_j, and on a
+                                                 slow synapse u_e = x̄_j − x_j: post now × pre
+                                                 before minus pre now)
     H_edges = Σ_e ½ P_We²/m_W + P_We h_e
     Ẇ_e  = P_We/m_W + h_e
-    Ṗ_We = γ_W P_We − (∂H/∂ν_i) x_j             (postsynaptic rate-prediction error × presynaptic rate)
-    ∂H_edges/∂x_k = Σ_{e into k} α_W P_We x_j + Σ_{e out of k} α_W P_We x_i
+    Ṗ_We = γ_W P_We − (∂H/∂ν_i) a_e             (postsynaptic rate-prediction error × the arriving
+                                                 signal a_e: x_j, or x̄_j on a slow synapse)
+    ∂H_edges/∂x_k = Σ_{e into k} α_W P_We u_e + Σ_{e out of k} α_W P_We x_i ∂u_e/∂x_k
 
 The network adds −φ′(μ_k) ∂H_edges/∂x_k to ṗ_μk; H_e depends on the rates through x_i x_j
 only, with ∂H_e/∂(x_i x_j) = α_W P_We (the ``A`` of ``columns.plasticity.base``). Parameters
@@ -55,26 +58,29 @@ class HebbianPlasticity(Plasticity):
                 raise ParameterError(f"HebbianPlasticity: {name!r} has {t.shape[0]} values for "
                                      f"{n_learnable} learnable edges")
 
-    def hamiltonian(self, W, P, x_src, x_tgt) -> torch.Tensor:
-        """H_edges per edge. Shapes: (B, E_l)."""
-        return 0.5 * P * P / self.m_W + P * self.flow(W, x_src, x_tgt)
+    def hamiltonian(self, W, P, u_src, x_tgt) -> torch.Tensor:
+        """H_edges per edge (u_src: the learning signal u_e). Shapes: (B, E_l)."""
+        return 0.5 * P * P / self.m_W + P * self.flow(W, u_src, x_tgt)
 
-    def flow(self, W, x_src, x_tgt) -> torch.Tensor:
-        """h_e = α_W x_i x_j − γ_W W_e. Shapes: (B, E_l)."""
-        return self.alpha_W * x_tgt * x_src - self.gamma_W * W
+    def flow(self, W, u_src, x_tgt) -> torch.Tensor:
+        """h_e = α_W x_i u_e − γ_W W_e. Shapes: (B, E_l)."""
+        return self.alpha_W * x_tgt * u_src - self.gamma_W * W
 
-    def rhs(self, W, P, x_src, x_tgt, g_tgt):
+    def rhs(self, W, P, x_src, x_tgt, g_tgt, u_src=None):
         """(Ẇ, Ṗ) without the coupling's own −∂H/∂W term folded elsewhere: it is included here
-        as −g_tgt x_src. Shapes: (B, E_l) each."""
-        dW = P / self.m_W + self.alpha_W * x_tgt * x_src - self.gamma_W * W
+        as −g_tgt a_e (``x_src``: the arriving signal; ``u_src``: the learning signal, default
+        the same). Shapes: (B, E_l) each."""
+        u_src = x_src if u_src is None else u_src
+        dW = P / self.m_W + self.alpha_W * x_tgt * u_src - self.gamma_W * W
         dP = self.gamma_W * P - g_tgt * x_src
         return dW, dP
 
     def rates(self, terms: EdgeTerms):
         """(Ẇ, Ṗ, A = α_W P) on the learnable edges. Shapes: (B, E_l) each."""
         pick = terms.learnable
+        u = None if terms.u_edges is None else pick(terms.u_src)
         dW, dP = self.rhs(terms.W_l, terms.P_l, pick(terms.x_src), pick(terms.x_tgt),
-                          pick(terms.g_tgt))
+                          pick(terms.g_tgt), u)
         return dW, dP, self.alpha_W * terms.P_l
 
     def kernel_params(self, dtype) -> list[torch.Tensor]:

