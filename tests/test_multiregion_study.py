@@ -25,11 +25,12 @@ def default_run(tmp_path_factory):
     return out, json.loads((out / "results.json").read_text())
 
 
-def test_default_run_writes_both_arms_every_run_and_readable_figures(default_run, capsys):
+def test_default_run_writes_every_arm_every_run_and_readable_figures(default_run, capsys):
     out, res = default_run
-    assert res["experiment"] == "multiregion" and set(res["arms"]) == {"bm", "fep"}
+    assert res["experiment"] == "multiregion" and set(res["arms"]) == {"bm", "bm_lag", "fep"}
     assert set(res["arms"]["bm"]["runs"]) == {"main", "control", "baseline"}
-    assert set(res["arms"]["fep"]["runs"]) == {"main", "control"}
+    assert set(res["arms"]["bm_lag"]["runs"]) == set(res["arms"]["fep"]["runs"]) == {"main", "control"}
+    assert set(res["headline"]) == {"bm", "bm_lag", "fep"} and res["headline"]["bm_lag"]["lagged"]
     bm = res["arms"]["bm"]["runs"]
     assert (bm["main"]["solver"], bm["baseline"]["solver"], bm["control"]["order"]) == \
         ("least_action", "gradient", "random")
@@ -37,7 +38,7 @@ def test_default_run_writes_both_arms_every_run_and_readable_figures(default_run
     for run in bm.values():
         assert len(run["attractors"]) == cfg.seeds == len(run["replay"]["seeds"]) == len(run["couplings"])
     import matplotlib.image as mpimg
-    assert len(res["figures"]) == 16
+    assert len(res["figures"]) == 24                        # 8 per arm
     for fig in res["figures"]:
         img = mpimg.imread(out / fig)
         assert img.shape[0] >= 250 and img.shape[1] >= 400, fig           # a real figure
@@ -212,3 +213,24 @@ def test_a_failing_comparison_run_keeps_the_rest(tmp_path, monkeypatch):
     bm = res["arms"]["bm"]
     assert set(bm["runs"]) == {"main"} and "diverged" in bm["failed_runs"]["control"]
     assert "The control run failed" in (out / "report.md").read_text()
+
+
+def test_headline_counts_distinct_matching_attractors_and_leads_the_report(default_run):
+    from experiments.multiregion.headline import distinct_matches, sentences
+    two = {"points": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.9, 0.1, 0.0]],
+           "pattern_corr": [[0.9, 0.1], [0.1, 0.85], [0.95, 0.0]]}
+    assert distinct_matches(two) == 2                 # the third repeats pattern 0
+    near = {"points": [[1.0, 0.0, 0.0], [0.9, 0.3, 0.0]], "pattern_corr": [[0.9, 0.1], [0.1, 0.85]]}
+    assert distinct_matches(near) == 1                # |cos| 0.95 > 0.5: not distinct
+    weak = {"points": [[1.0, 0.0, 0.0]], "pattern_corr": [[0.7, 0.1]]}
+    assert distinct_matches(weak) == 0                # |corr| < 0.8
+    out, res = default_run
+    report = (out / "report.md").read_text()
+    assert report.index("## Headline") < report.index("## Findings")
+    cfg = config.Config.tiny()
+    for line in sentences(cfg, res["headline"]):
+        assert line in report
+    for arm, h in res["headline"].items():
+        seeds = res["arms"][arm]["runs"]["main"]["replay"]["seeds"]
+        ps = [s["fluctuations"]["regions"]["A"]["order"]["p"] for s in seeds]
+        assert h["regions"]["A"]["seeds_p_lt_0.01"] == sum(1 for p in ps if p is not None and p < 0.01)

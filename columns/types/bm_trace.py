@@ -26,7 +26,6 @@ gamma_w = 0.5, theta0 = 0), m_trace = 1 (> 0), tau_trace = 3 (> 0). Option ``rat
 
 from __future__ import annotations
 
-import torch
 
 from .hamiltonian import HamiltonianColumn
 from .registry import register

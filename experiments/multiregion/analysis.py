@@ -15,7 +15,9 @@ For every seed b of a run (``columns.analysis`` throughout):
    circular-shift band, and whether B shows A's pattern ``delay`` elements back ("follow")
    against circular shifts.
 3. driven occupancy over the last ``analysis_fraction`` of training (the second table).
-4. coupling asymmetry (reciprocal pairs) and circulation of the input regions.
+4. coupling asymmetry (reciprocal pairs), circulation of the input regions, and the directional
+   transfer λ_fwd, λ_bwd (``columns.analysis.transfer``) within every region and feedforward
+   (A → B at the trained delay, B → C at none).
 
 Two label levels: the attractor (|cos| ≥ threshold to an attractor, ± pairs merged; carrying its
 best pattern) for occupancy, dwell, co-occupancy and MI; and the expressed pattern (the pattern of
@@ -217,6 +219,11 @@ def coupling_measures(cfg, run, state: torch.Tensor, pats) -> dict:
     out["asymmetry"]["whole"] = analysis.asymmetry(W, mask)
     out["asymmetry"]["reciprocal_pairs"] = int((mask & mask.T).sum()) // 2
     out["circulation"] = {r: analysis.circulation(W[idx[r]][:, idx[r]], pats) for r in cfg.regions[:2]}
+    out["transfer"] = {r: analysis.transfer(W[idx[r]][:, idx[r]], pats) for r in cfg.regions}
+    regs = list(cfg.regions)
+    for a, b in zip(regs, regs[1:]):            # feedforward, at the trained delay (B after A;
+        d = cfg.delay if a == regs[0] else 0    # later regions have no input: at no delay)
+        out["transfer"][f"{a}->{b}"] = analysis.transfer(W[idx[b]][:, idx[a]], pats, pats, d)
     out["coupling_norm"] = {r: float(W[idx[r]][:, idx[r]].norm()) for r in cfg.regions}
     return out
 

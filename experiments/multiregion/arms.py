@@ -14,17 +14,23 @@ import columns as C
 
 class BMArm:
     """Bayesian-mechanics columns ("bm"): least action (or the gradient baseline) on μ, Hebbian
-    plasticity; attractors of the learned couplings; starts on the scale of the patterns."""
+    plasticity; attractors of the learned couplings; starts on the scale of the patterns. Kim's
+    model as it is: no lag."""
 
-    name, field, solvers, has_baseline = "bm", "mu", ("least_action", "gradient"), True
+    name = column_type = "bm"
+    field, solvers, has_baseline, lagged = "mu", ("least_action", "gradient"), True, False
     attractor_note = ""
 
     def solver_name(self, cfg) -> str:
         return cfg.solver
 
+    def column_params(self, cfg) -> dict:
+        return {"mu_d": cfg.mu_d}
+
     def network(self, G, cfg) -> C.Network:
         pl = C.HebbianPlasticity(m_W=cfg.m_W, gamma_W=cfg.gamma_W, alpha_W=cfg.alpha_W)
-        return C.Network.from_graph(G, plasticity=pl, column_types={"bm": {"mu_d": cfg.mu_d}},
+        return C.Network.from_graph(G, plasticity=pl,
+                                    column_types={self.column_type: self.column_params(cfg)},
                                     dtype=torch.float64)
 
     def replay_grid(self, cfg) -> tuple[int, int, float]:
@@ -51,12 +57,27 @@ class BMArm:
         return state
 
 
+class BMLagArm(BMArm):
+    """Bayesian-mechanics columns with a presynaptic trace ("bm_trace", arm "bm_lag"): a
+    ``slow_fraction`` of the synapses transmits the source's trace x̄ (τ = ``tau_trace``) and
+    learns by the temporally asymmetric Hebbian flow (post now × pre before minus pre now); the
+    rest are Kim's fast synapses. The lag lets the learned asymmetric part carry the sequence."""
+
+    name, column_type, lagged, has_baseline = "bm_lag", "bm_trace", True, False
+    attractor_note = ("Attractors of the joint flow of μ and the traces x̄ (at a fixed point "
+                      "x̄ = φ(μ)).")
+
+    def column_params(self, cfg) -> dict:
+        return {"mu_d": cfg.mu_d, "tau_trace": cfg.tau_trace}
+
+
 class FEPArm:
     """FEP attractor columns ("fep"): the stochastic map with its learning rule (solver "step");
     attractors of the symmetric part of J (as Spisak & Friston do: the learned asymmetric J makes
     the map cycle); starts in [−1, 1]."""
 
-    name, field, solvers, has_baseline = "fep", "sigma", ("step",), False
+    name = column_type = "fep"
+    field, solvers, has_baseline, lagged = "sigma", ("step",), False, False
     attractor_note = ("Attractors of the deterministic map with the symmetric part (J + Jᵀ)/2 of "
                       "the learned couplings (the asymmetric J itself makes the map cycle, as in "
                       "Spisak & Friston's Sim 3).")
@@ -96,4 +117,4 @@ def symmetrised(net: C.Network, state: torch.Tensor) -> torch.Tensor:
     return net.with_learned_weights(state, 0.5 * (W + W.mT))
 
 
-ARMS = {"bm": BMArm(), "fep": FEPArm()}
+ARMS = {"bm": BMArm(), "bm_lag": BMLagArm(), "fep": FEPArm()}

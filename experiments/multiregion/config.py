@@ -19,17 +19,19 @@ class Config(ExperimentConfig):
     """The main study's options (``columns run --key=value``; each field's docstring says what it
     is); the declared checks below and ``check`` run whenever a config is made."""
 
-    CHOICES = {"column_type": ("bm", "fep", "both"), "solver": ("least_action", "gradient"),
+    CHOICES = {"column_type": ("all", "bm", "bm_lag", "fep", "both"),
+               "solver": ("least_action", "gradient"),
                "patterns": ("digits", "decorrelated", "random")}
     AT_LEAST_ONE = ("checkpoints", "dwell", "n_cycles", "fep_dwell", "fep_cycles", "seeds",
                     "replicas", "replay_length", "fep_replay_length", "null_samples", "relax_steps")
-    POSITIVE = ("gain", "dt", "replay_dt", "m_W", "fep_evidence", "threshold", "analysis_fraction")
+    POSITIVE = ("gain", "dt", "replay_dt", "m_W", "fep_evidence", "threshold", "analysis_fraction",
+                "tau_trace")
     NONNEGATIVE = ("noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha",
                    "delay", "overlap")
-    FRACTION = ("match", "threshold", "analysis_fraction")
+    FRACTION = ("match", "threshold", "analysis_fraction", "slow_fraction")
 
-    column_type: str = "both"
-    """column types: "bm" (Bayesian mechanics, least action), "fep" (FEP attractor map) or "both" (side by side)"""
+    column_type: str = "all"
+    """column types: "bm" (Bayesian mechanics as Kim wrote it, least action), "bm_lag" (the same with a presynaptic trace on slow synapses), "fep" (FEP attractor map), "all" (the three side by side) or "both" (bm and fep)"""
     solver: str = "least_action"
     """bm solver of the main run: "least_action" or "gradient" (the predictive-coding baseline)"""
     regions: tuple[str, ...] = ("A", "B", "C")
@@ -70,6 +72,10 @@ class Config(ExperimentConfig):
     """bm: decay rate of the couplings in the Hebbian flow h = α_W φ_i φ_j − γ_W W"""
     alpha_W: float = 0.04
     """bm: Hebbian learning rate α_W"""
+    slow_fraction: float = 0.5
+    """bm_lag: fraction of the synapses that are slow (transmit the presynaptic trace)"""
+    tau_trace: float = 3.0
+    """bm_lag: time constant τ of the presynaptic trace (model time units)"""
     mu_d: float = 0.0
     """bm: the prior's resting expectation μ_d (0: the prior flow is odd, attractors come in ± pairs)"""
     fep_evidence: float = 20.0

@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from .arms import ARMS
+from .headline import sentences
 from ..harness.runner import write_text
 
 ALPHA = 0.01
@@ -142,6 +143,8 @@ def write(cfg, results: dict, out: str) -> str:
                f"without input), {S} seed{'s' * (S != 1)} trained as one batch; column types "
                + ", ".join(f"{k} ({v['network']['steps']} steps, {v['network']['dwell']} per element)"
                            for k, v in arms.items()) + ".")
+    if results.get("headline"):
+        lines += ["## Headline", ""] + sentences(cfg, results["headline"]) + [""]
     lines += [summary, "",
               "Replay: after training (and at every checkpoint of the main run) each network runs with "
               "the input removed from where training left it, deterministically and driven by the "

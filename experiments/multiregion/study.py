@@ -49,6 +49,7 @@ from . import analysis as analysis_
 from . import figures as figures_
 from . import report
 from .config import Config
+from .headline import headline
 from .inputs import patterns
 from .training import arms_of, save_recording, train
 
@@ -96,6 +97,7 @@ def main(cfg: Config, out: str):
             "n_nodes": run.net.n_nodes, "n_edges": run.net.coupling.n_edges,
             "n_learnable": int(run.net.layout.n_learnable), "steps": int(run.times.numel()),
             "duration": float(run.times[-1]), "solver": run.solver, "dwell": run.dwell}
+    results["headline"] = headline(cfg, results)
     results["timings"] = timings
 
     def finish() -> dict:

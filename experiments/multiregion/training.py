@@ -20,7 +20,10 @@ from .inputs import schedule
 
 
 def arms_of(cfg: "Config") -> list:
-    return [ARMS["bm"], ARMS["fep"]] if cfg.column_type == "both" else [ARMS[cfg.column_type]]
+    """The arms ``--column_type`` names: "all" (bm, bm_lag, fep), "both" (bm, fep) or one."""
+    names = {"all": ("bm", "bm_lag", "fep"), "both": ("bm", "fep")}.get(cfg.column_type,
+                                                                     (cfg.column_type,))
+    return [ARMS[n] for n in names]
 
 
 @dataclass
@@ -46,7 +49,8 @@ class Run:
 
 def build(cfg: Config, arm, device) -> C.Network:
     G = graphs.multiregion(cfg.regions, cfg.n, cfg.p_within, cfg.p_feedforward, cfg.p_feedback,
-                           column_type=arm.name, seed=cfg.seed)
+                           column_type=arm.column_type, seed=cfg.seed,
+                           slow_fraction=cfg.slow_fraction if arm.lagged else 0.0)
     return arm.network(G, cfg).to(device)
 
 
