@@ -103,7 +103,8 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
                 p_feedforward: float = 0.05, p_feedback: float = 0.02, w_within: float = 0.05,
                 w_feedforward: float = 0.05, w_feedback: float = 0.02, learn_within: bool = True,
                 learn_feedforward: bool = True, learn_feedback: bool = True,
-                column_type: str = "bm", seed: int = 0, slow_fraction: float = 0.0) -> nx.DiGraph:
+                column_type: str = "bm", seed: int = 0, slow_fraction: float = 0.0,
+                topographic: float = 0.0) -> nx.DiGraph:
     """The main study's cortico-cortical graph (spec multiregion.md), seeded.
 
     ``regions`` in hierarchical order (default A, B, C) of ``n`` columns each, labelled
@@ -114,7 +115,9 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
         ``"feedback"``     region r + 1 → region r (C → B → A);
     no edges between regions further apart. ``learnable`` per kind. ``slow_fraction``: each
     edge is a slow synapse (``synapse="slow"``) with this probability (a draw of its own: the
-    graph is the same for every fraction).
+    graph is the same for every fraction). ``topographic`` > 0 adds (or sets) the feedforward
+    edge from column k of a region to column k of the next one with weight ``topographic`` (as
+    retinotopic maps do: a region then sees the one before it in its own layout).
     """
     regions = [str(r) for r in regions]
     if not regions or len(set(regions)) != len(regions):
@@ -140,6 +143,11 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
     mask = rng.random(d.shape) < p
     np.fill_diagonal(mask, False)
     w = rng.normal(size=d.shape) * np.vectorize(lambda k: scale.get(k, 0.0), otypes=[float])(kind)
+    if topographic:
+        same = np.arange(len(labels)) % n
+        topo = (d == 1) & (same[:, None] == same[None, :])             # column k → column k
+        mask |= topo
+        w = np.where(topo, float(topographic), w)
     slow = np.random.default_rng([seed, 1]).random(d.shape) < _probability("slow_fraction",
                                                                            slow_fraction)
     tgt, src = np.nonzero(mask)

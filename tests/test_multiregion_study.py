@@ -21,7 +21,7 @@ from experiments.harness.cli import main
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("mr")
-    assert main(["run", "--tiny", "--out", str(out)]) == 0
+    assert main(["run", "--tiny", "--column_type=all", "--out", str(out)]) == 0
     return out, json.loads((out / "results.json").read_text())
 
 

@@ -50,9 +50,17 @@ def _starts(cfg, run, b: int, pats: torch.Tensor) -> torch.Tensor:
     return torch.cat([pat, ends, arm.random_starts(cfg, N, pats, g).to(net.device)])
 
 
+def free_network(cfg, run):
+    """The network the attractor search and the replay run (the arm's, e.g. the FEP map at
+    its evaluation β), made once per run."""
+    if getattr(run, "free_net", None) is None:
+        run.free_net = run.arm.free_network(run.net, cfg)
+    return run.free_net
+
+
 def attractors(cfg, run, state: torch.Tensor, b: int, pats: torch.Tensor) -> dict:
     """Per region: the attractors at ``state`` (S,), their ± representatives and best patterns."""
-    net = run.net
+    net = free_network(cfg, run)
     y = run.arm.attractor_state(net, state)
     x0 = _starts(cfg, run, b, pats)
     res = analysis.find_attractors(net, y, x0, patterns={r: pats for r in cfg.regions},
@@ -167,7 +175,7 @@ def _lag_only(a, b, ka, kb, max_lag, n, seed):
 
 def replay_all(cfg, run, c: int, att: list, pats, with_lag_null: bool) -> dict:
     """Replay of every seed at checkpoint c: deterministic and fluctuation-driven, one batch."""
-    arm, net = run.arm, run.net
+    arm, net = run.arm, free_network(cfg, run)
     y = run.states[c]                                       # (S, state)
     x0 = run.fields[arm.field][run.checkpoint_index[c]]     # (S, N): where training left it
     steps, every, dt = arm.replay_grid(cfg)

@@ -27,6 +27,10 @@ class BMArm:
     def column_params(self, cfg) -> dict:
         return {"mu_d": cfg.mu_d}
 
+    def free_network(self, net: C.Network, cfg) -> C.Network:
+        """The network of the attractor search and the replay: the trained one."""
+        return net
+
     def network(self, G, cfg) -> C.Network:
         pl = C.HebbianPlasticity(m_W=cfg.m_W, gamma_W=cfg.gamma_W, alpha_W=cfg.alpha_W)
         return C.Network.from_graph(G, plasticity=pl,
@@ -105,6 +109,15 @@ class FEPArm:
 
     def random_starts(self, cfg, N: int, pats: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         return torch.rand(cfg.random_starts, N, generator=g, dtype=torch.float64) * 2 - 1
+
+    def free_network(self, net: C.Network, cfg) -> C.Network:
+        """The trained network with the map at β = ``fep_eval_beta`` (Spisak & Friston evaluate
+        the attractors and the free run at β = 1 whatever β trained): a copy."""
+        import copy
+        free = copy.deepcopy(net)
+        col = free.columns["fep"]
+        col.beta = torch.full_like(col.beta, float(cfg.fep_eval_beta))
+        return free
 
     def attractor_state(self, net: C.Network, state: torch.Tensor) -> torch.Tensor:
         return symmetrised(net, state)

@@ -27,11 +27,12 @@ class Config(ExperimentConfig):
     POSITIVE = ("gain", "dt", "replay_dt", "m_W", "fep_evidence", "threshold", "analysis_fraction",
                 "tau_trace")
     NONNEGATIVE = ("noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha",
+                   "fep_eval_beta", "topographic",
                    "delay", "overlap")
     FRACTION = ("match", "threshold", "analysis_fraction", "slow_fraction")
 
-    column_type: str = "all"
-    """column types: "bm" (Bayesian mechanics as Kim wrote it, least action), "bm_lag" (the same with a presynaptic trace on slow synapses), "fep" (FEP attractor map), "all" (the three side by side) or "both" (bm and fep)"""
+    column_type: str = "both"
+    """column types: "bm" (Bayesian mechanics as Kim wrote it, least action), "bm_lag" (the same with a presynaptic trace on slow synapses), "fep" (FEP attractor map), "both" (bm and fep side by side) or "all" (the three)"""
     solver: str = "least_action"
     """bm solver of the main run: "least_action" or "gradient" (the predictive-coding baseline)"""
     regions: tuple[str, ...] = ("A", "B", "C")
@@ -44,6 +45,8 @@ class Config(ExperimentConfig):
     """edge probability from a region to the next (A → B → C)"""
     p_feedback: float = 0.02
     """edge probability from a region to the previous (C → B → A)"""
+    topographic: float = 0.0
+    """initial weight of the topographic feedforward edges (column k of a region to column k of the next; 0: none, only the random feedforward edges)"""
     patterns: str = "digits"
     """input patterns: "digits" (scikit-learn's, z-scored), "decorrelated" (the digits orthogonalised, same norm) or "random" (seeded ±1)"""
     digits: tuple[int, ...] = (1, 2, 3)
@@ -82,6 +85,8 @@ class Config(ExperimentConfig):
     """fep: input amplitude"""
     fep_beta: float = 1.0
     """fep: inverse temperature β of the map"""
+    fep_eval_beta: float = 1.0
+    """fep: inverse temperature of the map in the attractor search and the replay (the paper's β = 1)"""
     fep_alpha: float = 0.001
     """fep: learning rate"""
     fep_dwell: int = 1

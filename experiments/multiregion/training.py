@@ -45,12 +45,15 @@ class Run:
     converged: bool = True
     windows: int = 0
     iterations_max: int = 0
+    free_net: object = None
+    """the network of the attractor search and the replay (``analysis.free_network``)"""
 
 
 def build(cfg: Config, arm, device) -> C.Network:
     G = graphs.multiregion(cfg.regions, cfg.n, cfg.p_within, cfg.p_feedforward, cfg.p_feedback,
                            column_type=arm.column_type, seed=cfg.seed,
-                           slow_fraction=cfg.slow_fraction if arm.lagged else 0.0)
+                           slow_fraction=cfg.slow_fraction if arm.lagged else 0.0,
+                           topographic=cfg.topographic)
     return arm.network(G, cfg).to(device)
 
 
