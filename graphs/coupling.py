@@ -135,6 +135,8 @@ class Coupling(nn.Module):
         for dense W, one batched dense product.
         """
         if W.dim() == 3:                           # dense (B, N, N): one batched product
+            if W.shape[0] == 1 and x.dim() == 2:   # one matrix for the batch: one GEMM
+                return x @ W[0].mT
             return (x @ W.mT) if x.dim() == 3 else (x.unsqueeze(1) @ W.mT).squeeze(1)
         W, x = self._check(W, x, "x")
         if x.dim() == 3:

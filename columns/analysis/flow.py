@@ -34,6 +34,11 @@ from ..types.hamiltonian import HamiltonianColumn
 from ..types.map import MapColumn
 
 
+DENSE_MAX = 1024
+"""Up to this many columns the frozen couplings are held dense: a batched GEMM per step costs less
+than the gather and scatter over the edges (the flow runs thousands of steps)."""
+
+
 def _edge_mask(network, within_regions: bool) -> torch.Tensor:
     cp = network.coupling
     if not within_regions:
@@ -71,6 +76,12 @@ class ExpectationFlow(torch.nn.Module):
         self.field = next(iter(field.values()))
         self._parts, W_l, _ = network.layout.split(y_ref)
         self._W = network.edge_weights(W_l) * _edge_mask(network, within_regions)   # (Bw, E)
+        cp = network.coupling
+        self._dense = None                       # small networks: the frozen W as dense matrices
+        if cp.n_edges and cp.n_nodes <= DENSE_MAX:
+            slow = cp.slow.to(self._W.dtype)
+            self._dense = (cp.to_dense(self._W * (1 - slow)),
+                           cp.to_dense(self._W * slow) if bool(cp.slow.any()) else None)
         self._traces = {name: getattr(c, "trace_field", None) for name, c in cols.items()}
         self.traced = kind == "flow" and any(self._traces.values())
         N = network.n_nodes
@@ -119,7 +130,12 @@ class ExpectationFlow(torch.nn.Module):
             if self.traced and self._traces[name]:
                 p[name][self._traces[name]] = xb_k
         x = net.send(p)
-        if cp.n_edges:
+        if self._dense is not None:              # one batched GEMM (two with slow synapses)
+            fast, slow = self._dense
+            nu = cp.forward_product(fast, x)
+            if slow is not None:
+                nu = nu + cp.forward_product(slow, net.trace_signal(p))
+        elif cp.n_edges:
             a, _ = net.edge_signals(p, x)
             a = cp.gather_source(x) if a is None else a                     # (B, E) arriving
             nu = cp.sum_by_target(self._W * a)

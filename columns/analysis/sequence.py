@@ -94,6 +94,18 @@ def _order_counts(seq: torch.Tensor, succ: torch.Tensor) -> tuple[int, int]:
     return int((b[ok] == succ[a[ok]]).sum()), int(ok.sum())
 
 
+def _order_counts_batch(seqs: torch.Tensor, succ: torch.Tensor):
+    """``_order_counts`` of every row of ``seqs`` (n, L) at once: the consecutive pairs that
+    differ are exactly the transitions between the runs of equal labels."""
+    if seqs.shape[1] < 2:
+        z = torch.zeros(seqs.shape[0], dtype=torch.int64)
+        return z, z.clone()
+    a, b = seqs[:, :-1], seqs[:, 1:]
+    nxt = succ[a]
+    counted = (a != b) & (nxt >= 0)
+    return (counted & (b == nxt)).sum(1), counted.sum(1)
+
+
 def order_score(seq, succ: torch.Tensor) -> tuple[float | None, int]:
     """(fraction of transitions that follow ``succ``, number of transitions counted); ``seq`` one
     visited sequence or a list of them (independent runs: transitions within each, pooled)."""
@@ -113,9 +125,17 @@ def shuffle_null(seq, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
         return {"score": None, "n_transitions": 0, "null_median": None, "p": None,
                 "p_reverse": None, "why": "no transition between two different patterns"}
     g = torch.Generator().manual_seed(int(seed))
-    null = [order_score([x[torch.randperm(x.numel(), generator=g)] for x in seqs], succ)[0]
-            for _ in range(n)]
-    null = np.asarray([v for v in null if v is not None])
+    perms = [[] for _ in seqs]                   # the draws in the order of a loop over n, seqs
+    for _ in range(n):
+        for i, x in enumerate(seqs):
+            perms[i].append(torch.randperm(x.numel(), generator=g))
+    fwd = torch.zeros(n, dtype=torch.int64)
+    cnt = torch.zeros(n, dtype=torch.int64)
+    for x, p in zip(seqs, perms):                # all n shuffles of one run at once
+        f, c = _order_counts_batch(x[torch.stack(p)] if x.numel() else x.new_zeros(n, 0), succ)
+        fwd, cnt = fwd + f, cnt + c
+    ok = cnt > 0
+    null = (fwd[ok].double() / cnt[ok].double()).numpy()
     return {"score": obs, "n_transitions": count,
             "null_median": float(np.median(null)) if len(null) else None,
             "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + len(null))),
@@ -146,9 +166,10 @@ def circular_null(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor, n: int =
     obs, count = follow_score(a, b, pred)
     if obs is None:
         return {"score": None, "n_samples": 0, "null_median": None, "p": None}
-    null = [s for k in _shifts(a.numel(), n, min_shift, seed)
-            if (s := follow_score(a, b.roll(int(k)), pred)[0]) is not None]
-    null = np.asarray(null)
+    ks = _shifts(a.numel(), n, min_shift, seed)
+    hits, m = _shifted_counts(a, b, pred)
+    hits, m = hits[ks], m[ks]
+    null = hits[m > 0] / m[m > 0]
     return {"score": obs, "n_samples": count,
             "null_median": float(np.median(null)) if len(null) else None,
             "p": float((1 + (null >= obs - 1e-12).sum()) / (1 + len(null))) if len(null) else None}
@@ -159,12 +180,50 @@ def lag_null(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int, n
     """The lagged MI, its 95 % band under circular shifts of b, and the best lag's p-value."""
     obs = lagged(a, b, ka, kb, max_lag)
     T = a.numel()
-    curves = [lagged(a, b.roll(int(k)), ka, kb, max_lag)["mi_bits"]
-              for k in _shifts(T, n, 2 * max_lag + 1, seed)]
+    ks = torch.as_tensor(_shifts(T, n, 2 * max_lag + 1, seed), dtype=torch.int64)
     mi = [0.0 if v is None else v for v in obs["mi_bits"]]
-    if not curves:
+    if not ks.numel():
         return {**obs, "band95": None, "p_best": None}
-    C = np.asarray([[0.0 if v is None else v for v in c] for c in curves])
+    rolled = b[(torch.arange(T) - ks[:, None]) % T]                          # (n, T)
+    C = np.stack([_mutual_information_rows(*_lag_pair(a, rolled, lag), ka, kb)
+                  for lag in obs["lags"]], 1)                                 # (n, lags)
     best = max(mi)
     return {**obs, "band95": np.quantile(C, 0.95, axis=0).tolist(),
             "p_best": float((1 + (C.max(1) >= best - 1e-12).sum()) / (1 + len(C)))}
+
+
+def _lag_pair(a: torch.Tensor, rolled: torch.Tensor, lag: int):
+    """(a_t, b_{t+ℓ}) over the overlapping samples, for every row of ``rolled`` (n, T)."""
+    T = a.numel()
+    if lag >= 0:
+        return a[:T - lag].expand(rolled.shape[0], -1), rolled[:, lag:]
+    return a[-lag:].expand(rolled.shape[0], -1), rolled[:, :T + lag]
+
+
+def _mutual_information_rows(x: torch.Tensor, y: torch.Tensor, ka: int, kb: int) -> np.ndarray:
+    """``mutual_information`` of every row pair of x, y (n, L), 0 where it is n/a (a constant
+    row), as ``lag_null`` counts it. Joint counts by one bincount over (row, label pair)."""
+    n, L = x.shape
+    cells = (ka + 1) * (kb + 1)
+    key = torch.arange(n)[:, None] * cells + (x + 1) * (kb + 1) + (y + 1)
+    P = torch.bincount(key.reshape(-1), minlength=n * cells).reshape(n, ka + 1, kb + 1).double() / L
+    pi, pj = P.sum(2, keepdim=True), P.sum(1, keepdim=True)
+    ratio = torch.where(P > 0, P / (pi * pj).clamp(min=1e-300), torch.ones_like(P))
+    out = (P * torch.log2(ratio)).sum((1, 2))
+    const = (x == x[:, :1]).all(1) | (y == y[:, :1]).all(1)
+    return torch.where(const, torch.zeros_like(out), out).numpy()
+
+
+def _shifted_counts(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor):
+    """For every circular shift k of b (T,): the samples where a is labelled with a place and
+    b_{t−k} is labelled, and those where b_{t−k} = pred[a_t]: circular cross-correlations of
+    indicator series, by FFT (exact integers after rounding). Shapes: -> (T,), (T,) float."""
+    a, b = a.cpu().numpy(), b.cpu().numpy()
+    want = np.where(a >= 0, pred.cpu().numpy()[np.clip(a, 0, None)], -1)
+
+    def corr(u, v):                        # Σ_t u(t) v(t − k) for every k
+        return np.rint(np.fft.irfft(np.fft.rfft(u) * np.conj(np.fft.rfft(v)), n=len(u)))
+    m = corr((want >= 0).astype(float), (b >= 0).astype(float))
+    hits = sum(corr((want == p).astype(float), (b == p).astype(float))
+               for p in np.unique(want[want >= 0]))
+    return np.asarray(hits, dtype=float) if not np.isscalar(hits) else np.zeros(len(a)), m
