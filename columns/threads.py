@@ -4,8 +4,8 @@ torch's intra-op pool and numba's parallel kernels share one OpenMP runtime (tor
 Starting numba's pool sets OpenMP's thread count, which is torch's count, to every core: a run
 set to one thread ran on two after its first fused-kernel call. And when another process takes a
 core, every parallel region of ours waits at a barrier for a thread the scheduler has put aside
-(measured on 2 cores with one busy competitor: 20 least-action steps 24 s on 2 threads, 1.8 s on
-one). So:
+(measured on 2 cores, the main study with one busy competitor started during the run: 485 s
+before this module, 210 s with it; 200 s and 180 s alone). So:
 
 - ``start_numba()`` starts numba's pool once, before any kernel, and puts torch's count back
   (``columns.coupling.kernels`` calls it on import): from then on only ``torch.set_num_threads`` and this
