@@ -4,7 +4,9 @@ Network: ``graphs.multiregion`` (regions A, B, C of n = 64 columns; dense random
 sparse feedforward A→B→C and feedback C→B→A; every edge learnable), the same graph for every
 column type ("arm", ``arms``): bm (Bayesian-mechanics columns, Hebbian couplings,
 receding-horizon least action; μ_d = 0 so the prior flow is odd) and fep (the FEP attractor map
-with its learning rule), side by side with ``--column_type=both`` (the default). Input
+with its learning rule), side by side with ``--column_type=both`` (the default); ``all`` adds
+bm_lag (the same BM columns with a presynaptic trace: a ``slow_fraction`` of the synapses
+transmits it, the lag that lets learned couplings carry a sequence). Input
 (``--patterns``): the digits 1, 2, 3 (scikit-learn's 8×8 images, z-scored), decorrelated digits,
 or seeded ±1 patterns; region A sees them in cyclic order, B the same order delayed by ``delay``
 elements, C nothing; each element held for ``dwell`` steps, gain ``gain``, input noise ``noise``.
