@@ -112,13 +112,15 @@ def sensory_energy(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -
     return (0.5 * m * e * e).sum(-1)
 
 
-def prior_flow(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
+def prior_flow(network, t, y: torch.Tensor, s: torch.Tensor | None = None,
+               delayed=None) -> torch.Tensor:
     """F(q; s) of every position (canonical order; the momenta in y are ignored): q̇ at p = 0.
+    ``delayed``: the signals arriving on each edge (``network.forward``'s; None: undelayed).
 
     Differentiable in y. Shapes: y (B, S) -> (B, P).
     """
     pos, mom = canonical_pairs(network)
-    return network(t, y.index_fill(-1, mom, 0.0), s)[..., pos]
+    return network(t, y.index_fill(-1, mom, 0.0), s, delayed=delayed)[..., pos]
 
 
 def momenta_at_rest(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:

@@ -44,7 +44,7 @@ CASES = {
     "unknown node parameter": (lambda: C.Network.from_graph(_node_attr("m_q", 1.0)), ParameterError, "'m_q', which is not a parameter"),
     "parameter of wrong shape": (lambda: C.K6Column(3, gamma_mu=[1.0, 2.0]), ParameterError, r"shape \(3,\)"),
     "delayed network, adaptive method": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3), SolverError, r"edge \('a' -> 'b'\) has delay 2, and ivp method 'dopri5' is adaptive"),
-    "delayed network, least action": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3, solver="least_action"), SolverError, "solver 'least_action' cannot take delays"),
+    "delayed network, least action's dense polish": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3, solver="least_action", optimizer="newton"), SolverError, "optimizer 'newton' polishes with a block-tridiagonal Hessian"),
     "history shorter than the delay": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3, method="euler", step_size=0.5, history=np.zeros((2, 8))), SolverError, "history holds 2 steps .* needs 4 steps"),
     "output times off the step grid": (lambda: C.simulate(C.Network.from_graph(edge_graph(weight=1.0, delay=2.0)), T3, method="euler", step_size=0.3), SolverError, "every output time must lie on t0"),
     "delayed trace learning": (lambda: C.simulate(C.Network.from_graph(_typed(edge_graph(weight=0.1, learnable=True, delay=1.0), "fep_trace")), T3, method="euler", step_size=0.5), SolverError, "learns by a trace rule .* no delayed form"),

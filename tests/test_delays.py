@@ -314,7 +314,7 @@ T = torch.linspace(0, 1, 11, dtype=F64)
     ({"method": "implicit_midpoint"}, "has no delayed form here"),
     ({"method": "rk4", "compiled": True, "step_size": 0.1}, r"is compiled"),
     ({"method": "rk4", "options": {"step_size": 0.1}}, r"runs through torchdiffeq"),
-    ({"solver": "least_action"}, "solver 'least_action' cannot take delays"),
+    ({"solver": "least_action", "optimizer": "newton"}, "optimizer 'newton' polishes with a block"),
     ({"solver": "gradient"}, "solver 'gradient' cannot take delays"),
     ({"solver": "riccati"}, "solver 'riccati' cannot take delays"),
     ({"method": "rk4", "step_size": 0.03}, r"every output time must lie on t0 \+ k·h .*t = 0.1"),

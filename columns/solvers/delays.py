@@ -66,7 +66,8 @@ def describe_edge(network, e: int) -> str:
 
 
 ALTERNATIVES = ("integrate delayed networks with fixed steps: solver='ivp' with method='euler' or "
-                "'rk4' and a step_size, or solver='step' for discrete-time maps")
+                "'rk4' and a step_size, solver='least_action' (on a uniform grid), or "
+                "solver='step' for discrete-time maps")
 
 
 def check_network(network, solver) -> None:

@@ -29,6 +29,10 @@ warm start of the next window and the convergence record. At a commit point the 
 but the momenta jump: the next window sees further into the future (the recording keeps the new
 window's p there).
 
+Conduction delays (``columns.solvers.delayed_action``): on a uniform grid the prior flow of step
+k reads each delayed edge's signal at q̃_{k−L_e}; the positions before a window are the carry
+("delay_past": the committed path, the initial state held constant before t₀).
+
 Shapes: q (K+1, B, n) positions in ``network.canonical_pairs`` order; y (K+1, B, S).
 """
 
@@ -42,8 +46,9 @@ import torch
 from graphs.errors import DivergenceError, SolverError
 
 from .. import energy
-from . import options
+from . import delayed_action, delays, options
 from .base import Solver, options_dataclass
+from .delayed_action import DelayedPath
 from .gauss_newton import gauss_newton
 from .newton_krylov import newton_krylov
 
@@ -59,8 +64,10 @@ def stimulus_grid(network, times: torch.Tensor, batch: int) -> torch.Tensor:
 
 
 def discrete_lagrangian(network, qa: torch.Tensor, qb: torch.Tensor, dt: torch.Tensor,
-                        s: torch.Tensor, rule: str = "midpoint") -> torch.Tensor:
-    """L_d(q_a, q_b) for K steps at once. Shapes: qa, qb (K, B, n); dt (K,); s (K, B, N) -> (K, B)."""
+                        s: torch.Tensor, rule: str = "midpoint", delayed=None) -> torch.Tensor:
+    """L_d(q_a, q_b) for K steps at once; ``delayed``: the arriving signals of the K steps
+    (``DelayedPath.receiver``; None: undelayed). Shapes: qa, qb (K, B, n); dt (K,); s (K, B, N)
+    -> (K, B)."""
     K, B, n = qa.shape
     q = 0.5 * (qa + qb) if rule == "midpoint" else qa
     v = (qb - qa) / dt.view(K, 1, 1)
@@ -68,7 +75,7 @@ def discrete_lagrangian(network, qa: torch.Tensor, qb: torch.Tensor, dt: torch.T
     y = torch.zeros(K * B, network.state_size, dtype=qa.dtype, device=qa.device)
     y = y.index_copy(1, pos, q.reshape(K * B, n))                                  # (K·B, S)
     sk = s.reshape(K * B, -1)
-    F = energy.prior_flow(network, None, y, sk).reshape(K, B, n)
+    F = energy.prior_flow(network, None, y, sk, delayed).reshape(K, B, n)
     m = energy.position_masses(network).to(qa)
     kin = 0.5 * (m * (v - F) ** 2).sum(-1)
     sen = energy.sensory_energy(network, None, y, sk).reshape(K, B)
@@ -81,21 +88,34 @@ def _positions(q0, z, sdt, m_isqrt):
     return torch.cat([q0.unsqueeze(0), q0.unsqueeze(0) + torch.cumsum(steps, 0)], 0)
 
 
-def momenta(network, q: torch.Tensor, dt: torch.Tensor, s: torch.Tensor, rule: str = "midpoint"
-            ) -> torch.Tensor:
-    """Discrete Legendre momenta p_0..p_K of a discrete path. Shapes: q (K+1, B, n) -> same."""
+def momenta(network, q: torch.Tensor, dt: torch.Tensor, s: torch.Tensor, rule: str = "midpoint",
+            path: DelayedPath | None = None, past: torch.Tensor | None = None) -> torch.Tensor:
+    """Discrete Legendre momenta p_0..p_K of a discrete path (with delays: ``path`` and the
+    positions before the window ``past``, ``columns.solvers.delayed_action``).
+    Shapes: q (K+1, B, n) -> same."""
     with torch.enable_grad():
         qa = q[:-1].detach().requires_grad_(True)
         qb = q[1:].detach().requires_grad_(True)
-        Ld = discrete_lagrangian(network, qa, qb, dt, s, rule).sum()
+        delayed = None if path is None else \
+            path.receiver(path.arriving(network, past, q.detach(), rule))
+        Ld = discrete_lagrangian(network, qa, qb, dt, s, rule, delayed).sum()
         ga, gb = torch.autograd.grad(Ld, (qa, qb))
+        if path is not None:                     # p_0 = −∂S/∂q_0, the delayed terms included
+            q0 = q[:1].detach().requires_grad_(True)
+            qq = torch.cat([q0, q[1:].detach()], 0)
+            S = discrete_lagrangian(network, qq[:-1], qq[1:], dt, s, rule, path.receiver(
+                path.arriving(network, past, qq, rule))).sum()
+            ga = torch.autograd.grad(S, q0)[0]
     return torch.cat([-ga[:1], gb], 0)
 
 
 def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tensor | None = None,
                  solver: "LeastAction | None" = None, polish_from: float | None = None,
+                 path: DelayedPath | None = None, past: torch.Tensor | None = None,
                  **options) -> dict:
-    """Minimise the action over one window with q(t_0) = q0 and a free end. The options are
+    """Minimise the action over one window with q(t_0) = q0 and a free end; with conduction
+    delays, ``path`` (``DelayedPath``) and ``past`` (D, B, n), the positions of the D steps before
+    t_0 (default: q0 held constant; ``columns.solvers.delayed_action``). The options are
     ``LeastAction``'s (``solver``'s, with ``options`` overriding: rule, max_iter, gtol, history,
     accept, optimizer, dense_max; their defaults are its field defaults).
 
@@ -116,6 +136,9 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
     la = solver if solver is not None and not options else \
         LeastAction(**{**(solver.settings if solver is not None else {}), **options})
     rule, max_iter, history, optimizer = la.rule, la.max_iter, la.history, la.optimizer
+    if path is not None:
+        optimizer = delayed_action.check_optimizer(optimizer)
+        past = path.initial_past(q0) if past is None else past
     if optimizer == "auto":
         optimizer = "newton" if q0.shape[1] <= la.dense_max else "krylov"
     dt = times.diff().to(q0.dtype)
@@ -136,7 +159,8 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
 
     def action(zz):
         q = _positions(q0, zz, sdt, m_isqrt)
-        return discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum()
+        delayed = None if path is None else path.receiver(path.arriving(network, past, q, rule))
+        return discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule, delayed).sum()
 
     def closure():
         z.grad = None
@@ -179,9 +203,10 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
         iterations += out["iterations"]
         count[0] += out["iterations"]
     zq = (q[1:] - q[:-1]) / dt.view(-1, 1, 1) * (dt.view(-1, 1, 1) * m).sqrt()
-    p = momenta(network, q, dt, s, rule)
+    p = momenta(network, q, dt, s, rule, path, past)
     with torch.no_grad():
-        action = discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule).sum(0)
+        delayed = None if path is None else path.receiver(path.arriving(network, past, q, rule))
+        action = discrete_lagrangian(network, q[:-1], q[1:], dt, s, rule, delayed).sum(0)
     if not torch.isfinite(action).all():
         raise DivergenceError("least_action: the action became non-finite", float(times[0]))
     return {"q": q, "p": p, "z": zq, "action": action, "iterations": iterations,
@@ -219,6 +244,7 @@ class LeastAction(Solver):
     """
 
     name = "least_action"
+    takes_delays = True
     window: int | None = None
     overlap: int | None = None
     rule: str = "midpoint"
@@ -266,8 +292,27 @@ class LeastAction(Solver):
         return (chunk + int(self.overlap or 0)) * batch * network.state_size
 
     def start(self, network, grid, y0):
-        return {"z_next": None, "windows": 0, "iterations_max": 0, "grad_max": 0.0,
-                "converged": True}
+        carry = {"z_next": None, "windows": 0, "iterations_max": 0, "grad_max": 0.0,
+                 "converged": True}
+        if delays.first_delayed_edge(network) is None or grid.numel() < 2:
+            return carry
+        h = float(grid[1] - grid[0])
+        delays.uniform_step(grid, h, "the grid's")
+        path = self._path(network, h)
+        if path.max_lag == 0:
+            return carry
+        if self.optimizer == "newton":
+            delayed_action.check_optimizer(self.optimizer)
+        pos, _ = energy.canonical_pairs(network)
+        return {**carry, "delay_past": path.initial_past(y0[:, pos]), "delays": path.report}
+
+    def _path(self, network, h: float | None = None) -> DelayedPath:
+        """The run's ``DelayedPath`` at grid step h (built once per network and step)."""
+        net, path = self.__dict__.get("_delayed_path", (None, None))
+        if net is not network or (h is not None and path.report["step"] != h):
+            path = DelayedPath(network, h)
+            self.__dict__["_delayed_path"] = (network, path)
+        return path
 
     def advance(self, network, y, grid, k0, k1, carry):
         """One receding-horizon commit: the path on grid[k0..k1] from the window that extends
@@ -283,8 +328,10 @@ class LeastAction(Solver):
             z0[:m] = prev[:m]
             if 0 < m < K:
                 z0[m:] = prev[m - 1]
-        sol = solve_window(network, y[:, pos], times, z0, self)
         n_commit = k1 - k0
+        past = carry.get("delay_past")
+        path = None if past is None else self._path(network, carry["delays"]["step"])
+        sol = solve_window(network, y[:, pos], times, z0, self, path=path, past=past)
         if not sol["converged"]:
             warnings.warn(f"least_action: window at t = {float(times[0]):.4g} stopped after "
                           f"{sol['iterations']} iterations with max|∇S| = {sol['grad_max']:.2e}; "
@@ -293,8 +340,12 @@ class LeastAction(Solver):
                  "iterations_max": max(carry["iterations_max"], sol["iterations"]),
                  "grad_max": max(carry["grad_max"], sol["grad_max"]),
                  "converged": carry["converged"] and bool(sol["converged"])}
+        if path is not None:
+            carry.update(delay_past=path.next_past(past, sol["q"], n_commit),
+                         delays=path.report)
         return assemble(network, sol["q"][:n_commit + 1], sol["p"][:n_commit + 1], y), carry
 
     def diagnostics(self, carry):
         return {"solver_windows": carry["windows"], "solver_iterations_max": carry["iterations_max"],
-                "solver_grad_max": carry["grad_max"], "solver_converged": carry["converged"]}
+                "solver_grad_max": carry["grad_max"], "solver_converged": carry["converged"],
+                **delays.diagnostics(carry)}
