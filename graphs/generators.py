@@ -104,7 +104,7 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
                 w_feedforward: float = 0.05, w_feedback: float = 0.02, learn_within: bool = True,
                 learn_feedforward: bool = True, learn_feedback: bool = True,
                 column_type: str = "bm", seed: int = 0, slow_fraction: float = 0.0,
-                topographic: float = 0.0) -> nx.DiGraph:
+                topographic: float = 0.0, reciprocal: bool = False) -> nx.DiGraph:
     """The main study's cortico-cortical graph (spec multiregion.md), seeded.
 
     ``regions`` in hierarchical order (default A, B, C) of ``n`` columns each, labelled
@@ -118,6 +118,9 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
     graph is the same for every fraction). ``topographic`` > 0 adds (or sets) the feedforward
     edge from column k of a region to column k of the next one with weight ``topographic`` (as
     retinotopic maps do: a region then sees the one before it in its own layout).
+    ``reciprocal``: within-region edges come in pairs (j → i present exactly when i → j is, each
+    with its own weight), so the symmetric part of the within-region couplings is a symmetric
+    matrix on the graph (a Hopfield energy exists); ``p_within`` is then the pair probability.
     """
     regions = [str(r) for r in regions]
     if not regions or len(set(regions)) != len(regions):
@@ -140,7 +143,11 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
     kind = np.full(d.shape, "", dtype=object)
     kind[d == 0], kind[d == 1], kind[d == -1] = "within", "feedforward", "feedback"
     p = np.vectorize(lambda k: probs.get(k, 0.0), otypes=[float])(kind)
-    mask = rng.random(d.shape) < p
+    draw = rng.random(d.shape)
+    if reciprocal:                                       # one draw per unordered within pair
+        up = np.triu(draw, 1)
+        draw = np.where(kind == "within", up + up.T, draw)
+    mask = draw < p
     np.fill_diagonal(mask, False)
     w = rng.normal(size=d.shape) * np.vectorize(lambda k: scale.get(k, 0.0), otypes=[float])(kind)
     if topographic:

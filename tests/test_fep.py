@@ -254,3 +254,33 @@ def test_network_step_mode_checks():
     rec = C.simulate(net, torch.arange(40, dtype=F64), y0=net.initial_state(1), solver="step",
                      solver_options={"stochastic": False, "learn": False}, record=["sigma"])
     assert rec["sigma"].shape == (40, 1, 4)
+
+
+def test_a_region_without_evidence_learns_nothing_on_average_at_beta_one():
+    """The code rule's error e_i = σ_i(t+1) − L(ν_i(t)) has mean L(β(s_i + ν_i)) − L(ν_i): zero at
+    β = 1 where s_i = 0, and σ_j(t+1) is drawn independently of σ_i(t+1), so ΔJ_ij = α e_i σ_j(t+1)
+    is a martingale for every i without evidence, however strongly its inputs drive it. Here
+    region C (nodes 6–11) is driven by region A (0–5, with evidence) through fixed one-to-one
+    edges of weight 3; over 400 seeds C's learned couplings average to noise while A's do not."""
+    n, B, T = 6, 400, 60
+    G = nx.DiGraph()
+    G.add_nodes_from(range(2 * n), type="fep")
+    within = [(j + o, i + o) for o in (0, n) for i in range(n) for j in range(n) if i != j]
+    G.add_edges_from(within, weight=0.0, learnable=True)
+    G.add_edges_from([(k, k + n) for k in range(n)], weight=3.0, learnable=False)
+    g = torch.Generator().manual_seed(5)
+    pats = torch.sign(torch.randn(3, n, generator=g, dtype=F64))
+    bias = torch.cat([4.0 * pats, torch.zeros(3, n, dtype=F64)], 1)
+    stim = C.Stimulus.sampled(torch.arange(T, dtype=F64), bias[torch.arange(T) % 3],
+                              interpolation="previous")
+    net = C.Network.from_graph(G, column_types={"fep": {"beta": 1.0, "alpha": 0.05}},
+                               stimulus=stim, dtype=F64)
+    rec = C.simulate(net, torch.arange(T + 1, dtype=F64), y0=net.initial_state(B), solver="step",
+                     solver_options={"stochastic": True, "seed": 1}, progress=False)
+    dW = rec["W"][-1]                                                # (B, E_learnable)
+    in_c = net.coupling.tgt[net.learn_idx] >= n                      # node order = 0..2n−1
+    mean, sem = dW.mean(0), dW.std(0) / B ** 0.5
+    assert (mean[~in_c].abs() / sem[~in_c]).median() > 10             # A learns its patterns
+    z = mean[in_c] / sem[in_c]
+    assert z.abs().max() < 4.5 and abs(float(z.mean())) < 0.5          # C: noise around zero
+    assert float(sem[in_c].mean()) > 1e-3                              # (but it does move)

@@ -33,6 +33,21 @@ def test_multiregion_graph_kinds_directions_and_seed():
         graphs.multiregion(regions=("A", "A"))
 
 
+
+def test_reciprocal_within_region_edges_come_in_pairs_and_leave_the_rest_alone():
+    kw = dict(n=20, p_within=0.3, p_feedforward=0.1, p_feedback=0.05, seed=4)
+    G, R = graphs.multiregion(**kw), graphs.multiregion(reciprocal=True, **kw)
+    within = lambda H: {(u, v) for u, v, d in H.edges(data=True) if d["kind"] == "within"}  # noqa: E731
+    between = lambda H: {(u, v, d["weight"]) for u, v, d in H.edges(data=True)  # noqa: E731
+                         if d["kind"] != "within"}
+    w = within(R)
+    assert all((v, u) in w for u, v in w)                              # every edge has its pair
+    assert sum((v, u) in within(G) for u, v in within(G)) < 0.5 * len(within(G))
+    assert abs(len(w) / 2 / (3 * 190) - 0.3) < 0.06                    # pairs at p_within
+    assert between(R) == between(G)                                    # same draws elsewhere
+    weights = {(u, v): d["weight"] for u, v, d in R.edges(data=True) if d["kind"] == "within"}
+    assert sum(weights[u, v] != weights[v, u] for u, v in w) == len(w)  # own weight each
+
 def test_orders_streams_and_region_stimulus():
     cyc = S.order("cyclic", 3, 7)
     assert cyc.tolist() == [0, 1, 2, 0, 1, 2, 0]

@@ -40,7 +40,9 @@ class Config(ExperimentConfig):
     n: int = 64
     """columns per region (64: the 8×8 digits; 16 or 4: pooled)"""
     p_within: float = 0.3
-    """edge probability within a region"""
+    """edge probability within a region (with --reciprocal: the probability of a pair)"""
+    reciprocal: bool = False
+    """within-region edges in reciprocal pairs (the symmetric part of the learned couplings is then a symmetric matrix: attractors of an energy)"""
     p_feedforward: float = 0.05
     """edge probability from a region to the next (A → B → C)"""
     p_feedback: float = 0.02

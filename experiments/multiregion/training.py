@@ -53,7 +53,7 @@ def build(cfg: Config, arm, device) -> C.Network:
     G = graphs.multiregion(cfg.regions, cfg.n, cfg.p_within, cfg.p_feedforward, cfg.p_feedback,
                            column_type=arm.column_type, seed=cfg.seed,
                            slow_fraction=cfg.slow_fraction if arm.lagged else 0.0,
-                           topographic=cfg.topographic)
+                           topographic=cfg.topographic, reciprocal=cfg.reciprocal)
     return arm.network(G, cfg).to(device)
 
 
