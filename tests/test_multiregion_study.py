@@ -175,12 +175,12 @@ def test_patterns_are_what_they_say():
     Xc = X - X.mean(1, keepdim=True)
     G = Xc @ Xc.T
     assert torch.allclose(G, torch.eye(3, dtype=torch.float64) * 64, atol=1e-9)   # orthogonal, norm √n
-    D = inputs.patterns(config.Config(), torch.device("cpu"))
+    D = inputs.patterns(config.Config(patterns="digits"), torch.device("cpu"))
     assert torch.allclose(D.norm(dim=1), torch.full((3,), 8.0, dtype=torch.float64))
     assert float(torch.corrcoef(D)[0, 1]) > 0.2                                    # the digits correlate
     Rn = inputs.patterns(config.Config(patterns="random"), torch.device("cpu"))
     assert set(Rn.unique().tolist()) == {-1.0, 1.0} and torch.allclose(Rn.norm(dim=1), D.norm(dim=1))
-    U = inputs.patterns(config.Config(n=256), torch.device("cpu"))              # 16×16: each pixel 2 × 2
+    U = inputs.patterns(config.Config(n=256, patterns="digits"), torch.device("cpu"))              # 16×16: each pixel 2 × 2
     assert torch.equal(U.reshape(3, 8, 2, 8, 2)[:, :, 1, :, 0].reshape(3, 64), D)
     assert torch.allclose(U.norm(dim=1), torch.full((3,), 16.0, dtype=torch.float64))
 

@@ -41,7 +41,7 @@ class Config(ExperimentConfig):
     """columns per region (64: the 8×8 digits; 16 or 4: pooled)"""
     p_within: float = 0.3
     """edge probability within a region (with --reciprocal: the probability of a pair)"""
-    reciprocal: bool = False
+    reciprocal: bool = True
     """within-region edges in reciprocal pairs (the symmetric part of the learned couplings is then a symmetric matrix: attractors of an energy)"""
     p_feedforward: float = 0.05
     """edge probability from a region to the next (A → B → C)"""
@@ -49,7 +49,7 @@ class Config(ExperimentConfig):
     """edge probability from a region to the previous (C → B → A)"""
     topographic: float = 0.0
     """initial weight of the topographic feedforward edges (column k of a region to column k of the next; 0: none, only the random feedforward edges)"""
-    patterns: str = "digits"
+    patterns: str = "decorrelated"
     """input patterns: "digits" (scikit-learn's, z-scored), "decorrelated" (the digits orthogonalised, same norm) or "random" (seeded ±1)"""
     digits: tuple[int, ...] = (1, 2, 3)
     """which digits (or how many patterns) form the sequence, in the trained order"""

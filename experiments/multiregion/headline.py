@@ -121,4 +121,18 @@ def sentences(cfg, head: dict) -> list[str]:
                         if v["fraction"] is not None)
         out.append(f"  Patterns held by distinct attractors (median over seeds): {att}; "
                    f"the later region follows at the trained delay ({fol}).")
+        out += [f"  {why}" for why in reasons(cfg, arm, h)]
     return out
+
+
+def reasons(cfg, arm: str, h: dict) -> list[str]:
+    """Why a region without input takes no part, where the model says why (derived, tested)."""
+    silent = [r for r in cfg.regions[2:]
+              if not h["regions"].get(r, {}).get("distinct_attractors_matching_patterns")]
+    if arm.startswith("fep") and silent and float(cfg.fep_beta) == 1.0:
+        return [f"Region{'s' if len(silent) > 1 else ''} {', '.join(silent)} receive no evidence, "
+                "and under the FEP rule at the training β = 1 a column without evidence predicts "
+                "its own next state exactly on average (E[σ_i(t+1)] = L(ν_i)), so its couplings "
+                "only diffuse: it learns no attractor of its own, however strongly the region "
+                "before drives it (at --fep_beta ≠ 1 the error is biased, L(βν) − L(ν), and the couplings drift instead)."]
+    return []
