@@ -185,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out}/results.json ({res['timings']['total_s']:.1f} s, "
               f"{used()}); open {os.path.join(out, look)}")
         return 0
+    except runner.Incomplete as err:          # results written, a part missing: not a success
+        print(f"columns: incomplete: {err}", file=sys.stderr)
+        return 1
     except ColumnsError as err:
         print(f"columns: error: {err}", file=sys.stderr)
         return 2

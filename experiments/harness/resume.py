@@ -24,6 +24,12 @@ far its ``simulate`` got), the error, and the command that resumes it. A finishe
 both. A run stopped before any unit finished (an experiment without units, a bad config value)
 leaves nothing to resume: the checkpoint folder is removed and no results_partial.json written.
 
+Nothing finished is deleted on a failure: a checkpoint folder is removed only when its run
+completed, or when the run that just created it stopped before any unit finished. A unit file or
+an in-progress ``simulate`` checkpoint that cannot be read (truncated, garbled, foreign) is
+renamed ``….unreadable`` (kept for inspection), named in a warning and recomputed; a folder with
+finished units but no run.json is refused, not overwritten.
+
 Outside ``runner.run`` (an experiment's ``main`` called from Python) no store is active and
 ``unit`` simply calls the function.
 """
@@ -39,6 +45,7 @@ import re
 import shutil
 import time
 import typing
+import warnings
 
 import numpy as np
 import torch
@@ -145,9 +152,23 @@ class Store:
                               f"{os.path.join(out, PARTIAL)}): add --resume to continue it, or "
                               f"remove {self.folder} to start over")
         else:
+            work = self.work_files()
+            if work:
+                raise ConfigError(f"{self.folder} holds {len(work)} saved unit(s) of work "
+                                  f"({', '.join(work[:3])}{', …' if len(work) > 3 else ''}) but "
+                                  "no run.json, so it cannot be resumed or safely replaced: "
+                                  "move it away (nothing was removed)")
             shutil.rmtree(self.folder, ignore_errors=True)
             os.makedirs(self.folder, exist_ok=True)
             write_json(os.path.join(self.folder, "run.json"), self.run)
+        self.resumed = bool(resume)
+
+    def work_files(self) -> list[str]:
+        """The unit files and simulate checkpoints in the folder (sorted names)."""
+        if not os.path.isdir(self.folder):
+            return []
+        return sorted(f for f in os.listdir(self.folder)
+                      if f.endswith((".pt", ".sim.ckpt", ".unreadable")))
 
     @staticmethod
     def saved(out: str) -> dict | None:
@@ -159,8 +180,8 @@ class Store:
             with open(path) as f:
                 return json.load(f)
         except (OSError, ValueError) as err:
-            raise ConfigError(f"{path} is not readable ({err}); remove {os.path.dirname(path)} "
-                              "to start over") from err
+            raise ConfigError(f"{path} is not readable ({err}); the run's saved work is kept: "
+                              f"move {os.path.dirname(path)} away to start over") from err
 
     def path(self, key: str, suffix: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9_.\-/]+", key) or ".." in key:
@@ -171,12 +192,13 @@ class Store:
         if key in self.done:
             raise ValueError(f"unit {key!r} called twice in one run")
         file = self.path(key, ".pt")
-        if os.path.exists(file):
-            data = torch.load(file, map_location="cpu", weights_only=False)
+        data = self._readable(key, file, unit=True)
+        if data is not None:
             set_rng_states(data["rng"])
             self.loaded.append(key)
         else:
             self.current = key
+            self._readable(key, self.path(key, ".sim.ckpt"), unit=False)
             data = {"value": compute(), "rng": rng_states()}
             atomic_write(file, lambda tmp: torch.save(data, tmp), suffix=".pt.tmp")
             sim = self.path(key, ".sim.ckpt")
@@ -186,13 +208,38 @@ class Store:
         self.done.append(key)
         return data["value"]
 
+    def _readable(self, key: str, file: str, unit: bool):
+        """A unit file's contents (``unit``) or None; a file that cannot be read is renamed
+        ``….unreadable`` and named in a warning (the work is recomputed). For a simulate
+        checkpoint (``unit`` False) only the check and the renaming."""
+        if not os.path.exists(file):
+            return None
+        try:
+            data = torch.load(file, map_location="cpu", weights_only=False)
+            if unit and not (isinstance(data, dict) and {"value", "rng"} <= set(data)):
+                raise ValueError("not a unit of this store")
+            if not unit and not (isinstance(data, dict) and "k" in data):
+                raise ValueError("not a simulate checkpoint")
+        except Exception as err:                  # noqa: BLE001 - truncated, garbled, foreign
+            bad = file + ".unreadable"
+            os.replace(file, bad)
+            warnings.warn(f"resume: {'unit' if unit else 'the checkpoint of unit'} {key!r} "
+                          f"could not be read ({type(err).__name__}: {str(err)[:120]}); it is "
+                          f"kept as {bad} and {'recomputed' if unit else 'the unit restarts'}",
+                          RuntimeWarning, stacklevel=3)
+            return None
+        return data if unit else None
+
     def stopped(self, err: BaseException, command: str) -> str | None:
         """Write results_partial.json for a run stopped by ``err``; return its path (None, and
         the checkpoint folder removed, when nothing was done: e.g. a bad config value)."""
         sim = None if self.current is None else self.path(self.current, ".sim.ckpt")
         if not self.done and (sim is None or not os.path.exists(sim)):
-            shutil.rmtree(self.folder, ignore_errors=True)   # the experiment's own partial stays
-            return None
+            if not self.resumed and not self.work_files():   # this run's own empty folder only
+                shutil.rmtree(self.folder, ignore_errors=True)  # the experiment's own partial stays
+                return None
+            if not self.work_files():
+                return None
         interrupted = isinstance(err, KeyboardInterrupt)
         partial = {"experiment": self.name, "status": "interrupted" if interrupted else "failed",
                    "error": None if interrupted else f"{type(err).__name__}: {err}",
@@ -201,9 +248,12 @@ class Store:
                    "unit_in_progress": self.current, "resume": command,
                    "config": self.run["config"]}
         if sim is not None and os.path.exists(sim):
-            data = torch.load(sim, map_location="cpu", weights_only=False)
-            partial["in_progress_samples"] = [int(data["k"]) + 1,
-                                              int(data["fingerprint"]["grid"].numel())]
+            try:
+                data = torch.load(sim, map_location="cpu", weights_only=False)
+                partial["in_progress_samples"] = [int(data["k"]) + 1,
+                                                  int(data["fingerprint"]["grid"].numel())]
+            except Exception as err:              # noqa: BLE001 - described, not fatal here
+                partial["in_progress_samples"] = f"unreadable ({type(err).__name__})"
         path = os.path.join(self.out, PARTIAL)
         write_json(path, partial)
         return path

@@ -17,11 +17,17 @@ import typing
 
 import torch
 
-from columns import ConfigError
+from columns import ColumnsError, ConfigError
 
 from .. import EXPERIMENTS
 from . import resume as resume_
 from .files import write_json, write_text  # noqa: F401  (write_text: public here, for callers)
+
+
+class Incomplete(ColumnsError):
+    """A run that wrote its results but lacks part of them (``results["incomplete"]`` names each
+    missing part and why): the finished units stay in the checkpoint folder, ``--resume``
+    recomputes only what failed."""
 
 
 def load(name: str):
@@ -91,7 +97,12 @@ def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device
         raise ConfigError(f"--out {out!r} is a file; give a folder (new or existing)")
     saved = resume_.Store.saved(out) if resume else None
     if saved is not None and not (tiny or overrides or seed is not None or device is not None):
-        cfg = resume_.config_of(module, saved["config"])
+        try:
+            cfg = resume_.config_of(module, saved["config"])
+        except (ConfigError, TypeError, ValueError) as err:
+            raise ConfigError(f"--resume: the config saved in {os.path.join(out, resume_.FOLDER)}"
+                              f"/run.json no longer makes a valid {name} config ({err}); "
+                              "everything in the folder is kept") from err
     else:
         cfg = make_config(module, tiny=tiny, overrides=overrides, seed=seed, device=device)
     store = resume_.Store(out, name, dataclasses.asdict(cfg), resume=resume)
@@ -114,6 +125,10 @@ def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device
                 results.update(finish())
                 results["timings"]["total_s"] = time.perf_counter() - t0
                 write_json(path, results)
+        if results.get("incomplete"):
+            raise Incomplete(f"{name}: results.json was written without "
+                             + "; ".join(results["incomplete"])
+                             + f" (the rest is kept; continue with {command})")
     except BaseException as err:
         store.stopped(err, command)
         raise

@@ -25,7 +25,7 @@ class BMArm:
         return cfg.solver
 
     def column_params(self, cfg) -> dict:
-        return {"mu_d": cfg.mu_d}
+        return {"mu_d": cfg.mu_d, "alpha": cfg.w_alpha, "gamma_w": cfg.w_gamma}
 
     def free_network(self, net: C.Network, cfg) -> C.Network:
         """The network of the attractor search and the replay: the trained one."""
@@ -72,7 +72,7 @@ class BMLagArm(BMArm):
                       "x̄ = φ(μ)).")
 
     def column_params(self, cfg) -> dict:
-        return {"mu_d": cfg.mu_d, "tau_trace": cfg.tau_trace}
+        return {**super().column_params(cfg), "tau_trace": cfg.tau_trace}
 
 
 class FEPArm:

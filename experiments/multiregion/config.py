@@ -27,7 +27,7 @@ class Config(ExperimentConfig):
     POSITIVE = ("gain", "dt", "replay_dt", "m_W", "fep_evidence", "threshold", "analysis_fraction",
                 "tau_trace")
     NONNEGATIVE = ("noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha",
-                   "fep_eval_beta", "topographic",
+                   "fep_eval_beta", "topographic", "w_alpha", "w_gamma",
                    "delay", "overlap")
     FRACTION = ("match", "threshold", "analysis_fraction", "slow_fraction")
 
@@ -81,6 +81,10 @@ class Config(ExperimentConfig):
     """bm_lag: fraction of the synapses that are slow (transmit the presynaptic trace)"""
     tau_trace: float = 3.0
     """bm_lag: time constant τ of the presynaptic trace (model time units)"""
+    w_alpha: float = 0.5
+    """bm: learning rate α of each column's own gain w (g = w μ, ẇ = α s μ − γ_w w; Kim's 0.5)"""
+    w_gamma: float = 0.5
+    """bm: decay rate γ_w of each column's gain w (Kim's 0.5)"""
     mu_d: float = 0.0
     """bm: the prior's resting expectation μ_d (0: the prior flow is odd, attractors come in ± pairs)"""
     fep_evidence: float = 20.0

@@ -100,6 +100,10 @@ def main(cfg: Config, out: str):
             "n_learnable": int(run.net.layout.n_learnable), "steps": int(run.times.numel()),
             "duration": float(run.times[-1]), "solver": run.solver, "dwell": run.dwell}
     results["headline"] = headline(cfg, results)
+    failed = [f"{arm} {name}: {why}" for arm, a in results["arms"].items()
+              for name, why in a.get("failed_runs", {}).items()]
+    if failed:                                     # written, then the run fails (runner.Incomplete)
+        results["incomplete"] = failed
     results["timings"] = timings
 
     def finish() -> dict:
