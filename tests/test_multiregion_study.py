@@ -208,7 +208,7 @@ def test_a_failing_comparison_run_keeps_the_rest(tmp_path, monkeypatch):
         return real(cfg, arm, order, solver, *a, **k)
     monkeypatch.setattr(study, "train", train)              # the name the study calls
     out = tmp_path / "fail"
-    assert main(["run", "--tiny", "--column_type=bm", "--baseline=false", "--out", str(out)]) == 0
+    assert main(["run", "--tiny", "--column_type=bm", "--baseline=false", "--out", str(out)]) == 1
     res = json.loads((out / "results.json").read_text())
     bm = res["arms"]["bm"]
     assert set(bm["runs"]) == {"main"} and "diverged" in bm["failed_runs"]["control"]

@@ -80,7 +80,8 @@ def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> fl
 
 
 def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> dict:
-    """MI and co-occupancy of (a_t, b_{t+ℓ}) for ℓ = −max_lag..max_lag, and the best lag."""
+    """MI and co-occupancy of (a_t, b_{t+ℓ}) for ℓ = −max_lag..max_lag, and the best lag
+    ("best_at_edge": it is ±max_lag, so a longer range may hold a better one)."""
     a, b = checks.labels(a, ka, "lagged: a"), checks.labels(b, kb, "lagged: b")
     if a.shape != b.shape:
         raise AnalysisError(f"lagged: label sequences differ in shape: {tuple(a.shape)} vs "
@@ -97,7 +98,8 @@ def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> 
         co.append(co_occupancy(x, y))
     ok = [i for i in range(len(lags)) if mi[i] is not None]
     best = lags[max(ok, key=lambda i: (mi[i], -abs(lags[i])))] if ok else None
-    return {"lags": lags, "mi_bits": mi, "co_occupancy": co, "best_lag": best}
+    return {"lags": lags, "mi_bits": mi, "co_occupancy": co, "best_lag": best,
+            "best_at_edge": best is not None and max_lag > 0 and abs(best) == max_lag}
 
 
 def _reciprocal(W: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -30,6 +30,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from graphs.errors import AnalysisError
+
+from . import checks
 from .occupancy import cosines
 from .overlap import lagged
 
@@ -67,6 +70,7 @@ def representatives(attractors: torch.Tensor, tol: float = 0.01) -> torch.Tensor
 
 def signed_labels(x: torch.Tensor, reps: torch.Tensor, threshold: float = 0.9):
     """(label (T,), sign (T,)) by |cos| to the representatives (module docstring)."""
+    threshold = checks.threshold(threshold)
     if reps.shape[0] == 0:
         T = x.shape[0]
         return (torch.full((T,), -1, dtype=torch.int64, device=x.device),
@@ -80,7 +84,9 @@ def signed_labels(x: torch.Tensor, reps: torch.Tensor, threshold: float = 0.9):
 
 def visits(labels: torch.Tensor) -> torch.Tensor:
     """The visited sequence (module docstring)."""
-    lab = labels[labels >= 0]
+    labels = torch.as_tensor(labels)
+    lab = checks.labels(labels, int(labels.max()) + 1 if labels.numel() else 0, "visits")
+    lab = lab[lab >= 0]
     return torch.unique_consecutive(lab) if lab.numel() else lab
 
 
@@ -109,7 +115,8 @@ def _order_counts_batch(seqs: torch.Tensor, succ: torch.Tensor):
 def order_score(seq, succ: torch.Tensor) -> tuple[float | None, int]:
     """(fraction of transitions that follow ``succ``, number of transitions counted); ``seq`` one
     visited sequence or a list of them (independent runs: transitions within each, pooled)."""
-    seqs = [seq] if torch.is_tensor(seq) else list(seq)
+    succ = checks.order_map(succ, "order_score: succ")
+    seqs = [x[x >= 0] for x in checks.sequences(seq, succ.numel(), "order_score: seq")]
     counts = [_order_counts(x, succ) for x in seqs]
     fwd, n = sum(c[0] for c in counts), sum(c[1] for c in counts)
     return (fwd / n if n else None), n
@@ -119,7 +126,9 @@ def shuffle_null(seq, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
     """The order score (``seq``: one sequence or a list, as ``order_score``) against ``n`` seeded
     permutations of the visits (each run's own); p for more forward transitions than the
     shuffles, p_reverse for fewer."""
-    seqs = [seq] if torch.is_tensor(seq) else list(seq)
+    succ = checks.order_map(succ, "shuffle_null: succ")
+    seqs = [x[x >= 0] for x in checks.sequences(seq, succ.numel(), "shuffle_null: seq")]
+    n, seed = checks.count(n, "shuffle_null: n"), checks.count(seed, "shuffle_null: seed", 0)
     obs, count = order_score(seqs, succ)
     if obs is None:
         return {"score": None, "n_transitions": 0, "null_median": None, "p": None,
@@ -144,12 +153,23 @@ def shuffle_null(seq, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
 
 def follow_score(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor) -> tuple[float | None, int]:
     """(fraction of jointly labelled samples with b_t = pred[a_t], their number)."""
+    a, b, pred = _pair(a, b, pred, "follow_score")
     both = (a >= 0) & (b >= 0)
     both[both.clone()] = pred[a[both]] >= 0
     n = int(both.sum())
     if n == 0:
         return None, 0
     return float((b[both] == pred[a[both]]).double().mean()), n
+
+
+def _pair(a, b, pred, who: str):
+    """Checked (a, b, pred): label sequences of one length over pred's labels."""
+    pred = checks.order_map(pred, f"{who}: pred")
+    a = checks.labels(a, pred.numel(), f"{who}: a")
+    b = checks.labels(b, pred.numel(), f"{who}: b")
+    if a.shape != b.shape:
+        raise AnalysisError(f"{who}: a and b must have one length, got {a.numel()} and {b.numel()}")
+    return a, b, pred
 
 
 def _shifts(T: int, n: int, min_shift: int, seed: int) -> np.ndarray:
@@ -163,6 +183,9 @@ def _shifts(T: int, n: int, min_shift: int, seed: int) -> np.ndarray:
 def circular_null(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor, n: int = 1000,
                   min_shift: int = 1, seed: int = 0) -> dict:
     """follow_score against circular shifts of b (module docstring)."""
+    a, b, pred = _pair(a, b, pred, "circular_null")
+    n, seed = checks.count(n, "circular_null: n"), checks.count(seed, "circular_null: seed", 0)
+    min_shift = checks.count(min_shift, "circular_null: min_shift", 0)
     obs, count = follow_score(a, b, pred)
     if obs is None:
         return {"score": None, "n_samples": 0, "null_median": None, "p": None}
@@ -179,6 +202,8 @@ def lag_null(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int, n
              seed: int = 0) -> dict:
     """The lagged MI, its 95 % band under circular shifts of b, and the best lag's p-value."""
     obs = lagged(a, b, ka, kb, max_lag)
+    a, b = checks.labels(a, ka, "lag_null: a"), checks.labels(b, kb, "lag_null: b")
+    n, seed = checks.count(n, "lag_null: n"), checks.count(seed, "lag_null: seed", 0)
     T = a.numel()
     ks = torch.as_tensor(_shifts(T, n, 2 * max_lag + 1, seed), dtype=torch.int64)
     mi = [0.0 if v is None else v for v in obs["mi_bits"]]
