@@ -52,6 +52,7 @@ class Config(ExperimentConfig):
     POSITIVE = ("n_per_hemisphere", "speeds", "K", "a", "f_mean", "dt", "dt_record", "t_end",
                 "seeds")
     NONNEGATIVE = ("f_spread", "transient")
+    UNCHECKED = {"connectome": "a name or a path, checked by the loader"}
 
     def check(self) -> None:
         if not math.isclose(self.dt_record / self.dt, round(self.dt_record / self.dt),

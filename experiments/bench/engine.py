@@ -34,13 +34,18 @@ import columns as C
 from columns import DelayRoundingWarning
 import graphs
 
-from ..harness.config import ExperimentConfig
+from ..harness.config import DTYPES, ExperimentConfig
 from ..harness.timing import median_time, sync
 from .common import copy_bandwidth, local_coupling, random_coupling
 
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("p1_sizes", "p2_seconds", "p6_nodes", "p6_edges")
+    AT_LEAST_ONE = ("p1_repeats", "p2_batch", "p6_steps")
+    NONEMPTY = ("p1_sizes", "p1_dtypes")
+    UNIQUE = ("p1_sizes", "p1_dtypes")
+    CHOICES = {"p1_dtypes": DTYPES}
     p1_sizes: tuple[int, ...] = (1000, 10000, 100000, 1000000)
     """P1: network sizes N"""
     p1_repeats: int = 7

@@ -21,7 +21,7 @@ import torch
 
 
 from ..fep.runs import FEPRuns
-from ..harness.config import ExperimentConfig
+from ..harness.config import DTYPES, ExperimentConfig
 
 AUTHORS_MS_PER_STEP_N64 = (3.0, 6.0)
 
@@ -29,6 +29,7 @@ AUTHORS_MS_PER_STEP_N64 = (3.0, 6.0)
 @dataclass
 class Config(ExperimentConfig):
     POSITIVE = ("sizes", "steps", "repeats", "batch_runs")
+    CHOICES = {"dtype": DTYPES}
     sizes: tuple[int, ...] = (64, 1024)
     """network sizes N"""
     steps: int = 200

@@ -25,7 +25,7 @@ import columns as C
 from columns import energy
 from columns.solvers import discrete_lagrangian, stimulus_grid
 
-from ..harness.config import ExperimentConfig
+from ..harness.config import DTYPES, ExperimentConfig
 from .common import random_coupling
 from ..harness.timing import median_time
 from ..harness.figures import pyplot, save
@@ -33,6 +33,8 @@ from ..harness.figures import pyplot, save
 
 @dataclass
 class Config(ExperimentConfig):
+    CHOICES = {"dtype": DTYPES, "stream_optimizers": ("auto", "newton", "krylov", "lbfgs")}
+    NONEMPTY = ("stream_optimizers",)
     POSITIVE = ("sizes", "windows", "repeats", "dt", "stream_n", "stream_steps", "stream_windows",
                 "stream_max_iter")
     sizes: tuple[int, ...] = (100, 1000, 10000)

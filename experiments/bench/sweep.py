@@ -34,6 +34,7 @@ from ..harness.sweep import same, sweep
 @dataclass
 class Config(ExperimentConfig):
     POSITIVE = ("tiny_points", "long_points", "long_epochs")
+    NONNEGATIVE = ("workers",)
 
     tiny_points: int = 16
     """tiny sweep: points (fep-sim1 --tiny, one seed each)"""

@@ -29,7 +29,7 @@ import torch
 from .maze.agent import ND, MazeAgents, prior_E
 from .maze.maze import Mazes, create_maze, shortest_path
 
-from ..harness.config import ExperimentConfig
+from ..harness.config import DTYPES, ExperimentConfig
 from ..harness.progress import progress
 from ..harness.runner import write_json
 from ..harness.figures import pyplot, save
@@ -47,6 +47,7 @@ MOVES = ("up", "down", "left", "right")
 class Config(ExperimentConfig):
     POSITIVE = ("mazes", "trials", "T", "block_trials")
     FRACTION = ("e_right",)
+    CHOICES = {"dtype": DTYPES, "backend": ("auto", "torch", "numba")}
     mazes: int = 20
     """mazes per condition"""
     trials: int = 100

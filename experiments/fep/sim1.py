@@ -31,6 +31,7 @@ PAPER = {"corr_attractors": -0.19, "corr_patterns": 0.77}
 @dataclass
 class Config(ExperimentConfig):
     POSITIVE = ("evidence", "beta", "alpha", "epochs", "steps_per_epoch", "seeds")
+    CHOICES = {"rule": ("code", "paper")}
 
     evidence: float = 30.0
     """input amplitude (evidence)"""

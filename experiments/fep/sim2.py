@@ -29,7 +29,7 @@ import torch
 
 from columns import ConfigError
 
-from ..harness.config import ExperimentConfig
+from ..harness.config import DTYPES, ExperimentConfig
 from .runs import FEPRuns
 from ..digits import digits
 from ..harness.stats import summary
@@ -49,7 +49,8 @@ PAPER = {"balanced": {"dR2_retrieval": 0.292, "dR2_generalisation": 0.070, "n_at
 @dataclass
 class Config(ExperimentConfig):
     POSITIVE = ("epochs", "steps_per_epoch", "alpha", "seeds", "trials", "trial_steps", "density")
-    CHOICES = {"rule": ("code", "paper"), "dtype": ("float64", "float32")}
+    CHOICES = {"rule": ("code", "paper"), "dtype": DTYPES}
+    NONNEGATIVE = ("evidence", "beta")
 
     def check(self) -> None:
         if (self.evidence or self.beta) and not (self.evidence > 0 and self.beta > 0):

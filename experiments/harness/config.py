@@ -11,6 +11,9 @@ from typing import ClassVar
 from columns import ConfigError
 from graphs.values import is_integer
 
+DTYPES = ("float64", "float32")
+"""The dtype names an experiment's ``dtype`` option takes."""
+
 
 @dataclass
 class ExperimentConfig:
@@ -21,8 +24,12 @@ class ExperimentConfig:
     (durations, steps, sizes, precisions), ``AT_LEAST_ONE`` the counts that must be >= 1,
     ``NONNEGATIVE`` those that must be >= 0 (overlaps, noise levels, delays), ``FRACTION`` those
     that must lie in [0, 1] (probabilities, fractions), ``CHOICES`` maps a field to its allowed
-    values; a tuple field's every entry is checked. Any float field must be finite. Relations
-    between fields go in ``check(self)``, called after the declared checks."""
+    values (``DTYPES`` for dtype names); a tuple field's every entry is checked. ``NONEMPTY``
+    tuple fields need an entry, ``UNIQUE`` ones may not repeat one. Any float field must be
+    finite; ``device`` must be a CPU or CUDA device. ``UNCHECKED`` maps each remaining non-bool
+    field to why any value of its type is valid (a test holds every experiment to it: each field
+    is declared somewhere). Relations between fields go in ``check(self)``, called after the
+    declared checks."""
 
     seed: int = 0
     """every random draw of the run follows from it"""
@@ -34,24 +41,38 @@ class ExperimentConfig:
     NONNEGATIVE: ClassVar[tuple[str, ...]] = ()
     FRACTION: ClassVar[tuple[str, ...]] = ()
     CHOICES: ClassVar[dict[str, tuple]] = {}
+    NONEMPTY: ClassVar[tuple[str, ...]] = ()
+    UNIQUE: ClassVar[tuple[str, ...]] = ()
+    UNCHECKED: ClassVar[dict[str, str]] = {}
 
     def __post_init__(self):
         import torch
         if not is_integer(self.seed, 0):
             raise ConfigError(f"--seed must be an integer >= 0, got {self.seed!r}")
         try:
-            torch.device(self.device)
+            kind = torch.device(self.device).type
         except (RuntimeError, TypeError):
-            raise ConfigError(f"--device {self.device!r} is not a torch device (cpu, cuda, "
-                              "cuda:1, …)") from None
+            kind = None
+        if kind not in ("cpu", "cuda"):
+            raise ConfigError(f"--device {self.device!r}: the experiments run on cpu or cuda "
+                              "(cuda:1, …)") from None
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, float) and not math.isfinite(v):
                 raise ConfigError(f"--{f.name} must be a finite number, got {v!r}")
+        for name in self.NONEMPTY:
+            if len(getattr(self, name)) == 0:
+                raise ConfigError(f"--{name} needs at least one entry, got none")
+        for name in self.UNIQUE:
+            v = list(getattr(self, name))
+            if len(set(v)) != len(v):
+                raise ConfigError(f"--{name} repeats an entry ({sorted({x for x in v if v.count(x) > 1})}),"
+                                  f" got {tuple(v)!r}")
         for name, allowed in self.CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"--{name} must be one of {list(allowed)}, got "
-                                  f"{getattr(self, name)!r}")
+            v = getattr(self, name)
+            if not all(x in allowed for x in (v if isinstance(v, (tuple, list)) else (v,))):
+                each = " (each entry)" if isinstance(v, (tuple, list)) else ""
+                raise ConfigError(f"--{name} must be one of {list(allowed)}{each}, got {v!r}")
         for names, ok, want in ((self.POSITIVE, lambda v: v > 0, "> 0"),
                                 (self.AT_LEAST_ONE, lambda v: v >= 1, ">= 1"),
                                 (self.NONNEGATIVE, lambda v: v >= 0, ">= 0"),

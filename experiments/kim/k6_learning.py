@@ -25,7 +25,7 @@ import torch
 import columns as C
 import columns.analysis as A
 import graphs
-from columns import DivergenceError
+from columns import ConfigError, DivergenceError
 
 from ..harness.config import ExperimentConfig
 from ..harness.figures import pyplot, save
@@ -37,6 +37,7 @@ FIELDS = ("mu", "a", "w", "p_mu", "p_a", "p_w")
 class Config(ExperimentConfig):
     POSITIVE = ("t_switch", "width", "t_end", "dt", "dt_causal", "window", "track_levels")
     NONNEGATIVE = ("overlap",)
+    UNCHECKED = {"s0": "any stimulus level", "s1": "any stimulus level"}
     s0: float = 1.0
     """stimulus before the switch"""
     s1: float = 2.0
@@ -59,6 +60,14 @@ class Config(ExperimentConfig):
     """stimulus levels of the fixed-point track"""
     check_bvp: bool = True
     """compare least action with scipy's solve_bvp"""
+
+    def check(self) -> None:
+        if self.t_switch >= self.t_end:
+            raise ConfigError(f"--t_switch ({self.t_switch:g}) must come before --t_end "
+                              f"({self.t_end:g})")
+        if self.overlap >= self.window:
+            raise ConfigError(f"--overlap ({self.overlap:g}) must be shorter than --window "
+                              f"({self.window:g})")
 
     @classmethod
     def tiny(cls) -> "Config":

@@ -30,12 +30,17 @@ import graphs
 from columns import DivergenceError
 
 from ..harness import resume
+from columns.solvers.ivp import METHODS
+
 from ..harness.config import ExperimentConfig
 from ..harness.figures import pyplot, save
 
 
 @dataclass
 class Config(ExperimentConfig):
+    POSITIVE = ("k18_t_end", "k21_t_end", "k23_t_end", "k23_step", "k24_t_end")
+    AT_LEAST_ONE = ("k18_orbits",)
+    CHOICES = {"k23_method": METHODS}
     k18_orbits: int = 16
     """[K18]: orbits drawn in the phase portrait"""
     k18_t_end: float = 30.0

@@ -22,13 +22,18 @@ import columns as C
 from columns import energy
 import graphs
 
+from columns.solvers.ivp import METHODS
+
 from ..harness.config import ExperimentConfig
 from ..harness.figures import pyplot, save
 
 
 @dataclass
 class Config(ExperimentConfig):
-    POSITIVE = ("n_per_region", "period", "t_end", "dt_record", "m_z")
+    POSITIVE = ("n_per_region", "period", "t_end", "dt_record", "m_z", "m_W")
+    FRACTION = ("p_intra", "p_inter")
+    CHOICES = {"method": METHODS}
+    UNCHECKED = {"amplitude": "any stimulus amplitude (0: none, < 0: inverted)"}
 
     n_per_region: int = 4
     """BM columns per region"""

@@ -23,13 +23,20 @@ class Config(ExperimentConfig):
                "solver": ("least_action", "gradient"),
                "patterns": ("digits", "decorrelated", "random")}
     AT_LEAST_ONE = ("checkpoints", "dwell", "n_cycles", "fep_dwell", "fep_cycles", "seeds",
-                    "replicas", "replay_length", "fep_replay_length", "null_samples", "relax_steps")
+                    "replicas", "replay_length", "fep_replay_length", "null_samples", "relax_steps",
+                    "window")
     POSITIVE = ("gain", "dt", "replay_dt", "m_W", "fep_evidence", "threshold", "analysis_fraction",
-                "tau_trace")
+                "tau_trace", "gtol")
     NONNEGATIVE = ("noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha",
                    "fep_eval_beta", "topographic", "w_alpha", "w_gamma",
                    "delay", "overlap")
-    FRACTION = ("match", "threshold", "analysis_fraction", "slow_fraction")
+    FRACTION = ("match", "threshold", "analysis_fraction", "slow_fraction", "p_within",
+                "p_feedforward", "p_feedback")
+    NONEMPTY = ("regions", "digits")
+    UNIQUE = ("regions", "digits")
+    UNCHECKED = {"mu_d": "any resting expectation", "n": "checked in check() (a square size)",
+                 "window": "checked in check() (> overlap)", "random_starts": "0: patterns only",
+                 "gtol": "checked by the solver"}
 
     column_type: str = "both"
     """column types: "bm" (Bayesian mechanics as Kim wrote it, least action), "bm_lag" (the same with a presynaptic trace on slow synapses), "fep" (FEP attractor map), "both" (bm and fep side by side) or "all" (the three)"""
