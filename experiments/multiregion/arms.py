@@ -49,7 +49,7 @@ class BMArm:
     def solver(self, cfg, name: str, first_step: int) -> C.Solver:
         if name == "least_action":
             return C.LeastAction(window=cfg.window, overlap=cfg.overlap, gtol=cfg.gtol)
-        return C.Gradient(method="rk4", step_size=cfg.dt / 2)
+        return C.Gradient(method="rk4", step_size=cfg.dt / 4)     # dt / 2 is unstable on reciprocal pairs
 
     def pattern_starts(self, pats: torch.Tensor) -> torch.Tensor:
         return pats
