@@ -130,9 +130,18 @@ def reasons(cfg, arm: str, h: dict) -> list[str]:
     silent = [r for r in cfg.regions[2:]
               if not h["regions"].get(r, {}).get("distinct_attractors_matching_patterns")]
     if arm.startswith("fep") and silent and float(cfg.fep_beta) == 1.0:
-        return [f"Region{'s' if len(silent) > 1 else ''} {', '.join(silent)} receive no evidence, "
+        many = len(silent) > 1
+        return [f"Region{'s' if many else ''} {', '.join(silent)} receive{'' if many else 's'} "
+                "no evidence, "
                 "and under the FEP rule at the training β = 1 a column without evidence predicts "
                 "its own next state exactly on average (E[σ_i(t+1)] = L(ν_i)), so its couplings "
                 "only diffuse: it learns no attractor of its own, however strongly the region "
                 "before drives it (at --fep_beta ≠ 1 the error is biased, L(βν) − L(ν), and the couplings drift instead)."]
+    if arm.startswith("bm") and not any(v["distinct_attractors_matching_patterns"]
+                                        for v in h["regions"].values()):
+        return ["No region holds a pattern as its own attractor, so there is nothing to replay "
+                "between: each column's own gain w in g = w μ absorbs much of the input, μ "
+                "follows the presented pattern only partly, and the couplings learn the Hebbian "
+                "average of φ(μ), dominated by one mixture of the patterns (the README's BM "
+                "regime map: the same at every α_W, m_W, with and without the lag)."]
     return []
