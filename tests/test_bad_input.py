@@ -72,7 +72,7 @@ CASES = {
     "experiment density 0": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim2", "/tmp/x", overrides={"density": "0"}), ConfigError, "--density must be > 0"),
     "experiment NaN value": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", overrides={"beta": "nan"}), ConfigError, "--beta must be a finite number, got nan"),
     "experiment negative seed": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", seed=-2), ConfigError, "--seed must be an integer >= 0, got -2"),
-    "experiment bad device": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", device="banana"), ConfigError, "--device 'banana' is not a torch device"),
+    "experiment bad device": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("fep-sim1", "/tmp/x", device="banana"), ConfigError, "--device 'banana': the experiments run on cpu or cuda"),
     # solver options: checked, never truncated or ignored
     "misspelt solver option": (lambda: C.simulate(net3(), T3, solver="least_action", solver_options={"windw": 2}), SolverError, r"unknown option\(s\) \['windw'\]"),
     "fractional window": (lambda: C.simulate(net3(), T3, solver="least_action", window=2.7), SolverError, "'window' must be an integer >= 2 or None, got 2.7"),

@@ -71,7 +71,7 @@ def test_threads_and_the_final_line(tmp_path, capsys):
     (["--t_end=nan"], "--t_end must be a finite number, got nan"),
     (["--t_end=-1"], "--t_end must be > 0, got -1.0"),
     (["--dt_record=0"], "--dt_record must be > 0, got 0.0"),
-    (["--device", "banana"], "--device 'banana' is not a torch device"),
+    (["--device", "banana"], "--device 'banana': the experiments run on cpu or cuda"),
     (["--seed", "-1"], "--seed must be an integer >= 0, got -1"),
     (["--t_end=abc"], "--t_end expects float, got 'abc'"),
 ])

@@ -51,7 +51,6 @@ MISTAKES = [
     ("kim-papers", "--k23_step=0", "--k23_step must be > 0"),
     ("k6-learning", "--t_switch=50", "--t_switch (50) must come before --t_end"),
     ("k6-learning", "--overlap=12", "--overlap (12) must be shorter than --window"),
-    ("fep-sim1", "--rule=textbook", "--rule must be one of"),
     ("fep-sim2", "--dtype=float16", "--dtype must be one of"),
     ("fep-sim2", "--beta=-1", "--beta must be >= 0"),
     ("canonical-maze", "--dtype=half", "--dtype must be one of"),

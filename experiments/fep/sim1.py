@@ -31,7 +31,8 @@ PAPER = {"corr_attractors": -0.19, "corr_patterns": 0.77}
 @dataclass
 class Config(ExperimentConfig):
     POSITIVE = ("evidence", "beta", "alpha", "epochs", "steps_per_epoch", "seeds")
-    CHOICES = {"rule": ("code", "paper")}
+    UNCHECKED = {"rule": "checked by FEPRuns as the run starts (a ParameterError: the sweep "
+                         "tests' point that fails at run time)"}
 
     evidence: float = 30.0
     """input amplitude (evidence)"""

@@ -235,10 +235,9 @@ class Store:
         the checkpoint folder removed, when nothing was done: e.g. a bad config value)."""
         sim = None if self.current is None else self.path(self.current, ".sim.ckpt")
         if not self.done and (sim is None or not os.path.exists(sim)):
-            if not self.resumed and not self.work_files():   # this run's own empty folder only
-                shutil.rmtree(self.folder, ignore_errors=True)  # the experiment's own partial stays
-                return None
-            if not self.work_files():
+            if not self.work_files():            # nothing saved: nothing to resume
+                if not self.resumed:             # this run's own empty folder only
+                    shutil.rmtree(self.folder, ignore_errors=True)   # an own partial stays
                 return None
         interrupted = isinstance(err, KeyboardInterrupt)
         partial = {"experiment": self.name, "status": "interrupted" if interrupted else "failed",

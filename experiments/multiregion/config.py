@@ -38,8 +38,8 @@ class Config(ExperimentConfig):
                  "window": "checked in check() (> overlap)", "random_starts": "0: patterns only",
                  "gtol": "checked by the solver"}
 
-    column_type: str = "both"
-    """column types: "bm" (Bayesian mechanics as Kim wrote it, least action), "bm_lag" (the same with a presynaptic trace on slow synapses), "fep" (FEP attractor map), "both" (bm and fep side by side) or "all" (the three)"""
+    column_type: str = "all"
+    """column types: "bm" (Bayesian mechanics as Kim wrote it, least action), "bm_lag" (the same with a presynaptic trace on slow synapses), "fep" (FEP attractor map), "both" (bm and fep side by side) or "all" (the three: Kim's arm as the reference, the lagged arm beside it)"""
     solver: str = "least_action"
     """bm solver of the main run: "least_action" or "gradient" (the predictive-coding baseline)"""
     regions: tuple[str, ...] = ("A", "B", "C")
