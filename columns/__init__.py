@@ -20,8 +20,8 @@ type's module), ``columns.canonical``, ``columns.rng`` (counter-based uniforms),
 """
 
 from graphs.errors import (AnalysisError, ColumnsError, ConfigError, DeviceError, DivergenceError,
-                           FieldError, GraphError, LabelError, ParameterError, RecordingError,
-                           RegistryError, SolverError, StateError, StimulusError)
+                           FieldError, GraphError, LabelError, OutputError, ParameterError,
+                           RecordingError, RegistryError, SolverError, StateError, StimulusError)
 
 from . import types  # noqa: F401  (registers the built-in column types)
 from . import analysis, energy, rng  # noqa: F401
@@ -52,7 +52,8 @@ __all__ = [
     "IVP", "LeastAction", "Gradient", "Riccati", "Step", "EulerMaruyama",
     "DelayRoundingWarning", "energy", "analysis",
     "ColumnsError", "AnalysisError", "ConfigError", "DeviceError", "DivergenceError",
-    "FieldError", "GraphError", "LabelError", "ParameterError", "RecordingError", "RegistryError",
+    "FieldError", "GraphError", "LabelError", "OutputError", "ParameterError", "RecordingError",
+    "RegistryError",
     "SolverError", "StateError", "StimulusError",
     "__version__",
 ]

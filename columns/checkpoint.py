@@ -28,6 +28,37 @@ from .atomic import atomic_write
 VERSION = 1
 
 
+def identity(value):
+    """What a run's option is, by content, for the fingerprint: a tensor or array by its shape,
+    dtype and SHA-256 of its bytes; a function by its qualified name (``module.qualname``, never
+    a memory address); a ``Recording`` by its times and fields; containers element by element;
+    other values as they are (their ``repr`` when not a plain number, string or None)."""
+    import hashlib
+
+    import numpy as np
+    from .recording import Recording
+    if torch.is_tensor(value) or isinstance(value, np.ndarray):
+        a = value.detach().cpu().contiguous().numpy() if torch.is_tensor(value) else np.ascontiguousarray(value)
+        return f"array{tuple(a.shape)} {a.dtype} sha256:{hashlib.sha256(a.tobytes()).hexdigest()[:16]}"
+    if isinstance(value, Recording):
+        return {"recording": identity(value.t), **{f: identity(v) for f, v in value.fields.items()}}
+    if isinstance(value, dict):
+        return {str(k): identity(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [identity(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if callable(value):
+        mod, name = getattr(value, "__module__", "?"), getattr(value, "__qualname__", None)
+        return f"function {mod}.{name or type(value).__qualname__}"
+    return repr(value)
+
+
+def solver_identity(solver) -> dict:
+    """The solver's name and every option by content (``identity``): what resuming compares."""
+    return {"name": solver.name, **{k: identity(v) for k, v in solver.settings.items()}}
+
+
 def save(path, payload: dict) -> str:
     """Write ``payload`` to ``path`` atomically; return the path."""
     return atomic_write(path, lambda tmp: torch.save({"version": VERSION, **payload}, tmp),
@@ -51,8 +82,18 @@ def load(path, fingerprint: dict) -> dict:
         raise SolverError(f"resume: {path!r} is not a checkpoint of this version ({VERSION})")
     for key, want in fingerprint.items():
         have = data["fingerprint"].get(key)
-        same = (torch.equal(have, want) if torch.is_tensor(want) and torch.is_tensor(have)
-                else have == want)
+        if isinstance(want, dict) and isinstance(have, dict):      # the solver: option by option
+            for k in dict.fromkeys([*want, *have]):
+                if have.get(k) != want.get(k):
+                    raise SolverError(f"resume: the checkpoint {path!r} was written by a different "
+                                      f"run: {key} option {k!r} differs ({_short(have.get(k))} "
+                                      f"there, {_short(want.get(k))} here)")
+            continue
+        if torch.is_tensor(want) or torch.is_tensor(have):
+            same = (torch.is_tensor(want) and torch.is_tensor(have) and have.shape == want.shape
+                    and have.dtype == want.dtype and torch.equal(have, want))
+        else:
+            same = have == want
         if not same:
             raise SolverError(f"resume: the checkpoint {path!r} was written by a different run: "
                               f"{key} differs ({_short(have)} there, {_short(want)} here)")

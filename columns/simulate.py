@@ -37,6 +37,7 @@ from graphs.errors import (ColumnsError, DivergenceError, SolverError, StateErro
 from graphs.values import is_integer, is_number
 
 from . import checkpoint as ckpt
+from .atomic import check_writable
 from . import threads
 from .solvers import delays
 from .recording import Recording
@@ -80,6 +81,8 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
     for key, value in (("chunk", chunk), ("checkpoint_every", checkpoint_every)):
         if not is_integer(value, 1):
             raise SolverError(f"{key} must be an integer >= 1, got {value!r}")
+    if checkpoint is not None:
+        check_writable(checkpoint, "checkpoint")
     if not is_number(max_norm, 0, strict=True, finite=False):       # inf: no bound
         raise SolverError(f"max_norm must be a number > 0 (the divergence bound on max|y|), got "
                           f"{max_norm!r}")
@@ -97,7 +100,7 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
     cp = network.coupling
     config = {"solver": slv.name, **slv.settings, "chunk": chunk, "max_norm": max_norm, "batch": B,
               "n_nodes": cp.n_nodes, "n_edges": cp.n_edges, "dtype": str(network.dtype)}
-    fingerprint = {"solver": repr(slv), "grid": grid.cpu(), "y0": y.detach().cpu(),
+    fingerprint = {"solver": ckpt.solver_identity(slv), "grid": grid.cpu(), "y0": y.detach().cpu(),
                    "record": list(idx), "chunk": chunk, "state_size": network.state_size,
                    "dtype": str(network.dtype)}
     rec = _Record(network, grid, idx, B, config)

@@ -18,7 +18,8 @@ _os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 from .compile import compile, compile_arrays  # noqa: A004
 from .coupling import Coupling
 from .errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, GraphError,
-                     ParameterError, RegistryError, SolverError, StateError, StimulusError)
+                     OutputError, ParameterError, RegistryError, SolverError, StateError,
+                     StimulusError)
 from .generators import demo_connectome, modular, multiregion, random_directed, ring, single_column
 from .loaders import from_graphml, from_neurolib, from_numpy, from_tvb_zip
 from .schema import validate
@@ -28,6 +29,7 @@ __all__ = [
     "multiregion",
     "random_directed", "ring", "single_column", "from_graphml", "from_neurolib", "from_numpy",
     "from_tvb_zip", "ColumnsError", "ConfigError", "DeviceError",
-    "DivergenceError", "GraphError", "ParameterError", "RegistryError", "SolverError", "StateError",
+    "DivergenceError", "GraphError", "OutputError", "ParameterError", "RegistryError", "SolverError",
+    "StateError",
     "StimulusError",
 ]

@@ -51,6 +51,12 @@ class DivergenceError(ColumnsError, RuntimeError):
         self.recording = recording
 
 
+class OutputError(ColumnsError, OSError):
+    """A file or folder cannot be written where asked (no permission, a file where a folder must
+    be, a folder where a file must be, a full disk); the message names the target, never a
+    temporary file."""
+
+
 class ConfigError(ColumnsError, ValueError):
     """An experiment configuration key or value is invalid (CLI ``--key=value``)."""
 

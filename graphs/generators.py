@@ -10,7 +10,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from . import memory
 from .errors import GraphError
+from .values import is_integer, is_number
 
 
 def _positive_int(name: str, value) -> int:
@@ -20,9 +22,29 @@ def _positive_int(name: str, value) -> int:
 
 
 def _probability(name: str, value) -> float:
-    if not 0.0 <= float(value) <= 1.0:
+    if not is_number(value, 0.0, maximum=1.0):
         raise GraphError(f"{name} must be a probability in [0, 1], got {value!r}")
     return float(value)
+
+
+def _scale(name: str, value, positive: bool = False) -> float:
+    if not is_number(value, 0.0, strict=positive):
+        raise GraphError(f"{name} must be a finite number {'>' if positive else '>='} 0, got "
+                         f"{value!r}")
+    return float(value)
+
+
+def _seed(seed) -> np.random.Generator:
+    if not is_integer(seed, 0):
+        raise GraphError(f"seed must be an integer >= 0, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def _dense(name: str, n: int, arrays: int) -> None:
+    """A generator that draws ``arrays`` dense (n, n) float64 matrices checks their size first."""
+    memory.check(8.0 * arrays * n * n, "cpu", f"{name} with {n} columns draws {arrays} dense "
+                 f"({n} × {n}) matrices, which", "use fewer columns, or build a sparse graph "
+                 "edge by edge with networkx", GraphError)
 
 
 def single_column(column_type: str = "bm") -> nx.DiGraph:
@@ -36,6 +58,8 @@ def ring(n: int, weight: float = 0.5, bidirectional: bool = False, learnable: bo
          column_type: str = "bm") -> nx.DiGraph:
     """A directed ring i -> i+1 (mod n); with ``bidirectional`` also i+1 -> i."""
     n = _positive_int("n", n)
+    if not is_number(weight):
+        raise GraphError(f"weight must be a finite number, got {weight!r}")
     G = nx.DiGraph(name=f"ring{n}")
     G.add_nodes_from(range(n), type=column_type, region="0")
     for i in range(n):
@@ -54,7 +78,9 @@ def random_directed(n: int, p: float = 0.1, weight_scale: float = 0.1, learnable
     """
     n = _positive_int("n", n)
     p = _probability("p", p)
-    rng = np.random.default_rng(seed)
+    weight_scale = _scale("weight_scale", weight_scale)
+    rng = _seed(seed)
+    _dense("random_directed", n, 2)
     mask = rng.random((n, n)) < p                      # mask[target, source]
     np.fill_diagonal(mask, False)
     weights = rng.normal(0.0, weight_scale, size=(n, n))
@@ -79,7 +105,9 @@ def modular(n_regions: int = 2, n_per_region: int = 4, p_intra: float = 0.5,
     n_per_region = _positive_int("n_per_region", n_per_region)
     p_intra = _probability("p_intra", p_intra)
     p_inter = _probability("p_inter", p_inter)
-    rng = np.random.default_rng(seed)
+    w_intra, w_inter = _scale("w_intra", w_intra), _scale("w_inter", w_inter)
+    rng = _seed(seed)
+    _dense("modular", n_regions * n_per_region, 3)
     G = nx.DiGraph(name=f"modular{n_regions}x{n_per_region}")
     labels = [f"r{r}c{k}" for r in range(n_regions) for k in range(n_per_region)]
     region = [f"r{r}" for r in range(n_regions) for _ in range(n_per_region)]
@@ -129,11 +157,15 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
     probs = {"within": _probability("p_within", p_within),
              "feedforward": _probability("p_feedforward", p_feedforward),
              "feedback": _probability("p_feedback", p_feedback)}
-    scale = {"within": w_within, "feedforward": w_feedforward, "feedback": w_feedback}
+    scale = {"within": _scale("w_within", w_within),
+             "feedforward": _scale("w_feedforward", w_feedforward),
+             "feedback": _scale("w_feedback", w_feedback)}
+    topographic = _scale("topographic", topographic)
     learn = {"within": bool(learn_within), "feedforward": bool(learn_feedforward),
              "feedback": bool(learn_feedback)}
-    rng = np.random.default_rng(seed)
+    rng = _seed(seed)
     R = len(regions)
+    _dense("multiregion", R * n, 6)
     labels = [f"{r}{k}" for r in regions for k in range(n)]
     reg = np.repeat(np.arange(R), n)
     G = nx.DiGraph(name=f"multiregion{R}x{n}")
@@ -178,9 +210,11 @@ def demo_connectome(n_per_hemisphere: int = 10, length_scale: float = 40.0, dens
     """
     n = _positive_int("n_per_hemisphere", n_per_hemisphere)
     density = _probability("density", density)
-    if not float(length_scale) > 0:
-        raise GraphError(f"length_scale must be > 0 (mm), got {length_scale!r}")
-    rng = np.random.default_rng(seed)
+    length_scale = _scale("length_scale (mm)", length_scale, positive=True)
+    if not isinstance(column_type, str) or not column_type:
+        raise GraphError(f"column_type must be a column type's name, got {column_type!r}")
+    rng = _seed(seed)
+    _dense("demo_connectome", 2 * n, 6)
     u = rng.normal(size=(n, 3))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     u[:, 0] = np.abs(u[:, 0])                               # one half: x >= 0

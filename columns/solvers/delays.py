@@ -38,6 +38,7 @@ import warnings
 
 import torch
 
+from graphs import memory
 from graphs.errors import SolverError
 
 from ..plasticity.trace import TraceLearning
@@ -47,9 +48,18 @@ from ..recording import Recording
 TABLE = 2**22
 """Largest index table (R × E entries, 32 MB of int64) ``DelayLine.index`` keeps."""
 
+MAX_LAG = 2**31
+"""Most steps a delay may span (d_e / h); beyond it the lag integer and any buffer are absurd."""
+
 
 class DelayRoundingWarning(UserWarning):
     """A delay is not a whole number of integration steps and was rounded."""
+
+
+def check_memory(n_bytes: float, device, what: str, advice: str) -> None:
+    """``SolverError`` before allocating ``n_bytes`` for ``what`` on ``device`` when it exceeds
+    half its free memory (``graphs.memory.check``)."""
+    memory.check(n_bytes, device, what, advice, SolverError)
 
 
 def first_delayed_edge(network) -> int | None:
@@ -91,7 +101,13 @@ class DelayLine:
     def __init__(self, network, h: float, warn: bool = True):
         cp = network.coupling
         d = cp.delay.to(torch.float64)
-        lag = torch.round(d / h).to(torch.int64)
+        steps = d / h
+        if steps.numel() and not bool((steps <= MAX_LAG).all()):          # also NaN / inf
+            e = int(torch.nan_to_num(steps, nan=float("inf")).argmax())
+            raise SolverError(f"{describe_edge(network, e)}: {float(steps[e]):.3g} steps of "
+                              f"h = {h:g}, more than the {MAX_LAG} a delay may span; check the "
+                              "delay's units (or the speed that made it) and the step")
+        lag = torch.round(steps).to(torch.int64)
         err = (lag.to(torch.float64) * h - d).abs()
         self.h, self.N = float(h), network.n_nodes
         self.max_lag = int(lag.max()) if lag.numel() else 0
@@ -122,6 +138,10 @@ class DelayLine:
         """The buffer at step n0: x(y0) in slot n0, the history (constant y0 or ``history``) in
         the D slots before. Shapes: y0 (B, S) -> (B, (D+1)·N)."""
         B = y0.shape[0]
+        check_memory(float(self.R) * B * self.N * y0.element_size(), y0.device,
+                     f"the delay buffer ({self.R} steps × batch {B} × {self.N} columns, the "
+                     f"longest delay {self.report['max_delay']:g} at h = {self.h:g})",
+                     "use a larger step_size, shorter delays or a smaller batch")
         x0 = network.send(network.layout.split(y0)[0])
         buf = x0.repeat(1, self.R)
         if history is None or self.max_lag == 0:
@@ -160,7 +180,23 @@ class DelayLine:
 
     def _from_recording(self, network, rec, t0) -> torch.Tensor:
         """The states at t0 − D h … t0 − h from an earlier run's recording (every field, a
-        sample at each of those times): a run continued with its own past."""
+        sample at each of those times): a run continued with its own past. The recording must
+        be of this network: the same column labels and, when it learns, the same learnable
+        edges."""
+        labels = network.coupling.node_labels
+        if list(rec.node_labels) != list(labels):
+            diff = next((k for k, (a, b) in enumerate(zip(rec.node_labels, labels)) if a != b),
+                        min(len(rec.node_labels), len(labels)))
+            raise SolverError(f"history: the recording is of another network ({len(rec.node_labels)}"
+                              f" columns, this one {len(labels)}; first difference at column "
+                              f"{diff}: {_at(rec.node_labels, diff)} there, {_at(labels, diff)} here)")
+        if network.layout.n_learnable:
+            src = [labels[j] for j in network.learn_src.tolist()]
+            tgt = [labels[i] for i in network.learn_tgt.tolist()]
+            if list(rec.edge_source) != src or list(rec.edge_target) != tgt:
+                raise SolverError(f"history: the recording's learnable edges ({len(rec.edge_source)}) "
+                                  f"are not this network's ({len(src)}): record a run of this "
+                                  "network to continue from it")
         try:
             states = rec.states(network)                                   # (T, B, S)
         except KeyError as err:
@@ -215,6 +251,10 @@ class DelayLine:
         if self.all_delayed:
             return past
         return torch.where(self.mask, past, x.index_select(-1, self.src))
+
+
+def _at(labels, k) -> str:
+    return repr(labels[k]) if k < len(labels) else "(none)"
 
 
 def start_carry(solver, network, h: float, y0: torch.Tensor, n0: int, t0: float) -> dict:

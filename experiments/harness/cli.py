@@ -30,10 +30,12 @@ from columns import ColumnsError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="columns", description="Bayesian mechanics of cortical columns")
+    # no abbreviations: "--seed=4" to a sweep is the experiment's seed (refused there), not --seeds
+    p = argparse.ArgumentParser(prog="columns", description="Bayesian mechanics of cortical columns",
+                                allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments")
-    r = sub.add_parser("run", help="run an experiment (default: the main study)")
+    r = sub.add_parser("run", help="run an experiment (default: the main study)", allow_abbrev=False)
     r.add_argument("name", nargs="?", default=None)
     r.add_argument("--out", default=None, help="output folder (default results/NAME)")
     r.add_argument("--seed", type=int, default=None)
@@ -44,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--help-config", action="store_true", help="list the config keys and exit")
     r.add_argument("--resume", action="store_true", help="continue the interrupted run in --out "
                    "(its saved config, or the same options again)")
-    w = sub.add_parser("sweep", help="run an experiment over a grid × seeds (Dask) into one dataset")
+    w = sub.add_parser("sweep", help="run an experiment over a grid × seeds (Dask) into one dataset",
+                       allow_abbrev=False)
     w.add_argument("name")
     w.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…",
                    help="a swept config key and its values (repeat for more keys; tuple values "
@@ -135,8 +138,13 @@ def _sweep(args, overrides: dict[str, str]) -> int:
               "the sweep", file=sys.stderr)
         raise                                  # main: "columns: interrupted", exit 130
     status = ds["status"].values
-    print(f"sweep {args.name}: {status.size} points, {int((status == 'ok').sum())} ok, "
+    n_ok = int((status == "ok").sum())
+    print(f"sweep {args.name}: {status.size} points, {n_ok} ok, "
           f"{int((status == 'failed').sum())} failed; wrote {out}/sweep.nc, {out}/sweep.md")
+    if n_ok == 0:
+        print(f"columns: error: every point of the sweep failed; their errors are in "
+              f"{out}/sweep.md (the same command re-runs them)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -5,6 +5,7 @@ file in the same folder, then a rename, with the mode a plain ``open(…, "w")``
 from __future__ import annotations
 
 import json
+import os
 
 import torch
 
@@ -30,3 +31,15 @@ def _jsonable(x):
     if hasattr(x, "tolist"):
         return x.tolist()
     return str(x)
+
+
+def set_aside(path: str) -> str:
+    """Rename a file that cannot be read to ``path.unreadable`` (``.unreadable.1``, … when that
+    name is taken: an earlier one is never overwritten); return the new name. Kept for inspection,
+    never deleted."""
+    bad, k = path + ".unreadable", 0
+    while os.path.exists(bad):
+        k += 1
+        bad = f"{path}.unreadable.{k}"
+    os.replace(path, bad)
+    return bad

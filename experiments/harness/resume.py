@@ -53,7 +53,7 @@ import torch
 from columns import atomic_write
 from columns import ConfigError
 
-from .files import write_json
+from .files import set_aside, write_json
 
 FOLDER = "checkpoint"
 PARTIAL = "results_partial.json"
@@ -142,11 +142,15 @@ class Store:
                 if saved[key] != self.run[key]:
                     raise ConfigError(f"--resume: the run in {out!r} is {key} {saved[key]!r}, "
                                       f"not {self.run[key]!r}")
-            for key in sorted(set(saved["config"]) | set(config)):
-                if saved["config"].get(key) != config.get(key):
-                    raise ConfigError(f"--resume: the run in {out!r} has --{key}="
-                                      f"{saved['config'].get(key)!r}, this one {config.get(key)!r}"
-                                      " (resume without overrides to take the saved config)")
+            differ = [key for key in sorted(set(saved["config"]) | set(config))
+                      if saved["config"].get(key) != config.get(key)]
+            if differ:
+                each = "; ".join(f"--{k}={saved['config'].get(k)!r} there, {config.get(k)!r} here"
+                                 for k in differ[:8])
+                raise ConfigError(f"--resume: the run in {out!r} was started with other options: "
+                                  f"{each}{' …' if len(differ) > 8 else ''} ({len(differ)} differ; "
+                                  "a --tiny or --seed given now counts too): resume without "
+                                  "options to take the saved config")
         elif saved is not None:
             raise ConfigError(f"{out!r} holds an unfinished {saved['experiment']} run (see "
                               f"{os.path.join(out, PARTIAL)}): add --resume to continue it, or "
@@ -178,7 +182,11 @@ class Store:
             return None
         try:
             with open(path) as f:
-                return json.load(f)
+                saved = json.load(f)
+            if not (isinstance(saved, dict) and isinstance(saved.get("config"), dict)
+                    and isinstance(saved.get("experiment"), str) and "torch" in saved):
+                raise ValueError("not a run description: needs experiment, config and torch")
+            return saved
         except (OSError, ValueError) as err:
             raise ConfigError(f"{path} is not readable ({err}); the run's saved work is kept: "
                               f"move {os.path.dirname(path)} away to start over") from err
@@ -221,8 +229,7 @@ class Store:
             if not unit and not (isinstance(data, dict) and "k" in data):
                 raise ValueError("not a simulate checkpoint")
         except Exception as err:                  # noqa: BLE001 - truncated, garbled, foreign
-            bad = file + ".unreadable"
-            os.replace(file, bad)
+            bad = set_aside(file)
             warnings.warn(f"resume: {'unit' if unit else 'the checkpoint of unit'} {key!r} "
                           f"could not be read ({type(err).__name__}: {str(err)[:120]}); it is "
                           f"kept as {bad} and {'recomputed' if unit else 'the unit restarts'}",

@@ -18,8 +18,10 @@ import typing
 import torch
 
 from columns import ColumnsError, ConfigError
+from columns.atomic import check_writable
 
 from .. import EXPERIMENTS
+from . import lock
 from . import resume as resume_
 from .files import write_json, write_text  # noqa: F401  (write_text: public here, for callers)
 
@@ -28,6 +30,31 @@ class Incomplete(ColumnsError):
     """A run that wrote its results but lacks part of them (``results["incomplete"]`` names each
     missing part and why): the finished units stay in the checkpoint folder, ``--resume``
     recomputes only what failed."""
+
+
+def check_device(device, here: bool = True) -> None:
+    """``ConfigError`` unless ``device`` is None, a CPU or a CUDA device string ("cuda:1"), and,
+    when ``here``, a device this machine has (a sweep on a remote cluster checks the form only)."""
+    if device is None:
+        return
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"--device {device!r}: the experiments run on cpu or cuda (cuda:1, …)")
+    if here and dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {device}: CUDA is not available on this machine")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {device}: this machine has {torch.cuda.device_count()} "
+                              f"CUDA device(s), cuda:0 … cuda:{torch.cuda.device_count() - 1}")
+
+
+def check_out(out: str, what: str = "--out") -> None:
+    """``OutputError`` naming ``what`` when the folder ``out`` cannot be written (a file, no
+    permission, under a file); creates nothing (``columns.atomic.check_writable``)."""
+    check_writable(out, what, folder=True)
 
 
 def load(name: str):
@@ -91,10 +118,8 @@ def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device
     ``tiny``/``seed``/``device``/``overrides`` its saved config is used, else they must give the
     same config. ``command``: the command line that resumes, for results_partial.json."""
     module = load(name)
-    if device is not None and device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"--device {device}: CUDA is not available on this machine")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise ConfigError(f"--out {out!r} is a file; give a folder (new or existing)")
+    check_device(device)
+    check_out(out)
     saved = resume_.Store.saved(out) if resume else None
     if saved is not None and not (tiny or overrides or seed is not None or device is not None):
         try:
@@ -105,6 +130,12 @@ def run(name: str, out: str, tiny: bool = False, seed: int | None = None, device
                               "everything in the folder is kept") from err
     else:
         cfg = make_config(module, tiny=tiny, overrides=overrides, seed=seed, device=device)
+    with lock.held(out):
+        return _run(module, name, out, cfg, resume, command)
+
+
+def _run(module, name: str, out: str, cfg, resume: bool, command: str | None) -> dict:
+    """``run`` once the config is made and the folder's lock held."""
     store = resume_.Store(out, name, dataclasses.asdict(cfg), resume=resume)
     command = command or f"columns run {name} --out {out} --resume"
     torch.manual_seed(cfg.seed)

@@ -26,12 +26,49 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 
-from columns import ColumnsError
+from columns import ColumnsError, ConfigError
+from graphs.values import is_integer, is_number
 
 
 class SweepError(ColumnsError, RuntimeError):
     """A sweep cannot run: its cluster is unreachable, or its folder holds a different sweep."""
+
+
+MAX_WORKERS_PER_CORE = 8
+"""The embedded cluster's most worker processes per core (more only oversubscribes, or hangs)."""
+SCHEMES = ("tcp", "tls", "ucx", "inproc", "ws", "wss")
+"""The address schemes of a Dask scheduler."""
+_ADDRESS = re.compile(r"^([a-z]+)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d+))?$")
+
+
+def check(scheduler, workers, timeout) -> None:
+    """``ConfigError`` naming the option when the sweep's cluster options cannot work: a
+    scheduler that is not None, "serial" or ``scheme://host[:port]`` (schemes ``SCHEMES``, port
+    1–65535); ``workers`` not a count >= 1, more than ``MAX_WORKERS_PER_CORE`` per core, or
+    given with a scheduler (it sizes the embedded cluster only); ``timeout`` not a finite number of seconds > 0."""
+    if scheduler is not None and scheduler != "serial":
+        m = _ADDRESS.match(scheduler) if isinstance(scheduler, str) else None
+        if m is None or m.group(1) not in SCHEMES or (m.group(3) is not None
+                                                     and not 0 < int(m.group(3)) < 65536):
+            raise SweepError(f"--scheduler expects an address such as tcp://host:8786 (schemes "
+                             f"{', '.join(SCHEMES)}; port 1–65535), or serial; got {scheduler!r}")
+    if workers is not None:
+        if not is_integer(workers, 1):
+            raise ConfigError(f"--workers must be a whole number of worker processes >= 1, got "
+                              f"{workers!r}")
+        if scheduler is not None:
+            raise ConfigError(f"--workers {workers} sizes the embedded cluster, but --scheduler "
+                              f"{scheduler} was given: leave one of them out")
+        cores = os.cpu_count() or 1
+        if workers > MAX_WORKERS_PER_CORE * cores:
+            raise ConfigError(f"--workers {workers}: the embedded cluster starts one process per "
+                              f"worker, and this machine has {cores} cores (at most "
+                              f"{MAX_WORKERS_PER_CORE * cores} here); for more, start a cluster "
+                              "and pass --scheduler")
+    if not is_number(timeout, 0, strict=True):
+        raise ConfigError(f"--timeout must be a finite number of seconds > 0, got {timeout!r}")
 
 
 @contextlib.contextmanager
@@ -43,6 +80,7 @@ def client_for(scheduler: str | None, workers: int | None = None, timeout: float
     import dask
     from dask.distributed import Client, LocalCluster
     if scheduler is None:
+        check(scheduler, workers, timeout)
         n = workers or os.cpu_count() or 1
         with dask.config.set({"distributed.scheduler.allowed-failures": 1,
                               "distributed.scheduler.worker-saturation": 1.0}):
@@ -54,12 +92,10 @@ def client_for(scheduler: str | None, workers: int | None = None, timeout: float
         finally:
             cluster.close()
         return
-    if not isinstance(scheduler, str) or "://" not in scheduler:
-        raise SweepError(f"--scheduler expects an address such as tcp://host:8786, or serial; "
-                         f"got {scheduler!r}")
+    check(scheduler, workers, timeout)
     try:
         client = Client(scheduler, timeout=timeout)
-    except (OSError, TimeoutError) as err:
+    except (OSError, TimeoutError, ValueError) as err:
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
                          f"({type(err).__name__}: {err})") from None
     try:

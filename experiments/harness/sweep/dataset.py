@@ -33,6 +33,7 @@ import numpy as np
 
 from columns import atomic_write
 
+from .cluster import SweepError
 from .point import read_record
 
 MAX_LIST = 16
@@ -124,8 +125,29 @@ def save(ds, path: str) -> str:
                         suffix=".nc")
 
 
-def load(path: str):
-    """``sweep.nc`` back as a Dataset (loaded into memory; the file is closed)."""
+def load(path):
+    """A sweep's dataset back (loaded into memory; the file is closed): ``path`` is ``sweep.nc``
+    or the sweep's folder. ``SweepError`` naming the path when there is no such file or it is not
+    a sweep's NetCDF file."""
     import xarray as xr
-    with xr.open_dataset(path, engine="scipy") as ds:
-        return ds.load()
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise SweepError(f"load takes a sweep's folder or its sweep.nc, got "
+                         f"{type(path).__name__}") from None
+    if os.path.isdir(path):
+        path = os.path.join(path, "sweep.nc")
+    if not os.path.exists(path):
+        raise SweepError(f"no sweep dataset at {path} (a sweep writes sweep.nc into its --out "
+                         "folder)")
+    try:
+        with xr.open_dataset(path, engine="scipy") as ds:
+            ds = ds.load()
+    except Exception as err:                    # noqa: BLE001 - truncated, garbled, foreign
+        raise SweepError(f"{path} cannot be read as a sweep dataset ({type(err).__name__}: "
+                         f"{str(err)[:160]}); running the sweep again rebuilds it from the point "
+                         "folders") from None
+    if "status" not in ds.data_vars or "seed" not in ds.dims:
+        raise SweepError(f"{path} is a NetCDF file but not a sweep's (no status variable or seed "
+                         "dimension)")
+    return ds

@@ -10,6 +10,11 @@ Order: ``itertools.product`` over the keys in the order given, the seed last (fa
 folder is ``key1=v1__key2=v2__seed=s`` (characters other than letters, digits and ``._=+-``
 replaced by ``_``); a grid whose values give two points the same folder is refused.
 
+Seeds: sweep seed s runs the experiment with ``seed = s · B``, B the experiment's own batch of
+seeds (its Config's ``seeds`` count; 1 without one): an experiment run with seed r uses the seeds
+r … r + B − 1, so no two sweep seeds share one and "median [range] over seeds" pools independent
+replicates (``Point.run_seed``).
+
 Shapes: a sweep of grid sizes n_1 … n_k and S seeds has n_1 ⋯ n_k · S points.
 """
 
@@ -33,12 +38,20 @@ RESERVED = ("seed",)
 @dataclass(frozen=True)
 class Point:
     """One run of a sweep: the swept values (raw strings, as passed to the runner), their coerced
-    values (the dataset's coordinates), the seed and the folder name."""
+    values (the dataset's coordinates), the sweep's seed, the folder name, and the seed the
+    experiment runs with (``run_seed``: the sweep's seed times the experiment's seed batch)."""
 
     raw: tuple[tuple[str, str], ...]
     values: tuple
     seed: int
     name: str
+    run_seed: int
+
+
+def seed_batch(cfg) -> int:
+    """How many seeds one run of the experiment uses (its Config's ``seeds`` count, else 1)."""
+    n = getattr(cfg, "seeds", 1)
+    return n if is_integer(n, 1) else 1
 
 
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
@@ -102,11 +115,15 @@ def points(module, grid: dict[str, list], seeds, fixed: dict[str, str] | None = 
     """
     fixed = dict(fixed or {})
     seeds = parse_seeds(seeds)
+    aliases = getattr(module, "ALIASES", {})
+    for key in fixed:
+        if aliases.get(key, key) in RESERVED:
+            raise ConfigError(f"--{key}={fixed[key]}: {key} is the sweep's own dimension, set by "
+                              "--seeds (a count, or seeds a,b,c); it cannot be fixed")
     fields = [f.name for f in dataclasses.fields(module.Config)]
     hints = typing.get_type_hints(module.Config)
     coords: dict[str, list] = {}
     raws: dict[str, list[str]] = {}
-    aliases = getattr(module, "ALIASES", {})
     for key, vals in grid.items():
         key = aliases.get(key, key)
         if key in coords:
@@ -136,8 +153,9 @@ def points(module, grid: dict[str, list], seeds, fixed: dict[str, str] | None = 
     out, names = [], set()
     keys = list(coords)
     for combo in itertools.product(*[range(len(coords[k])) for k in keys]):
+        raw = tuple((k, raws[k][i]) for k, i in zip(keys, combo))
+        batch = seed_batch(runner.make_config(module, tiny, {**fixed, **dict(raw)}))
         for seed in seeds:
-            raw = tuple((k, raws[k][i]) for k, i in zip(keys, combo))
             values = tuple(coords[k][i] for k, i in zip(keys, combo))
             name = "__".join([_safe(f"{k}={_label(v)}") for k, v in zip(keys, values)]
                              + [f"seed={seed}"])
@@ -145,5 +163,5 @@ def points(module, grid: dict[str, list], seeds, fixed: dict[str, str] | None = 
                 raise ConfigError(f"two grid points share the folder {name!r}: make the values "
                                   "differ in letters or digits")
             names.add(name)
-            out.append(Point(raw, values, seed, name))
+            out.append(Point(raw, values, seed, name, seed * batch))
     return out, coords

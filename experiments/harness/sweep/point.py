@@ -1,8 +1,9 @@
 """One sweep point, run where a Dask worker (or the serial loop) puts it.
 
 ``run_point`` runs ``experiments.harness.runner.run`` into the point's folder and then writes
-``point.json`` there (atomically): {"name", "values" (the raw ``--key=value`` strings), "seed",
-"status" ("ok" | "failed"), "error" ("" or "Type: message")}. ``point.json`` is written last, so
+``point.json`` there (atomically): {"name", "values" (the raw ``--key=value`` strings), "seed"
+(the sweep's), "run_seed" (the experiment's: ``grid.Point.run_seed``), "status" ("ok" |
+"failed"), "error" ("" or "Type: message")}. ``point.json`` is written last, so
 a folder with it is finished and a folder without it is not (an interrupted or killed point);
 resuming re-runs exactly the folders without an "ok" ``point.json``, each from what its run had
 finished (``experiments.harness.resume``: its ``checkpoint/`` folder). An exception raised by the
@@ -31,18 +32,39 @@ def record_path(out: str, name: str) -> str:
     return os.path.join(out, name, DONE)
 
 
-def read_record(out: str, name: str) -> dict | None:
-    """The point's ``point.json``, or None when the point has not finished."""
+def inspect_record(out: str, name: str, seed: int | None = None) -> tuple[dict | None, str]:
+    """(the point's record, "") when ``point.json`` is a finished point's record of this point
+    (a dict with its ``name``, the ``seed`` when given, ``status`` "ok" or "failed" and an
+    ``error`` string); (None, "") when there is none (not finished); (None, why) when the file
+    is there but cannot be one (truncated, garbled, another point's)."""
+    path = record_path(out, name)
+    if not os.path.exists(path):
+        return None, ""
     try:
-        with open(record_path(out, name)) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+        with open(path) as f:
+            rec = json.load(f)
+    except (OSError, ValueError) as err:
+        return None, f"{type(err).__name__}: {err}"
+    if not isinstance(rec, dict) or rec.get("status") not in ("ok", "failed") \
+            or not isinstance(rec.get("error"), str):
+        return None, "not a point record (needs status ok|failed and an error string)"
+    if rec.get("name") != name or (seed is not None and rec.get("seed") != seed):
+        return None, (f"the record of another point ({rec.get('name')!r}, seed "
+                      f"{rec.get('seed')!r})")
+    return rec, ""
 
 
-def write_record(out: str, name: str, values: dict, seed: int, status: str, error: str) -> dict:
+def read_record(out: str, name: str) -> dict | None:
+    """The point's record, or None when the point has not finished or its record cannot be read
+    (``inspect_record``)."""
+    return inspect_record(out, name)[0]
+
+
+def write_record(out: str, name: str, values: dict, seed: int, status: str, error: str,
+                 run_seed: int | None = None) -> dict:
     from ..runner import write_json
-    rec = {"name": name, "values": values, "seed": seed, "status": status, "error": error}
+    rec = {"name": name, "values": values, "seed": seed, "status": status, "error": error,
+           "run_seed": seed if run_seed is None else run_seed}
     write_json(record_path(out, name), rec)
     return rec
 
@@ -85,8 +107,10 @@ def _printing_to(file):
 
 
 def run_point(experiment: str, out: str, name: str, values: dict[str, str], seed: int,
-              fixed: dict[str, str], tiny: bool, device: str | None, threads: int = 1) -> dict:
-    """Run one point into ``out/name`` with ``threads`` torch threads; return its record."""
+              fixed: dict[str, str], tiny: bool, device: str | None, threads: int = 1,
+              run_seed: int | None = None) -> dict:
+    """Run one point into ``out/name`` with ``threads`` torch threads and the experiment's seed
+    ``run_seed`` (default: the sweep's ``seed``; ``grid.Point.run_seed``); return its record."""
     import importlib
 
     import torch
@@ -102,7 +126,8 @@ def run_point(experiment: str, out: str, name: str, values: dict[str, str], seed
     progress.ENABLED, simulate.PROGRESS = False, False          # the sweep has its own bar
     with open(os.path.join(folder, LOG), "w") as log, _printing_to(log):
         try:
-            runner.run(experiment, folder, tiny=tiny, seed=seed, device=device,
+            runner.run(experiment, folder, tiny=tiny, device=device,
+                       seed=seed if run_seed is None else run_seed,
                        overrides={**fixed, **values},     # an interrupted point continues
                        resume=resume.Store.saved(folder) is not None)
             status, error = "ok", ""
@@ -112,7 +137,8 @@ def run_point(experiment: str, out: str, name: str, values: dict[str, str], seed
         finally:
             progress.ENABLED, simulate.PROGRESS = bars
             torch.set_num_threads(threads_before)
-    rec = write_record(out, name, values, seed, status, error)
+    rec = write_record(out, name, values, seed, status, error,
+                       seed if run_seed is None else run_seed)
     try:
         os.remove(os.path.join(folder, RUNNING))
     except OSError:

@@ -2,7 +2,9 @@
 grid, one heat map of the median per metric (``sweep_<metric>.png``).
 
 Metrics shown: those asked for, else the numeric variables that vary across the points, wall
-times left out (``dataset.is_wall_time``), at most ``MAX_METRICS`` (the dataset has all of them). The median
+times left out (``dataset.is_wall_time``), the headline and the shallowest names first, at most
+``MAX_METRICS``; sweep.md names the ones it leaves out and how to ask for them (the dataset has
+all of them). The median
 and range are over the seeds that finished "ok" at that point (n/a when none did).
 """
 
@@ -21,10 +23,13 @@ from .dataset import is_wall_time
 from ..figures import pyplot, save
 
 MAX_METRICS = 12
+HIDDEN_NAMED = 30
 PER_TABLE = 4
 
 
-def default_metrics(ds) -> list[str]:
+def varying_metrics(ds) -> list[str]:
+    """The numeric variables that vary across the points (wall times left out), the experiment's
+    ``headline`` first, then the shallowest names (fewest "." parts), in the dataset's order."""
     out = []
     for k, v in ds.data_vars.items():
         if k in ("status", "error") or is_wall_time(k) or v.dtype.kind != "f":
@@ -32,7 +37,12 @@ def default_metrics(ds) -> list[str]:
         a = v.values[np.isfinite(v.values)]
         if a.size and a.min() != a.max():
             out.append(k)
-    return out[:MAX_METRICS]
+    return sorted(out, key=lambda k: (not k.startswith("headline."), k.count(".")))
+
+
+def default_metrics(ds) -> list[str]:
+    """The first ``MAX_METRICS`` of ``varying_metrics``."""
+    return varying_metrics(ds)[:MAX_METRICS]
 
 
 def _cell(vals: np.ndarray) -> str:
@@ -64,6 +74,14 @@ def write(out: str, ds, metrics: list[str] | None = None) -> list[str]:
     if unknown:
         lines += [f"Metrics asked for that are not numeric variables of this sweep (left out): "
                   f"{unknown}.", ""]
+    hidden = [] if metrics else varying_metrics(ds)[MAX_METRICS:]
+    if hidden:
+        names = ", ".join(hidden[:HIDDEN_NAMED]) + (f", … ({len(hidden) - HIDDEN_NAMED} more)"
+                                                   if len(hidden) > HIDDEN_NAMED else "")
+        lines += [f"Shown: {len(shown)} of the {len(shown) + len(hidden)} metrics that vary "
+                  f"(the headline and the shallowest names first). Not shown: {names}. Ask for "
+                  f"any with --metrics=name,name (``sweep(…, metrics=[…])``); all are in "
+                  f"sweep.nc.", ""]
     failed = [(idx, str(ds["error"].values[tuple(idx)])) for idx in np.argwhere(status == "failed")]
     if failed:
         lines += ["## Failed points", ""]
