@@ -43,6 +43,12 @@ def dedup(points: torch.Tensor, tol: float = 1e-3) -> tuple[torch.Tensor, torch.
     return torch.stack(reps), torch.tensor(assign)
 
 
+GIVE_UP = 250
+"""Steps between the relaxation's checks that an unfinished start can still come to rest by
+``max_steps`` (``columns.solvers.relax``'s ``give_up``): starts on cycles or slowing too little
+stop there instead of running to the cap."""
+
+
 def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_regions: bool = True,
                     dt: float = 0.05, max_steps: int = 20000, tol: float = 1e-9,
                     dedup_tol: float = 1e-3, patterns: dict | None = None) -> dict:
@@ -51,7 +57,8 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
     ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps"."""
     ef = expectation_flow(network, y_ref, within_regions)
     flow, field, kind = ef.increment, ef.field, ef.kind
-    z, conv, steps = relax(flow, ef.lift(starts), 1.0 if kind == "map" else dt, max_steps, tol)
+    z, conv, steps = relax(flow, ef.lift(starts), 1.0 if kind == "map" else dt, max_steps, tol,
+                           give_up=GIVE_UP)
     mu = ef.project(z)
     out = {"field": field, "kind": kind, "converged": conv, "steps": steps, "regions": {}}
     ends, zends = mu[conv], z[conv]

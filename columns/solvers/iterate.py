@@ -5,7 +5,8 @@ and relaxations the analysis needs, integrated here so that integration lives in
               (a flow: Euler with Δt; a map written as an increment g(x; u) − x: Δt = 1, u_k its
               k-th draw, or None)
     relax     x ← x + Δt f(x) on the members not yet at rest, until max|f| < tol for every
-              member (or ``max_steps``)
+              member (or ``max_steps``, or, with ``give_up``, once no member still moving can
+              reach tol by then at its current rate)
 
 Shapes: x0 (B, N); iterate -> (steps // every + 1, B, N); relax -> (x (B, N), at rest (B,),
 steps taken).
@@ -35,18 +36,33 @@ def iterate(f: Callable, x0: torch.Tensor, steps: int, every: int = 1, dt: float
 
 
 def relax(f: Callable, x0: torch.Tensor, dt: float = 0.05, max_steps: int = 20000,
-          tol: float = 1e-9) -> tuple[torch.Tensor, torch.Tensor, int]:
+          tol: float = 1e-9, give_up: int | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Euler relaxation of ẋ = f(x) from ``x0`` (module docstring): (x, at rest (B,), steps).
+
+    ``give_up`` = W: every W steps, stop early when no member still moving can come to rest
+    within ``max_steps`` at the rate its speed s = max|f| fell over the last W steps, i.e. when
+    s_k · min(1, s_k / s_{k−W})^((max_steps − k) / W) ≥ tol for every one (geometric
+    extrapolation: a member on a cycle, or one slowing by less than that, is not at rest at the
+    cap either). None runs to the cap.
 
     Raises ``FloatingPointError`` when f becomes non-finite (naming the step and Δt)."""
     x = x0.clone()
+    prev = None
     for k in range(max_steps):
         v = f(x)
         if not torch.isfinite(v).all():
             raise FloatingPointError(f"relax: the flow became non-finite after {k} steps (dt {dt})")
-        done = v.abs().amax(1) < tol
+        speed = v.abs().amax(1)
+        done = speed < tol
         if bool(done.all()):
             return x, done, k
+        if give_up and k % give_up == 0:
+            if prev is not None:
+                rate = (speed / prev.clamp(min=torch.finfo(speed.dtype).tiny)).clamp(max=1.0)
+                reach = speed * rate ** ((max_steps - k) / give_up)
+                if bool((reach[~done] >= tol).all()):
+                    return x, done, k
+            prev = speed
         x = x + dt * v * (~done).unsqueeze(1)
     return x, f(x).abs().amax(1) < tol, max_steps
 

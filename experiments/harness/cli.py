@@ -26,8 +26,6 @@ import os
 import sys
 import typing
 
-from columns import ColumnsError
-
 
 def _parser() -> argparse.ArgumentParser:
     # no abbreviations: "--seed=4" to a sweep is the experiment's seed (refused there), not --seeds
@@ -107,6 +105,7 @@ def help_config(module) -> str:
 
 def threads(value: str) -> int | str:
     """``--threads``: a count >= 1, or "auto" (module docstring)."""
+    from columns import ColumnsError
     if value == "auto":
         return "auto"
     try:
@@ -120,6 +119,7 @@ def threads(value: str) -> int | str:
 
 def _sweep(args, overrides: dict[str, str]) -> int:
     """``columns sweep``: the grid and fixed overrides parsed, then ``experiments.harness.sweep.sweep``."""
+    from columns import ColumnsError
     from experiments.harness.sweep import parse_grid, sweep
     for item in args.set:
         k, sep, v = item.partition("=")
@@ -150,16 +150,17 @@ def _sweep(args, overrides: dict[str, str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from experiments import DEFAULT, EXPERIMENTS
-    from experiments.harness import runner
-    args, extra = _parser().parse_known_args(argv)
+    args, extra = _parser().parse_known_args(argv)     # --help answers here: nothing imported
+    if args.command == "list":                         # nor here (experiments imports nothing)
+        for name, (_, what) in EXPERIMENTS.items():
+            mark = " (default)" if name == DEFAULT else ""
+            print(f"{name:16s} {what}{mark}")
+        return 0
     if argv is None:                           # the console script, not a call from Python
         _terminate_as_interrupt()
+    from columns import ColumnsError                   # torch, numba: only for real work
+    from experiments.harness import runner
     try:
-        if args.command == "list":
-            for name, (_, what) in EXPERIMENTS.items():
-                mark = " (default)" if name == DEFAULT else ""
-                print(f"{name:16s} {what}{mark}")
-            return 0
         name = args.name or DEFAULT
         overrides = {}
         for item in extra:
