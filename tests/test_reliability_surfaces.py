@@ -563,3 +563,14 @@ def test_a_resume_with_other_options_names_every_option_that_differs(tmp_path):
         resume.Store(out, "demo", {"a": 1, "b": 5, "c": 4}, resume=True)
     msg = str(info.value)
     assert "--b=2 there, 5 here" in msg and "--c=3 there, 4 here" in msg and "2 differ" in msg
+
+
+@pytest.mark.parametrize("text", ["{", "\x00\xff\x00", "[1]", '{"experiment": "fep-sim2"}'])
+def test_a_sweep_json_that_is_not_this_sweeps_is_refused_keeping_every_point(text, finished,
+                                                                            tmp_path):
+    out = _copy(finished[0], tmp_path / "s")
+    (out / "sweep.json").write_text(text)
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    with pytest.raises(SweepError, match="use another --out"):
+        _sweep(str(out), seeds=2)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
