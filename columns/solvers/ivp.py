@@ -4,7 +4,9 @@
 with ``rtol``, ``atol``, ``step_size`` (fixed-step methods; default the output grid) and
 torchdiffeq ``options``; "euler" and "rk4" without ``options`` run our fixed-step loop instead
 (``columns.solvers.fixed_step``: the same grid and formulas, equal to round-off, stage buffers
-preallocated; ``compiled=True`` compiles ``unroll`` steps per call with torch.compile);
+preallocated; ``compiled=True`` compiles ``unroll`` steps per call with torch.compile; networks
+of Stuart–Landau columns run the whole loop natively, ``columns.solvers.native_loop``, unless
+``native=False``);
 ``method="implicit_midpoint"`` runs ours (below; ``midpoint_tol``, ``midpoint_max_iter``).
 Initial momenta are taken from the state (default 0). No carry: every chunk is an independent
 initial-value problem from the chunk's first state, except with conduction delays
@@ -35,7 +37,7 @@ import torch
 from graphs.errors import DivergenceError, SolverError
 
 from . import delays
-from . import delayed, fixed_step, options
+from . import delayed, fixed_step, native_loop, options
 from .base import Solver, options_dataclass
 
 METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun3",
@@ -61,6 +63,7 @@ class IVP(Solver):
     compiled: bool = False
     unroll: int | None = None
     history: object = None
+    native: bool = True
     takes_delays = True
 
     def validate(self):
@@ -70,6 +73,10 @@ class IVP(Solver):
         options.number(self, "midpoint_tol", optional=True)
         options.integer(self, "midpoint_max_iter", 1)
         options.integer(self, "unroll", 1, optional=True)
+        for key in ("compiled", "native"):
+            if not isinstance(getattr(self, key), bool):
+                raise SolverError(f"ivp: option {key!r} must be True or False, got "
+                                  f"{getattr(self, key)!r}")
         delays.check_history(self.history)
 
     def check(self, network):
@@ -102,6 +109,12 @@ class IVP(Solver):
         ts = grid[k0:k1 + 1]
         if "delay_buffer" in carry:
             line = delays.line_for(self, network, carry)
+            native = self.native and native_loop.plan(network, y, ts, self.method, line.h, True)
+            if native:
+                traj, buf, n = native_loop.integrate(
+                    network, y, *native, self.method,
+                    delays=(line, carry["delay_buffer"], carry["delay_step"]))
+                return traj, {**carry, "delay_buffer": buf, "delay_step": n}
             traj, buf, n = delayed.integrate(network, line, y, ts, self.method,
                                              carry["delay_buffer"], carry["delay_step"])
             return traj, {**carry, "delay_buffer": buf, "delay_step": n}
@@ -109,6 +122,10 @@ class IVP(Solver):
             return implicit_midpoint(network, y, ts, step_size=self.step_size,
                                      tol=self.midpoint_tol, max_iter=self.midpoint_max_iter), carry
         if self.method in fixed_step.METHODS and not self.options:
+            if self.native and not self.compiled:
+                native = native_loop.plan(network, y, ts, self.method, self.step_size)
+                if native is not None:
+                    return native_loop.integrate(network, y, *native, self.method), carry
             return fixed_step.fixed_grid(network, y, ts, self.method, self.step_size,
                                          bool(self.compiled), self.unroll), carry
         from torchdiffeq import odeint

