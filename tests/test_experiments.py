@@ -164,6 +164,8 @@ def test_bench_engine_tiny(tmp_path):
         assert res["P2"][key]["numpy"]["max_abs_diff"] <= 1e-10
         assert res["P2"][key]["eager"]["node_steps_per_s"] > 0
         assert res["P2d"][key]["delays"]["max_lag_steps"] == 300         # 150 mm at 5 mm/ms
+        assert res["P2d"][key]["default_vs_eager_max_abs_diff"] <= 1e-10  # native == torch loop
+        assert res["P2"][key]["default"]["node_steps_per_s"] > 0
         if "neurolib" in res["P2d"][key]:
             assert res["P2d"][key]["neurolib"]["max_abs_diff"] <= 1e-10
 

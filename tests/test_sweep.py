@@ -208,7 +208,8 @@ def test_killed_worker_is_retried_once_then_recorded(cluster, tmp_path):
     ds = load(tmp_path / "once" / "sweep.nc")
     assert ds["status"].values.ravel().tolist() == ["ok"] and "1 ok, 0 failed" in out
     rc, out, err, killed = _sweep_killing(cluster, tmp_path / "twice", 2)
-    assert rc == 0 and len(set(killed)) == 2, err
+    assert rc == 1 and len(set(killed)) == 2, err          # its only point failed: exit 1
+    assert "every point of the sweep failed" in err
     ds = load(tmp_path / "twice" / "sweep.nc")
     assert ds["status"].values.ravel().tolist() == ["failed"] and "0 ok, 1 failed" in out
     assert "KilledWorker" in str(ds["error"].values.ravel()[0])

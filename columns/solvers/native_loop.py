@@ -107,7 +107,10 @@ if kernels.AVAILABLE:
                     for i in range(N):
                         nu = 0.0
                         for e in range(crow[i], crow[i + 1]):
-                            nu += W[e] * bb[((n - lag[e]) % R) * N + src[e]]
+                            s = slot - lag[e]                 # (n − L_e) mod R, L_e ≤ R − 1
+                            if s < 0:
+                                s += R
+                            nu += W[e] * bb[s * N + src[e]]
                         r = a[i] - xb[i] * xb[i] - yb[i] * yb[i]
                         dx[i] = r * xb[i] - om[i] * yb[i] + Kb[i] * (nu - kin[i] * xb[i])
                         dy[i] = r * yb[i] + om[i] * xb[i]
