@@ -57,5 +57,8 @@ EXPERIMENTS = {
                       "ivp, scaling in K(N+E); receding horizon with 1e3 columns / 1e4 edges"),
     "bench-sweep": ("experiments.bench.sweep", "benchmark P8: columns sweep on the embedded Dask "
                     "cluster vs a serial loop (tiny and long points), overhead per point"),
+    "bench-gpu": ("experiments.bench.gpu", "the GPU check in one call: tests/test_gpu.py, then P1, "
+                  "P2, P3, P5 on CUDA in float32 and float64 with the HBM copy floor (refuses "
+                  "without CUDA)"),
 }
 DEFAULT = "multiregion"

@@ -574,3 +574,12 @@ def test_a_sweep_json_that_is_not_this_sweeps_is_refused_keeping_every_point(tex
     with pytest.raises(SweepError, match="use another --out"):
         _sweep(str(out), seeds=2)
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
+
+
+def test_bench_gpu_refuses_without_cuda_and_leaves_no_folder(tmp_path, capsys):
+    if CUDA:
+        pytest.skip("this machine has CUDA: bench-gpu would run")
+    out = tmp_path / "bg"
+    assert main(["run", "bench-gpu", "--tiny", "--out", str(out)]) == 2
+    assert "bench-gpu needs a CUDA device" in capsys.readouterr().err
+    assert not out.exists()

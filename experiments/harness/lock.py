@@ -5,7 +5,8 @@ A second run into the same folder (with or without ``--resume``, a sweep's point
 once, a sweep started twice into one folder) finds the lock held and stops before touching
 anything, naming the live process. The operating system releases the lock when the holder ends
 in any way (finished, interrupted, killed), so a stale lock file never blocks: the file itself
-stays (removing it could let two runs hold locks on different files). On a system without
+stays (removing it could let two runs hold locks on different files), except in a folder the
+run created and left empty (a run refused at its start leaves no folder). On a system without
 ``fcntl`` there is no lock.
 """
 
@@ -33,6 +34,7 @@ def held(folder: str, what: str = "run"):
     except ImportError:                          # not POSIX: no lock
         yield
         return
+    created = not os.path.exists(folder)
     make_folder(folder, "the output folder")
     path = os.path.join(folder, NAME)
     try:
@@ -54,6 +56,12 @@ def held(folder: str, what: str = "run"):
         yield
     finally:
         os.close(fd)                             # releases the lock
+        if created and os.listdir(folder) == [NAME]:    # a run that wrote nothing: no folder
+            try:
+                os.remove(path)
+                os.rmdir(folder)
+            except OSError:
+                pass
 
 
 def holder(path: str) -> str:
