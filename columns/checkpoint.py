@@ -38,8 +38,10 @@ def identity(value):
     import numpy as np
     from .recording import Recording
     if torch.is_tensor(value) or isinstance(value, np.ndarray):
-        a = value.detach().cpu().contiguous().numpy() if torch.is_tensor(value) else np.ascontiguousarray(value)
-        return f"array{tuple(a.shape)} {a.dtype} sha256:{hashlib.sha256(a.tobytes()).hexdigest()[:16]}"
+        a = (value.detach().cpu().contiguous().numpy() if torch.is_tensor(value)
+             else np.ascontiguousarray(value))
+        digest = hashlib.sha256(a.tobytes()).hexdigest()[:16]
+        return f"array{tuple(a.shape)} {a.dtype} sha256:{digest}"
     if isinstance(value, Recording):
         return {"recording": identity(value.t), **{f: identity(v) for f, v in value.fields.items()}}
     if isinstance(value, dict):

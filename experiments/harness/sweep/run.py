@@ -146,7 +146,8 @@ def _serial(name, out, todo, fixed, tiny, device, progress, threads):
 def _distributed(client, name, out, todo, fixed, tiny, device, progress):
     from dask.distributed import KilledWorker, as_completed
     futures = {client.submit(run_point, name, out, p.name, dict(p.raw), p.seed, fixed, tiny,
-                             device, 1, p.run_seed, key=f"sweep-{p.name}-{os.urandom(4).hex()}", pure=False): p
+                             device, 1, p.run_seed, key=f"sweep-{p.name}-{os.urandom(4).hex()}",
+                             pure=False): p
                for p in todo}
     try:
         with bar(len(futures), f"sweep {name}", "point", progress) as points_bar:
