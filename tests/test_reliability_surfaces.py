@@ -3,7 +3,6 @@ output paths, loaders and generators, delays, replay, and the messages a user re
 asserts the project error class and a fragment of its message; each fault case asserts that
 nothing finished was deleted."""
 
-import io
 import json
 import os
 import signal
