@@ -58,7 +58,8 @@ def bench(name: str, n: int, fixed: dict, tiny: bool, workers: int, out: str, se
         t0 = time.perf_counter()
         ds[mode] = sweep(name, {}, seeds, out=os.path.join(out, f"{name}_{mode}"), fixed=fixed,
                          tiny=tiny, scheduler="serial" if mode == "serial" else None,
-                         workers=workers, progress=False, threads=torch.get_num_threads())
+                         workers=None if mode == "serial" else workers, progress=False,
+                         threads=torch.get_num_threads())
         wall = time.perf_counter() - t0
         work = float(np.nansum(ds[mode]["timings.total_s"].values))
         lanes = 1 if mode == "serial" else workers
