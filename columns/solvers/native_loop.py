@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .. import threads as _threads
 from ..coupling import kernels
 
 METHODS = ("euler", "rk4")
@@ -179,15 +180,19 @@ def integrate(network, y0: torch.Tensor, steps: np.ndarray, off: dict, params: d
     out_x, out_y = np.empty((T1, B, N), x.dtype), np.empty((T1, B, N), x.dtype)
     W = np.ascontiguousarray(cp.weight0.to(dt).cpu().numpy())
     crow, src = cp.crow.cpu().numpy(), cp.src.cpu().numpy()
-    kernels.threads()                      # numba's count = the engine's (columns.threads)
-    if delays is None:
-        _run(x, yy, crow, src, W, params["a"], params["om"], params["K"], params["kin"],
-             params["h"], steps, method == "rk4", out_x, out_y)
-    else:
-        line, buf, n0 = delays
-        ring = np.ascontiguousarray(buf.cpu().numpy()).copy()
-        _run_delayed(x, yy, ring, crow, src, line.lag.cpu().numpy(), W, params["a"], params["om"],
-                     params["K"], params["kin"], params["h"], steps, n0, out_x, out_y)
+    # the batch members run in parallel over the whole chunk: its work is every step's, not one
+    # step's (the engine's one-thread cap for small steps does not apply; B = 1 is one thread)
+    with _threads.engine(B * N * int(steps.sum()) if B > 1 else 0):
+        kernels.threads()                  # numba's count = the engine's (columns.threads)
+        if delays is None:
+            _run(x, yy, crow, src, W, params["a"], params["om"], params["K"], params["kin"],
+                 params["h"], steps, method == "rk4", out_x, out_y)
+        else:
+            line, buf, n0 = delays
+            ring = np.ascontiguousarray(buf.cpu().numpy()).copy()
+            _run_delayed(x, yy, ring, crow, src, line.lag.cpu().numpy(), W, params["a"],
+                         params["om"], params["K"], params["kin"], params["h"], steps, n0,
+                         out_x, out_y)
     traj = torch.empty(T1 + 1, B, y0.shape[1], dtype=dt)
     traj[0] = y0
     traj[1:, :, off["x"]:off["x"] + N] = torch.from_numpy(out_x)
