@@ -119,6 +119,11 @@ def set_threads(n: int | str | None) -> int:
     return sync()
 
 
+def setting() -> int | str | None:
+    """What ``set_threads`` last fixed: a count, "auto", or None (torch's own count)."""
+    return "auto" if _auto else _fixed
+
+
 def _wanted() -> int:
     """The count for the calling thread now: the setting (fixed, free cores, or torch's count
     when ``engine`` was entered), capped by the innermost ``engine`` (1 for small problems)."""

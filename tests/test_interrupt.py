@@ -198,6 +198,29 @@ def same_results(a, b) -> bool:
 
 # --- real processes, real signals (slow: .ci/run) -----------------------------------------------
 
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def psutil_children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                kids.append(int(d))
+    return kids
+
+
 COLUMNS = [sys.executable, "-m", "experiments.harness.cli"]
 
 
@@ -210,17 +233,22 @@ def uninterrupted(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_columns_run_interrupted_mid_training_resumes_to_the_same_files(sig, uninterrupted,
+@pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, 2), (signal.SIGTERM, 2), (signal.SIGTERM, 1)],
+                         ids=["SIGINT-workers", "SIGTERM-workers", "SIGTERM-one-process"])
+def test_columns_run_interrupted_mid_training_resumes_to_the_same_files(sig, jobs, uninterrupted,
                                                                        tmp_path):
+    """The signal goes to the main process only (as from ``kill``); with worker processes it
+    stops them (each saves its unit in progress) and the resumed run trains side by side again."""
     out = tmp_path / "run"
-    proc = subprocess.Popen([*COLUMNS, "run", "--tiny", "--out", str(out)],
+    proc = subprocess.Popen([*COLUMNS, "run", "--tiny", f"--jobs={jobs}", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while not glob.glob(str(out / resume.FOLDER / "*.sim.ckpt")) and proc.poll() is None:
         assert time.time() < deadline
         time.sleep(0.02)
     time.sleep(0.3)                                   # into the next chunks of the segment
+    kids = psutil_children(proc.pid)
+    assert len(kids) >= jobs if jobs > 1 else True, kids
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
@@ -229,10 +257,16 @@ def test_columns_run_interrupted_mid_training_resumes_to_the_same_files(sig, uni
     print(json.dumps({k: v for k, v in partial.items() if k != "config"}, indent=1))
     assert partial["status"] == "interrupted" and partial["unit_in_progress"].startswith("train/")
     assert not (out / "results.json").exists()
+    deadline = time.time() + 5                        # the workers end with the main process
+    while [k for k in kids if alive(k)] and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [k for k in kids if alive(k)], "a worker outlived the interrupt"
     done = subprocess.run([*COLUMNS, "run", "--out", str(out), "--resume"], capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert same_results(out / "results.json", uninterrupted / "results.json")
+    drop_jobs = lambda p: {**json.loads(p.read_text()), "config": None}   # noqa: E731
+    assert without_timings(drop_jobs(out / "results.json")) == \
+        without_timings(drop_jobs(uninterrupted / "results.json"))
     for name in ("recording_bm.nc", "recording_fep.nc"):
         assert (out / name).read_bytes() == (uninterrupted / name).read_bytes(), name
     assert not (out / resume.FOLDER).exists() and not (out / resume.PARTIAL).exists()

@@ -16,13 +16,33 @@ import graphs
 from experiments.multiregion import arms, config, inputs, study, training
 from experiments.multiregion import report as R
 from experiments.harness.cli import main
+from test_interrupt import without_timings
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("mr")
-    assert main(["run", "--tiny", "--column_type=all", "--out", str(out)]) == 0
+    assert main(["run", "--tiny", "--column_type=all", "--jobs=2", "--out", str(out)]) == 0
     return out, json.loads((out / "results.json").read_text())
+
+
+def test_runs_trained_side_by_side_give_the_sequential_results(default_run, tmp_path):
+    """--jobs=2 (worker processes, experiments.harness.workers) against --jobs=1: the same
+    results.json (timings and the option aside) and byte-identical recordings."""
+    out, res = default_run
+    assert res["timings"]["training_processes"] == 2
+    one = tmp_path / "one"
+    assert main(["run", "--tiny", "--column_type=all", "--jobs=1", "--out", str(one)]) == 0
+    seq = json.loads((one / "results.json").read_text())
+    assert seq["timings"]["training_processes"] == 1
+    drop = lambda r: without_timings({k: v for k, v in r.items() if k != "config"})  # noqa: E731
+    assert drop(res) == drop(seq)
+    assert {k: v for k, v in res["config"].items() if k != "jobs"} == \
+        {k: v for k, v in seq["config"].items() if k != "jobs"}
+    for arm in ("bm", "bm_lag", "fep"):
+        name = f"recording_{arm}.nc"
+        assert (out / name).read_bytes() == (one / name).read_bytes(), name
+    assert res["timings"]["train_bm_main_s"] > 0            # the workers' computing time
 
 
 def test_default_run_writes_every_arm_every_run_and_readable_figures(default_run, capsys):

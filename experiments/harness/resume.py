@@ -167,6 +167,26 @@ class Store:
             write_json(os.path.join(self.folder, "run.json"), self.run)
         self.resumed = bool(resume)
 
+    @classmethod
+    def attach(cls, out: str, name: str, config: dict) -> "Store":
+        """The store of the run in ``out`` for a worker process of that run
+        (``experiments.harness.workers``): it saves and loads units in the same folder, and
+        checks, creates and removes nothing."""
+        store = cls.__new__(cls)
+        store.out, store.name, store.folder = out, name, os.path.join(out, FOLDER)
+        store.run = {"experiment": name, "config": json.loads(json.dumps(config)),
+                     "torch": torch.__version__}
+        store.done, store.loaded, store.current, store.resumed = [], [], None, True
+        return store
+
+    def on_disk(self, suffix: str) -> list[str]:
+        """The keys of the units in the folder with files ending in ``suffix`` (".pt": finished,
+        ".sim.ckpt": in progress), whichever process saved them."""
+        if not os.path.isdir(self.folder):
+            return []
+        return sorted(f[:-len(suffix)].replace("__", "/") for f in os.listdir(self.folder)
+                      if f.endswith(suffix))
+
     def work_files(self) -> list[str]:
         """The unit files and simulate checkpoints in the folder (sorted names)."""
         if not os.path.isdir(self.folder):
@@ -247,12 +267,17 @@ class Store:
                     shutil.rmtree(self.folder, ignore_errors=True)   # an own partial stays
                 return None
         interrupted = isinstance(err, KeyboardInterrupt)
+        # units that worker processes finished or left in progress are in the folder only
+        done = self.done + [k for k in self.on_disk(".pt") if k not in self.done]
+        going = [k for k in self.on_disk(".sim.ckpt") if k not in done]
+        current = self.current if self.current is not None else (going[0] if going else None)
         partial = {"experiment": self.name, "status": "interrupted" if interrupted else "failed",
                    "error": None if interrupted else f"{type(err).__name__}: {err}",
                    "stopped_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                   "units_done": list(self.done), "units_loaded": list(self.loaded),
-                   "unit_in_progress": self.current, "resume": command,
+                   "units_done": done, "units_loaded": list(self.loaded),
+                   "unit_in_progress": current, "units_in_progress": going, "resume": command,
                    "config": self.run["config"]}
+        sim = None if current is None else self.path(current, ".sim.ckpt")
         if sim is not None and os.path.exists(sim):
             try:
                 data = torch.load(sim, map_location="cpu", weights_only=False)

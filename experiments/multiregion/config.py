@@ -27,7 +27,7 @@ class Config(ExperimentConfig):
                     "window")
     POSITIVE = ("gain", "dt", "replay_dt", "m_W", "fep_evidence", "threshold", "analysis_fraction",
                 "tau_trace", "gtol")
-    NONNEGATIVE = ("noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha",
+    NONNEGATIVE = ("jobs", "noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha",
                    "fep_eval_beta", "topographic", "w_alpha", "w_gamma",
                    "delay", "overlap")
     FRACTION = ("match", "threshold", "analysis_fraction", "slow_fraction", "p_within",
@@ -108,6 +108,8 @@ class Config(ExperimentConfig):
     """fep: cycles through the sequence during training"""
     seeds: int = 3
     """seeds trained as one batch (input noise, the control's orders, the map's draws, replay noise differ; the graph is --seed's)"""
+    jobs: int = 0
+    """processes training the runs side by side (each run is small: one core each; the results are the same): 0 = as many as --threads allows (auto: the cores free at the start), 1 = one after another in this process"""
     checkpoints: int = 5
     """training segments; attractors and replay are measured at the start and after each segment"""
     random_starts: int = 24

@@ -45,6 +45,7 @@ import torch
 
 from columns import ColumnsError
 
+from ..harness import workers
 from ..harness.progress import bar as progress_bar
 from ..harness.progress import progress
 from . import analysis as analysis_
@@ -53,7 +54,7 @@ from . import report
 from .config import Config
 from .headline import headline
 from .inputs import patterns
-from .training import arms_of, save_recording, train
+from .training import arms_of, cost, save_recording, train
 
 
 def main(cfg: Config, out: str):
@@ -70,12 +71,21 @@ def main(cfg: Config, out: str):
         if cfg.baseline and arm.has_baseline and solver != "gradient":
             plans.append((arm, "baseline", "cyclic", "gradient"))
     timings, runs, results = {}, {}, {"arms": {}, "patterns_corr": torch.corrcoef(pats).tolist()}
+    steps = {arm.name: arm.schedule(cfg)[0] * len(cfg.digits) * arm.schedule(cfg)[1] - 1
+             for arm in arms_of(cfg)}
+    jobs = workers.jobs_for(cfg.jobs, len(plans), cfg.device)
+    t0 = time.perf_counter()
+    if jobs > 1:                                   # the runs side by side, saved as units
+        longest = sorted(plans, key=lambda p: -cost(cfg, p[0], p[3]))
+        with progress_bar(sum(steps[p[0].name] for p in plans),
+                          f"multiregion: training ({jobs} processes)", "step") as bar:
+            workers.prefetch("experiments.multiregion.training:train_task",
+                             [(cfg, arm.name, order, slv) for arm, _, order, slv in longest], jobs,
+                             bar)
     for arm in arms_of(cfg):                       # one bar per column type: its steps cost alike
         mine = [p for p in plans if p[0] is arm]
-        cycles, dwell = arm.schedule(cfg)[:2]
-        T = cycles * len(cfg.digits) * dwell
-        with progress_bar(len(mine) * (T - 1), f"multiregion {arm.name}: training",
-                          "step") as bar:
+        with progress_bar(len(mine) * steps[arm.name], f"multiregion {arm.name}: training",
+                          "step", show=jobs == 1) as bar:
             for _, name, order, slv in mine:
                 bar.set_postfix_str(f"{name} ({order}, {slv}, {cfg.seeds} seeds)")
                 try:
@@ -87,6 +97,7 @@ def main(cfg: Config, out: str):
                         f"{type(err).__name__}: {err}"
                     continue
                 timings[f"train_{arm.name}_{name}_s"] = runs[arm.name, name].wall_s
+    timings["training_s"], timings["training_processes"] = time.perf_counter() - t0, jobs
     for (arm_name, name), run in progress(list(runs.items()), "multiregion: attractors and replay",
                                           "run"):
         t0 = time.perf_counter()

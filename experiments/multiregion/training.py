@@ -16,7 +16,7 @@ from ..harness import resume
 from .arms import ARMS
 from . import sequences as S
 from .config import Config
-from .inputs import schedule
+from .inputs import patterns, schedule
 
 
 def arms_of(cfg: "Config") -> list:
@@ -74,23 +74,26 @@ def train(cfg: Config, arm, order: str, solver: str, pats: torch.Tensor, device,
     fields = net.layout.node_fields()
     bounds = np.linspace(0, T - 1, cfg.checkpoints + 1).round().astype(int)
     states = [net.state.detach().clone()]
-    parts, converged, windows, iters, t0 = [], True, 0, 0, time.perf_counter()
+    parts, converged, windows, iters, wall = [], True, 0, 0, 0.0
     for c in range(cfg.checkpoints):
         b0, b1 = int(bounds[c]), int(bounds[c + 1])
         key = f"train/{arm.name}/{order}/{solver}/segment-{c}"
 
         def segment():                        # one unit of work: resumable (experiments.harness.resume)
+            t_seg = time.perf_counter()
             rec = C.simulate(net, times[b0:b1 + 1].to(device), solver=arm.solver(cfg, solver, b0),
                              record=fields, progress=False, **resume.sim_checkpoint(key))
             if rec.status != "complete":
                 raise RuntimeError(f"multiregion: the {arm.name} {order} {solver} run failed at "
                                    f"t = {float(rec.t[-1]):.4g}: {rec.message}")
             return {"fields": {k: v[(1 if c else 0):] for k, v in rec.fields.items()},
-                    "state": net.state.detach().cpu(), "config": rec.config}
+                    "state": net.state.detach().cpu(), "config": rec.config,
+                    "wall_s": time.perf_counter() - t_seg}
         seg = resume.unit(key, segment)
         net.state = seg["state"].to(device)
         parts.append(seg["fields"])
         states.append(net.state.detach().clone())
+        wall += float(seg.get("wall_s", 0.0))   # the computing time, wherever it ran
         converged &= bool(seg["config"].get("solver_converged", True))
         windows += int(seg["config"].get("solver_windows", 0))
         iters = max(iters, int(seg["config"].get("solver_iterations_max", 0)))
@@ -99,8 +102,24 @@ def train(cfg: Config, arm, order: str, solver: str, pats: torch.Tensor, device,
     rec_fields = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     return Run(arm=arm, order=order, solver=solver, net=net, times=times, fields=rec_fields,
                states=states, checkpoint_index=bounds.tolist(), order_A=pA, dwell=dwell,
-               wall_s=time.perf_counter() - t0, converged=converged, windows=windows,
+               wall_s=wall, converged=converged, windows=windows,
                iterations_max=iters)
+
+
+def train_task(cfg: Config, arm_name: str, order: str, solver: str, bar=None) -> None:
+    """``train`` in a worker process (``experiments.harness.workers.prefetch``): its segments
+    are saved in the run's store, where ``train`` in the main process then finds them."""
+    device = torch.device(cfg.device)
+    train(cfg, ARMS[arm_name], order, solver, patterns(cfg, device), device, bar)
+
+
+def cost(cfg: Config, arm, solver: str) -> float:
+    """A run's expected computing time in units of one least-action step of a bm network (the
+    default run's timings: a gradient step ~0.15, an FEP map step ~0.05, bm_lag ~1.15), for
+    ordering the runs longest first."""
+    cycles, dwell = arm.schedule(cfg)[:2]
+    per_step = {"least_action": 1.0, "gradient": 0.15}.get(solver, 0.05)
+    return cycles * len(cfg.digits) * dwell * per_step * (1.15 if arm.lagged else 1.0)
 
 
 def save_recording(cfg: Config, run: Run, path: str) -> None:
