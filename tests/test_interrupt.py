@@ -233,7 +233,8 @@ def uninterrupted(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, 2), (signal.SIGTERM, 2), (signal.SIGTERM, 1)],
+@pytest.mark.parametrize("sig, jobs",
+                         [(signal.SIGINT, 2), (signal.SIGTERM, 2), (signal.SIGTERM, 1)],
                          ids=["SIGINT-workers", "SIGTERM-workers", "SIGTERM-one-process"])
 def test_columns_run_interrupted_mid_training_resumes_to_the_same_files(sig, jobs, uninterrupted,
                                                                        tmp_path):

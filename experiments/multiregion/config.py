@@ -27,9 +27,9 @@ class Config(ExperimentConfig):
                     "window")
     POSITIVE = ("gain", "dt", "replay_dt", "m_W", "fep_evidence", "threshold", "analysis_fraction",
                 "tau_trace", "gtol")
-    NONNEGATIVE = ("jobs", "noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta", "fep_alpha",
-                   "fep_eval_beta", "topographic", "w_alpha", "w_gamma",
-                   "delay", "overlap")
+    NONNEGATIVE = ("jobs", "noise", "replay_temperature", "gamma_W", "alpha_W", "fep_beta",
+                   "fep_alpha", "fep_eval_beta", "topographic", "w_alpha", "w_gamma", "delay",
+                   "overlap")
     FRACTION = ("match", "threshold", "analysis_fraction", "slow_fraction", "p_within",
                 "p_feedforward", "p_feedback")
     NONEMPTY = ("regions", "digits")
