@@ -113,12 +113,14 @@ def test_an_interrupted_run_exits_130_without_a_traceback(sig, tmp_path):
 
 
 def test_help_and_list_answer_without_importing_torch_numba_or_dask():
-    """``columns --help``, ``columns run --help`` and ``columns list`` import no heavy library
-    (they answered in 1.5 s on an idle machine and 14–18 s on a loaded one when they did)."""
+    """``columns --help``, ``columns run --help``, ``columns list`` and ``--help-config`` import
+    no heavy library (they answered in 1.5 s on an idle machine and 14–18 s on a loaded one
+    when they did)."""
     import subprocess
     import sys
     code = ("import sys\nfrom experiments.harness.cli import main\n"
-            "for argv in (['--help'], ['run', '--help'], ['sweep', '--help'], ['list']):\n"
+            "for argv in (['--help'], ['run', '--help'], ['sweep', '--help'], ['list'],\n"
+            "             ['run', '--help-config'], ['run', 'bench-engine', '--help-config']):\n"
             "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
             "print(sorted(m for m in ('torch', 'numba', 'dask', 'networkx', 'numpy') "
             "if m in sys.modules))\n")
@@ -126,3 +128,15 @@ def test_help_and_list_answer_without_importing_torch_numba_or_dask():
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert "multiregion" in out.stdout and "usage: columns" in out.stdout
+    assert "--n=64  (int)" in out.stdout and "--p2_seconds=" in out.stdout
+
+
+def test_help_config_from_the_source_equals_the_imported_class():
+    """The text read from the source (no import) is the one built from the imported Config,
+    for every experiment (none falls back to importing)."""
+    from experiments import EXPERIMENTS
+    from experiments.harness.cli import help_config
+    from experiments.harness.config_help import static_help
+    from experiments.harness.runner import load
+    for name, (module, _) in EXPERIMENTS.items():
+        assert static_help(module) == help_config(load(name)), name

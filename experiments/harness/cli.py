@@ -156,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
             mark = " (default)" if name == DEFAULT else ""
             print(f"{name:16s} {what}{mark}")
         return 0
+    if args.command == "run" and args.help_config and (args.name or DEFAULT) in EXPERIMENTS:
+        from .config_help import static_help           # read from the source: nothing imported
+        text = static_help(EXPERIMENTS[args.name or DEFAULT][0])
+        if text is not None:
+            print(text)
+            return 0
     if argv is None:                           # the console script, not a call from Python
         _terminate_as_interrupt()
     from columns import ColumnsError                   # torch, numba: only for real work

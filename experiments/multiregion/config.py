@@ -168,4 +168,5 @@ class Config(ExperimentConfig):
     @classmethod
     def tiny(cls) -> "Config":
         return cls(n=16, n_cycles=3, dwell=5, fep_cycles=60, checkpoints=2, random_starts=4,
-                   seeds=2, replay_length=120, fep_replay_length=120, replicas=2, null_samples=100)
+                   seeds=2, replay_length=120, fep_replay_length=120, replicas=2, null_samples=100,
+                   jobs=1)          # seconds of training: starting worker processes costs more
