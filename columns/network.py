@@ -268,7 +268,15 @@ class Network(nn.Module):
         work = edges.plan(y, x, rule) if x_edges is None else None
         if x_edges is not None:
             edges.backend = "eager"
-        W, nu = edges.field(W_l, x, B, x_edges) if work is None else edges.fused_field(work, W_l, x)
+        dW = dP = None
+        if work is None:
+            W, nu = edges.field(W_l, x, B, x_edges)
+        else:                                    # the fused passes write into the output
+            out = y.new_empty(B, self.layout.size) if out is None else out.view(B, self.layout.size)
+            if rule is not None and cp.n_edges and self.hamiltonian_types:
+                (a, m), (b, _) = self.layout.edge_W, self.layout.edge_P
+                dW, dP = out[:, a:a + m], out[:, b:b + m]
+            W, nu = edges.fused_field(work, W_l, x, None if dW is None else (P_l, dW, dP))
         derivs, g = {}, []
         for k, col, part, nu_k, s_k in self.by_type(parts, nu, s):
             try:
@@ -280,14 +288,8 @@ class Network(nn.Module):
             g.append(torch.zeros_like(nu_k) if gk is None else gk)
         if out is not None:
             out = out.view(B, self.layout.size)
-        elif work is not None:
-            out = y.new_empty(B, self.layout.size)
-        dW = dP = None
-        if work is not None:                     # the rule's terms and the message in one pass
+        if work is not None:                     # the rule's Ṗ and the message in one pass
             if cp.n_edges and self.hamiltonian_types:
-                if rule is not None:
-                    (a, m), (b, _) = self.layout.edge_W, self.layout.edge_P
-                    dW, dP = out[:, a:a + m], out[:, b:b + m]
                 force = edges.fused_backward(work, W, P_l, x, torch.cat(g, -1), dW, dP)
                 self._send_back(parts, derivs, force)
         elif (cp.n_edges and self.hamiltonian_types) or rule is not None:

@@ -66,7 +66,7 @@ class Edges(nn.Module):
         self._work: dict = {}
 
     def _apply(self, fn, *args, **kwargs):
-        self._work = {}                          # work buffers follow device and dtype: rebuilt lazily
+        self._work = {}                    # work buffers follow device and dtype: rebuilt lazily
         return super()._apply(fn, *args, **kwargs)
 
     # -- the edge weights -------------------------------------------------------------------
@@ -155,20 +155,25 @@ class Edges(nn.Module):
         self.backend = "fused"
         return work
 
-    def fused_field(self, work: dict, W_l: torch.Tensor, x: torch.Tensor):
-        """(W as the kernels read it, ν (B, N)) by the fused first pass."""
+    def fused_field(self, work: dict, W_l: torch.Tensor, x: torch.Tensor,
+                    learn: tuple | None = None):
+        """(W as the kernels read it, ν (B, N)) by the fused first pass; ``learn`` = (P_l, dW,
+        dP), the rule's output blocks (B, E_l): the pass also writes Ẇ into ``dW`` and keeps
+        x_j in ``dP`` for ``fused_backward`` (``columns.coupling.kernels``)."""
         cp = self.coupling
+        extra = None if learn is None else (learn[0], *work["params"], learn[1], learn[2])
         if work["mixed"]:
             W0 = cp.weight0.to(x.dtype)
             return (W0, W_l), kernels.field_mixed(cp.crow, cp.src, self.lpos, W0, W_l, x,
-                                                   work["bounds"], work["nu"])
+                                                   work["bounds"], work["nu"], extra)
         W = W_l if self.all_learnable else cp.weight0.unsqueeze(0)
-        return W, kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"])
+        return W, kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"], extra)
 
     def fused_backward(self, work: dict, W, P_l: torch.Tensor, x: torch.Tensor, g: torch.Tensor,
                        dW: torch.Tensor | None, dP: torch.Tensor | None) -> torch.Tensor:
-        """The rule's Ẇ, Ṗ written into ``dW``, ``dP`` (B, E_l) (None: no learnable edges) and
-        the force (B, N), by the fused second pass."""
+        """The rule's Ṗ written into ``dP`` (B, E_l) (None: no learnable edges; else ``dW``,
+        ``dP`` are the blocks ``fused_field`` filled with Ẇ and the kept x_j) and the force
+        (B, N), by the fused second pass."""
         cp = self.coupling
         if work["mixed"]:
             W0, W_l = W

@@ -4,22 +4,27 @@ CSR-by-target edge list, with no E-length temporaries.
 With x the sent signal, g = ∂H/∂ν per column, and for each edge e: j → i (row i of the CSR):
 
     pass 1 (``field``)      ν_i = Σ_e W_e x_j                                       (B, N)
-    pass 2 (``hebbian``)    Ẇ_e = P_e/m_W,e + α_W,e x_i x_j − γ_W,e W_e              (B, E)
-                            Ṗ_e = γ_W,e P_e − g_i x_j                                (B, E)
+                            with learning also Ẇ_e = P_e/m_W,e + α_W,e x_i x_j − γ_W,e W_e
+                            and x_j kept in Ṗ_e's place for pass 2             (B, E)
+    pass 2 (``hebbian``)    Ṗ_e = γ_W,e P_e − g_i x_j   (x_j read back, in edge order)  (B, E)
                             force_j += W_e g_i + α_W,e P_e x_i      (by source, private per chunk)
                             force_i += Σ_e α_W,e P_e x_j             (by target, a row sum)
     without learning        force_j += W_e g_i                       (Wᵀ g)
 
-so that force = Wᵀ g + ∂H_edges/∂x. A partly learnable network runs the same two passes through
-``lpos`` (E,): the position of edge e among the learnable edges, or −1 for a fixed edge, whose
-weight is read from the graph's W0 (``field_mixed``, ``hebbian_mixed``; the learnable edges'
-Ẇ, Ṗ are written in their own order, (B, E_l)). Rows are split into ``chunks`` of about equal edge count,
-one per thread; each chunk accumulates its by-source sums in its own (B, N) slice of ``fsrc``
-(C, B, N), summed afterwards, so the result does not depend on thread timing (deterministic).
-Per-edge parameters are arrays of length E or 1 (stride 1 or 0).
+so that force = Wᵀ g + ∂H_edges/∂x. Each pass has one array it reaches in random order: pass 1
+gathers x_j, pass 2 scatters into its by-source sums (gathering x_j again in pass 2 made it
+1.2–3.7 × slower in all, most where x and the sums no longer fit the cache together: 10⁶
+columns). A partly learnable network runs the same two passes through ``lpos`` (E,): the
+position of edge e among the learnable edges, or −1 for a fixed edge, whose weight is read from
+the graph's W0 (``field_mixed``, ``hebbian_mixed``; the learnable edges' Ẇ, Ṗ are written in
+their own order, (B, E_l)). Rows are split into ``chunks`` of about equal edge count, one per
+thread; each chunk accumulates its by-source sums in its own (B, N) slice of ``fsrc`` (C, B, N),
+summed afterwards, so the result does not depend on thread timing (deterministic).
+Per-edge parameters are arrays of length E or 1 (stride 1 or 0); when all are of length 1 the
+loops read them as constants.
 
-Bytes moved per call: pass 1 reads W and src (16 B per edge in float64), pass 2 reads W, P and
-src and writes Ẇ and Ṗ (40 B per edge); the gathers x_j hit the cache (N-length vectors).
+Bytes moved per call with learning (float64): pass 1 reads W, P and src and writes Ẇ and the
+kept x_j (40 B per edge), pass 2 reads W, P, src and the kept x_j and writes Ṗ (40 B per edge).
 
 Shapes: crow (N+1,), src (E,) int64; W, P (Bw, E) with Bw ∈ {1, B}; x, g (B, N); mixed:
 lpos (E,) int64, W0 (E,), W_l, P_l, dW_l, dP_l (B, E_l).
@@ -73,13 +78,42 @@ if AVAILABLE:
                     out[b, i] = acc
 
     @njit(parallel=True, cache=True, nogil=True)
-    def _hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, learn,
-                 dW, dP, fsrc, ftgt):                                  # pragma: no cover (numba)
+    def _field_learn(crow, src, W, P, x, alpha, inv_m, gamma, bounds, out, dW,
+                     dP):                                              # pragma: no cover (numba)
         B = x.shape[0]
         shared = W.shape[0] == 1
         sa = 1 if alpha.shape[0] > 1 else 0
         sm = 1 if inv_m.shape[0] > 1 else 0
         sg = 1 if gamma.shape[0] > 1 else 0
+        uniform = sa + sm + sg == 0              # one value each: constants in the loop
+        a0, m0, g0 = alpha[0], inv_m[0], gamma[0]
+        for c in prange(bounds.shape[0] - 1):
+            for b in range(B):
+                wb = W[0] if shared else W[b]
+                xb, pb, dwb, dpb = x[b], P[b], dW[b], dP[b]
+                for i in range(bounds[c], bounds[c + 1]):
+                    xi = xb[i]
+                    acc = 0.0
+                    for e in range(crow[i], crow[i + 1]):
+                        xj, w = xb[src[e]], wb[e]
+                        acc += w * xj
+                        if uniform:
+                            dwb[e] = pb[e] * m0 + a0 * xi * xj - g0 * w
+                        else:
+                            dwb[e] = (pb[e] * inv_m[e * sm] + alpha[e * sa] * xi * xj
+                                      - gamma[e * sg] * w)
+                        dpb[e] = xj                    # kept for pass 2
+                    out[b, i] = acc
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def _hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, learn,
+                 dW, dP, fsrc, ftgt):                                  # pragma: no cover (numba)
+        B = x.shape[0]
+        shared = W.shape[0] == 1
+        sa = 1 if alpha.shape[0] > 1 else 0
+        sg = 1 if gamma.shape[0] > 1 else 0
+        uniform = sa + sg == 0                   # one value each: constants in the loop
+        a0, g0 = alpha[0], gamma[0]
         for c in prange(bounds.shape[0] - 1):
             fs = fsrc[c]
             for b in range(B):
@@ -89,19 +123,22 @@ if AVAILABLE:
                 wb = W[0] if shared else W[b]
                 xb, gb, fb = x[b], g[b], fs[b]
                 if learn:
-                    pb, dwb, dpb = P[b], dW[b], dP[b]
+                    pb, dpb = P[b], dP[b]
                 for i in range(bounds[c], bounds[c + 1]):
                     xi, gi = xb[i], gb[i]
                     acc = 0.0
                     for e in range(crow[i], crow[i + 1]):
                         j = src[e]
-                        xj, w = xb[j], wb[e]
+                        w = wb[e]
                         if learn:
                             p = pb[e]
-                            ap = alpha[e * sa] * p
-                            gm = gamma[e * sg]
-                            dwb[e] = p * inv_m[e * sm] + alpha[e * sa] * xi * xj - gm * w
-                            dpb[e] = gm * p - gi * xj
+                            xj = dpb[e]                # x_j, kept by pass 1
+                            if uniform:
+                                ap = a0 * p
+                                dpb[e] = g0 * p - gi * xj
+                            else:
+                                ap = alpha[e * sa] * p
+                                dpb[e] = gamma[e * sg] * p - gi * xj
                             fb[j] += w * gi + ap * xi
                             acc += ap * xj
                         else:
@@ -122,12 +159,44 @@ if AVAILABLE:
                     out[b, i] = acc
 
     @njit(parallel=True, cache=True, nogil=True)
-    def _hebbian_mixed(crow, src, lpos, W0, Wl, Pl, x, g, alpha, inv_m, gamma, bounds,
-                       dWl, dPl, fsrc, ftgt):                          # pragma: no cover (numba)
+    def _field_mixed_learn(crow, src, lpos, W0, Wl, Pl, x, alpha, inv_m, gamma, bounds, out,
+                           dWl, dPl):                                  # pragma: no cover (numba)
         B = x.shape[0]
         sa = 1 if alpha.shape[0] > 1 else 0
         sm = 1 if inv_m.shape[0] > 1 else 0
         sg = 1 if gamma.shape[0] > 1 else 0
+        uniform = sa + sm + sg == 0
+        a0, m0, g0 = alpha[0], inv_m[0], gamma[0]
+        for c in prange(bounds.shape[0] - 1):
+            for b in range(B):
+                wl, pb, xb, dwb, dpb = Wl[b], Pl[b], x[b], dWl[b], dPl[b]
+                for i in range(bounds[c], bounds[c + 1]):
+                    xi = xb[i]
+                    acc = 0.0
+                    for e in range(crow[i], crow[i + 1]):
+                        lp = lpos[e]
+                        xj = xb[src[e]]
+                        if lp < 0:
+                            acc += W0[e] * xj
+                            continue
+                        w = wl[lp]
+                        acc += w * xj
+                        if uniform:
+                            dwb[lp] = pb[lp] * m0 + a0 * xi * xj - g0 * w
+                        else:
+                            dwb[lp] = (pb[lp] * inv_m[lp * sm] + alpha[lp * sa] * xi * xj
+                                       - gamma[lp * sg] * w)
+                        dpb[lp] = xj                   # kept for pass 2
+                    out[b, i] = acc
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def _hebbian_mixed(crow, src, lpos, W0, Wl, Pl, x, g, alpha, inv_m, gamma, bounds,
+                       dWl, dPl, fsrc, ftgt):                          # pragma: no cover (numba)
+        B = x.shape[0]
+        sa = 1 if alpha.shape[0] > 1 else 0
+        sg = 1 if gamma.shape[0] > 1 else 0
+        uniform = sa + sg == 0
+        a0, g0 = alpha[0], gamma[0]
         for c in prange(bounds.shape[0] - 1):
             fs = fsrc[c]
             for b in range(B):
@@ -135,7 +204,7 @@ if AVAILABLE:
                     fs[b, j] = 0.0
             for b in range(B):
                 xb, gb, fb = x[b], g[b], fs[b]
-                wl, pb, dwb, dpb = Wl[b], Pl[b], dWl[b], dPl[b]
+                wl, pb, dpb = Wl[b], Pl[b], dPl[b]
                 for i in range(bounds[c], bounds[c + 1]):
                     xi, gi = xb[i], gb[i]
                     acc = 0.0
@@ -145,11 +214,13 @@ if AVAILABLE:
                         if lp < 0:
                             fb[j] += W0[e] * gi
                             continue
-                        xj, w, p = xb[j], wl[lp], pb[lp]
-                        ap = alpha[lp * sa] * p
-                        gm = gamma[lp * sg]
-                        dwb[lp] = p * inv_m[lp * sm] + alpha[lp * sa] * xi * xj - gm * w
-                        dpb[lp] = gm * p - gi * xj
+                        xj, w, p = dpb[lp], wl[lp], pb[lp]     # x_j kept by pass 1
+                        if uniform:
+                            ap = a0 * p
+                            dpb[lp] = g0 * p - gi * xj
+                        else:
+                            ap = alpha[lp * sa] * p
+                            dpb[lp] = gamma[lp * sg] * p - gi * xj
                         fb[j] += w * gi + ap * xi
                         acc += ap * xj
                     ftgt[b, i] = acc
@@ -159,15 +230,22 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
-def field(crow, src, W, x, bounds, out) -> torch.Tensor:
-    """ν = W x into ``out`` (B, N). Shapes as in the module docstring."""
-    _field(_np(crow), _np(src), _np(W), _np(x), bounds, _np(out))
+def field(crow, src, W, x, bounds, out, learn=None) -> torch.Tensor:
+    """ν = W x into ``out`` (B, N); ``learn`` = (P, alpha, inv_m, gamma, dW, dP): also Ẇ into
+    ``dW`` and x_j kept in ``dP`` (B, E) for ``hebbian``. Shapes as in the module docstring."""
+    if learn is None:
+        _field(_np(crow), _np(src), _np(W), _np(x), bounds, _np(out))
+    else:
+        P, alpha, inv_m, gamma, dW, dP = learn
+        _field_learn(_np(crow), _np(src), _np(W), _np(P), _np(x), _np(alpha), _np(inv_m),
+                     _np(gamma), bounds, _np(out), _np(dW), _np(dP))
     return out
 
 
 def hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, ftgt) -> torch.Tensor:
-    """Pass 2 with learning (``P`` not None: Ẇ, Ṗ written into ``dW``, ``dP`` (B, E)) or without.
-    Returns force (B, N) = Σ_chunks fsrc + ftgt."""
+    """Pass 2 with learning (``P`` not None: Ṗ written into ``dP`` (B, E), which holds the x_j
+    that ``field`` kept; Ẇ is already in ``dW``) or without. Returns force (B, N) =
+    Σ_chunks fsrc + ftgt."""
     learn = P is not None
     dummy = np.zeros((1, 1), dtype=_np(x).dtype)
     _hebbian(_np(crow), _np(src), _np(W), _np(P) if learn else dummy, _np(x), _np(g),
@@ -176,16 +254,25 @@ def hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, ft
     return fsrc.sum(0).add_(ftgt)
 
 
-def field_mixed(crow, src, lpos, W0, W_l, x, bounds, out) -> torch.Tensor:
-    """ν = W x into ``out`` (B, N), W_e = W_l[lpos_e] or W0_e (partly learnable)."""
-    _field_mixed(_np(crow), _np(src), _np(lpos), _np(W0), _np(W_l), _np(x), bounds, _np(out))
+def field_mixed(crow, src, lpos, W0, W_l, x, bounds, out, learn=None) -> torch.Tensor:
+    """ν = W x into ``out`` (B, N), W_e = W_l[lpos_e] or W0_e (partly learnable); ``learn`` =
+    (P_l, alpha, inv_m, gamma, dW_l, dP_l): also Ẇ of the learnable edges into ``dW_l`` and
+    their x_j kept in ``dP_l`` (B, E_l) for ``hebbian_mixed``."""
+    if learn is None:
+        _field_mixed(_np(crow), _np(src), _np(lpos), _np(W0), _np(W_l), _np(x), bounds, _np(out))
+    else:
+        P_l, alpha, inv_m, gamma, dW_l, dP_l = learn
+        _field_mixed_learn(_np(crow), _np(src), _np(lpos), _np(W0), _np(W_l), _np(P_l), _np(x),
+                           _np(alpha), _np(inv_m), _np(gamma), bounds, _np(out), _np(dW_l),
+                           _np(dP_l))
     return out
 
 
 def hebbian_mixed(crow, src, lpos, W0, W_l, P_l, x, g, alpha, inv_m, gamma, bounds, dW_l, dP_l,
                   fsrc, ftgt) -> torch.Tensor:
-    """Pass 2 of a partly learnable network: Ẇ, Ṗ of the learnable edges into ``dW_l``, ``dP_l``
-    (B, E_l); returns force (B, N) = Σ_chunks fsrc + ftgt."""
+    """Pass 2 of a partly learnable network: Ṗ of the learnable edges into ``dP_l`` (B, E_l),
+    which holds the x_j that ``field_mixed`` kept (Ẇ is already in ``dW_l``); returns force
+    (B, N) = Σ_chunks fsrc + ftgt."""
     _hebbian_mixed(_np(crow), _np(src), _np(lpos), _np(W0), _np(W_l), _np(P_l), _np(x), _np(g),
                    _np(alpha), _np(inv_m), _np(gamma), bounds, _np(dW_l), _np(dP_l), _np(fsrc),
                    _np(ftgt))

@@ -6,7 +6,8 @@ Every figure is a ratio against a baseline measured in the same process. Medians
 
 P1  BM network (NetworkBMColumn, E = 10 N edges), one dynamics call, float64 and float32: all
     edges learnable on a random and a local graph, and half of them learnable on the random graph
-    (each row names the backend the coupling room ran).
+    (each row names the backend the coupling room ran); on the fused backend its phases and the
+    scipy-pair-plus-stream baseline (``p1_phases``).
     Byte floor per call = bytes that must move: read the state and write its derivative
     (2·S·itemsize with S = 4N + 2E), read the int64 edge sources and targets (2·E·8) and CSR rows ((N+1)·8),
     divided by the bandwidth of a large tensor copy (2·bytes / time) measured here.
@@ -39,6 +40,7 @@ import graphs
 
 from ..harness.config import DTYPES, ExperimentConfig
 from ..harness.timing import median_time, sync
+from . import p1_phases
 from .common import copy_bandwidth, local_coupling, random_coupling
 
 
@@ -98,6 +100,7 @@ def bench_p1(cfg, device):
                     fused = median_time(lambda: net(t, y), reps, device)
                     into = median_time(lambda: net(t, y, out=buf), reps, device)
                     backend = net.edges.backend
+                    split = p1_phases.phases(net, y, t, into, reps)
                     net.kernels = False
                     eager = median_time(lambda: net(t, y), reps, device)
                 S, E = net.state_size, cp.n_edges
@@ -107,7 +110,8 @@ def bench_p1(cfg, device):
                              "backend": backend, "eager_ms": eager * 1e3, "fused_ms": fused * 1e3,
                              "fused_out_ms": into * 1e3, "floor_ms": fl * 1e3,
                              "fraction_eager": fl / eager, "fraction_fused": fl / fused,
-                             "fraction_fused_out": fl / into, "speedup": eager / into})
+                             "fraction_fused_out": fl / into, "speedup": eager / into,
+                             "phases": split})
                 net = cp = y = buf = None     # free before the next size
             big = [r for r in rows if r["N"] >= 10000] if len(rows) > 2 else rows
             fit = (float(np.polyfit(np.log([r["N"] + r["E"] for r in big]),
@@ -339,6 +343,13 @@ def main(cfg: Config, out: str) -> dict:
                              f"{r['eager_ms']:<9.3f} {r['fused_ms']:<9.3f} {r['fused_out_ms']:<15.3f} "
                              f"{r['floor_ms']:<9.3f} {r['fraction_eager']:.3f} / "
                              f"{r['fraction_fused']:.3f} / {r['fraction_fused_out']:.3f}")
+                if r.get("phases"):
+                    ph = r["phases"]
+                    lines.append(f"      phases ms: field {ph['field_ms']:.3f}, edge pass "
+                                 f"{ph['edge_pass_ms']:.3f}, node + rest "
+                                 f"{ph['node_and_rest_ms']:.3f}; scipy pair "
+                                 f"{ph['scipy_pair_ms']:.3f} + stream {ph['stream_ms']:.3f}: "
+                                 f"call / baseline {ph['call_over_baseline']:.2f}")
             lines.append(f"    {dname} {family}: copy bandwidth {res['copy_bandwidth_GBs']:.1f} GB/s, "
                          f"fitted exponent (N >= 1e4, into buffer) {g['exponent_N_ge_1e4']}")
     for key in ("B1", f"B{cfg.p2_batch}"):
