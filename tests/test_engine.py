@@ -178,3 +178,24 @@ def test_half_learnable_runs_the_fused_kernels_and_equals_eager(dtype):
         assert net.edges.backend == "eager"
     tol = 1e-12 if dtype == torch.float64 else 2e-5
     assert float((fused - eager).abs().max() / eager.abs().max()) <= tol
+
+
+@needs_numba
+def test_half_learnable_fused_follows_a_change_of_the_fixed_weights():
+    """The fused pass keeps the fixed edges' weights in the call's dtype; a change of the graph's
+    weights between calls (in place) is seen by the next call."""
+    G = graphs.random_directed(120, p=0.08, weight_scale=0.3, learnable=True, seed=12)
+    for k, (u, v) in enumerate(list(G.edges)):
+        G.edges[u, v]["learnable"] = k % 3 == 0
+    net = C.Network.from_graph(G, stimulus=0.9)
+    y = net.initial_state(batch=2, noise=0.4, seed=6)
+    fixed = (~net.coupling.learnable).nonzero().flatten()
+    with torch.no_grad():
+        before = net(T0, y)
+        net.coupling.weight0[fixed[:5]] *= -2.0
+        fused = net(T0, y)
+        assert net.edges.backend == "fused"
+        net.kernels = False
+        eager = net(T0, y)
+    assert not torch.equal(before, fused)
+    assert float((fused - eager).abs().max() / eager.abs().max()) <= 1e-12

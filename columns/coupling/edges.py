@@ -17,8 +17,9 @@ Backends, chosen per call below this API:
 
 - **fused** (CPU, float32/float64, no autograd through the call, no delays, a rule with a fused
   kernel or none): two passes over the CSR rows in ``columns.coupling.kernels``, the rule's edge
-  terms in the second pass, no E-length temporaries; all, none or some of the edges learnable
-  (``lpos``: a fixed edge reads the graph's weight);
+  terms in the passes, no E-length temporaries; all, none or some of the edges learnable (some:
+  the learnable and the fixed edges as two CSR lists over the same rows, each run by the same
+  kernels, so no pass branches per edge; the learnable list is in W_l's order);
 - **dense**: a dense graph, or one W shared by the batch on at most ``graphs.coupling.SMALL``
   columns: one GEMM over the batch (``Coupling.forward_product``);
 - **eager**: torch ops on the CSR (SpMM, index_add; differentiable), everything else: autograd,
@@ -27,7 +28,7 @@ Backends, chosen per call below this API:
 All backends agree to round-off (tests). ``kernels = False`` forces the eager path; ``backend``
 records what the last call ran ("fused" or "eager"; dense products run inside "eager").
 
-Shapes: W_l, P_l (B, E_l); x, g, ν (B, N); W (B|1, E); lpos (E,) int64.
+Shapes: W_l, P_l (B, E_l); x, g, ν (B, N); W (B|1, E).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ class Edges(nn.Module):
     """The edges of a network on a compiled ``graphs.Coupling`` (module docstring). Final class.
 
     Buffers: learn_idx (E_l,) the learnable edges' positions in the CSR order, learn_src,
-    learn_tgt (E_l,) their end points, lpos (E,) each edge's position among the learnable ones
-    (−1: fixed).
+    learn_tgt (E_l,) their end points; for a partly learnable network the two lists of the fused
+    passes: learn_crow (N+1,) the learnable edges' rows (sources ``learn_src``), fixed_idx
+    (E − E_l,), fixed_src and fixed_crow (N+1,) the fixed edges'.
     """
 
     def __init__(self, coupling):
@@ -54,9 +56,13 @@ class Edges(nn.Module):
         self.register_buffer("learn_idx", learn_idx)
         self.register_buffer("learn_src", coupling.src[learn_idx], persistent=False)
         self.register_buffer("learn_tgt", coupling.tgt[learn_idx], persistent=False)
-        lpos = torch.full((coupling.n_edges,), -1, dtype=torch.int64)
-        lpos[learn_idx] = torch.arange(learn_idx.numel())
-        self.register_buffer("lpos", lpos, persistent=False)
+        N, fixed_idx = coupling.n_nodes, (~coupling.learnable).nonzero().flatten()
+        rows = lambda tgt: torch.cat([torch.zeros(1, dtype=torch.int64),     # noqa: E731
+                                      torch.bincount(tgt, minlength=N).cumsum(0)])
+        self.register_buffer("learn_crow", rows(coupling.tgt[learn_idx]), persistent=False)
+        self.register_buffer("fixed_idx", fixed_idx, persistent=False)
+        self.register_buffer("fixed_src", coupling.src[fixed_idx], persistent=False)
+        self.register_buffer("fixed_crow", rows(coupling.tgt[fixed_idx]), persistent=False)
         self.register_buffer("slow", coupling.slow.unsqueeze(0), persistent=False)   # (1, E)
         self.has_slow = bool(coupling.slow.any())
         self.n_learnable = int(learn_idx.numel())
@@ -146,12 +152,19 @@ class Edges(nn.Module):
         work = self._work.get(key)
         if work is None:
             B, N = y.shape[0], cp.n_nodes
-            work = {"bounds": kernels.chunk_bounds(cp.crow, C), "mixed": mixed,
-                    "nu": y.new_empty(B, N), "fsrc": y.new_empty(C, B, N),
+            work = {"bounds": kernels.chunk_bounds(self.learn_crow if mixed else cp.crow, C),
+                    "mixed": mixed, "nu": y.new_empty(B, N), "fsrc": y.new_empty(C, B, N),
                     "ftgt": y.new_empty(B, N),
                     "params": ([y.new_zeros(1)] * 3 if rule is None
                                else rule.kernel_params(y.dtype))}
+            if mixed:                             # the fixed edges' list
+                work.update(fixed_bounds=kernels.chunk_bounds(self.fixed_crow, C),
+                            fixed_nu=y.new_empty(B, N), fixed_of=None)
             self._work = {key: work}              # keep only the latest shape
+        if mixed and work["fixed_of"] != (id(cp.weight0), cp.weight0._version):
+            # the fixed weights in this dtype, again whenever the graph's weights change
+            work["fixed_W"] = cp.weight0[self.fixed_idx].to(y.dtype).unsqueeze(0)
+            work["fixed_of"] = (id(cp.weight0), cp.weight0._version)
         self.backend = "fused"
         return work
 
@@ -162,10 +175,11 @@ class Edges(nn.Module):
         x_j in ``dP`` for ``fused_backward`` (``columns.coupling.kernels``)."""
         cp = self.coupling
         extra = None if learn is None else (learn[0], *work["params"], learn[1], learn[2])
-        if work["mixed"]:
-            W0 = cp.weight0.to(x.dtype)
-            return (W0, W_l), kernels.field_mixed(cp.crow, cp.src, self.lpos, W0, W_l, x,
-                                                   work["bounds"], work["nu"], extra)
+        if work["mixed"]:                         # ν = the learnable list's + the fixed list's
+            nu = kernels.field(self.learn_crow, self.learn_src, W_l, x, work["bounds"],
+                               work["nu"], extra)
+            return W_l, nu.add_(kernels.field(self.fixed_crow, self.fixed_src, work["fixed_W"], x,
+                                              work["fixed_bounds"], work["fixed_nu"]))
         W = W_l if self.all_learnable else cp.weight0.unsqueeze(0)
         return W, kernels.field(cp.crow, cp.src, W, x, work["bounds"], work["nu"], extra)
 
@@ -174,12 +188,14 @@ class Edges(nn.Module):
         """The rule's Ṗ written into ``dP`` (B, E_l) (None: no learnable edges; else ``dW``,
         ``dP`` are the blocks ``fused_field`` filled with Ẇ and the kept x_j) and the force
         (B, N), by the fused second pass."""
-        cp = self.coupling
-        if work["mixed"]:
-            W0, W_l = W
-            return kernels.hebbian_mixed(cp.crow, cp.src, self.lpos, W0, W_l, P_l, x,
-                                         g.contiguous(), *work["params"], work["bounds"], dW, dP,
-                                         work["fsrc"], work["ftgt"])
-        return kernels.hebbian(cp.crow, cp.src, W, P_l if dW is not None else None, x,
-                               g.contiguous(), *work["params"], work["bounds"], dW, dP,
-                               work["fsrc"], work["ftgt"])
+        cp, g = self.coupling, g.contiguous()
+        if work["mixed"]:                         # the learnable list's, then the fixed list's
+            force = kernels.hebbian(self.learn_crow, self.learn_src, W,
+                                    P_l if dW is not None else None, x, g, *work["params"],
+                                    work["bounds"], dW, dP, work["fsrc"], work["ftgt"])
+            return force.add_(kernels.hebbian(self.fixed_crow, self.fixed_src, work["fixed_W"],
+                                              None, x, g, *work["params"], work["fixed_bounds"],
+                                              None, None, work["fsrc"], work["ftgt"]))
+        return kernels.hebbian(cp.crow, cp.src, W, P_l if dW is not None else None, x, g,
+                               *work["params"], work["bounds"], dW, dP, work["fsrc"],
+                               work["ftgt"])

@@ -14,20 +14,18 @@ With x the sent signal, g = ∂H/∂ν per column, and for each edge e: j → i 
 so that force = Wᵀ g + ∂H_edges/∂x. Each pass has one array it reaches in random order: pass 1
 gathers x_j, pass 2 scatters into its by-source sums (gathering x_j again in pass 2 made it
 1.2–3.7 × slower in all, most where x and the sums no longer fit the cache together: 10⁶
-columns). A partly learnable network runs the same two passes through ``lpos`` (E,): the
-position of edge e among the learnable edges, or −1 for a fixed edge, whose weight is read from
-the graph's W0 (``field_mixed``, ``hebbian_mixed``; the learnable edges' Ẇ, Ṗ are written in
-their own order, (B, E_l)). Rows are split into ``chunks`` of about equal edge count, one per
-thread; each chunk accumulates its by-source sums in its own (B, N) slice of ``fsrc`` (C, B, N),
-summed afterwards, so the result does not depend on thread timing (deterministic).
+columns). A partly learnable network runs the same kernels on two lists over the same rows
+(``columns.coupling.Edges``): its learnable edges (in their own order, W_l's) and its fixed
+ones. Rows are split into ``chunks`` of about equal edge count, one per thread; each chunk
+accumulates its by-source sums in its own (B, N) slice of ``fsrc`` (C, B, N), summed
+afterwards, so the result does not depend on thread timing (deterministic).
 Per-edge parameters are arrays of length E or 1 (stride 1 or 0); when all are of length 1 the
 loops read them as constants.
 
 Bytes moved per call with learning (float64): pass 1 reads W, P and src and writes Ẇ and the
 kept x_j (40 B per edge), pass 2 reads W, P, src and the kept x_j and writes Ṗ (40 B per edge).
 
-Shapes: crow (N+1,), src (E,) int64; W, P (Bw, E) with Bw ∈ {1, B}; x, g (B, N); mixed:
-lpos (E,) int64, W0 (E,), W_l, P_l, dW_l, dP_l (B, E_l).
+Shapes: crow (N+1,), src (E,) int64; W, P (Bw, E) with Bw ∈ {1, B}; x, g (B, N).
 """
 
 from __future__ import annotations
@@ -145,86 +143,6 @@ if AVAILABLE:
                             fb[j] += w * gi
                     ftgt[b, i] = acc
 
-    @njit(parallel=True, cache=True, nogil=True)
-    def _field_mixed(crow, src, lpos, W0, Wl, x, bounds, out):     # pragma: no cover (numba)
-        B = x.shape[0]
-        for c in prange(bounds.shape[0] - 1):
-            for b in range(B):
-                wl, xb = Wl[b], x[b]
-                for i in range(bounds[c], bounds[c + 1]):
-                    acc = 0.0
-                    for e in range(crow[i], crow[i + 1]):
-                        lp = lpos[e]
-                        acc += (wl[lp] if lp >= 0 else W0[e]) * xb[src[e]]
-                    out[b, i] = acc
-
-    @njit(parallel=True, cache=True, nogil=True)
-    def _field_mixed_learn(crow, src, lpos, W0, Wl, Pl, x, alpha, inv_m, gamma, bounds, out,
-                           dWl, dPl):                                  # pragma: no cover (numba)
-        B = x.shape[0]
-        sa = 1 if alpha.shape[0] > 1 else 0
-        sm = 1 if inv_m.shape[0] > 1 else 0
-        sg = 1 if gamma.shape[0] > 1 else 0
-        uniform = sa + sm + sg == 0
-        a0, m0, g0 = alpha[0], inv_m[0], gamma[0]
-        for c in prange(bounds.shape[0] - 1):
-            for b in range(B):
-                wl, pb, xb, dwb, dpb = Wl[b], Pl[b], x[b], dWl[b], dPl[b]
-                for i in range(bounds[c], bounds[c + 1]):
-                    xi = xb[i]
-                    acc = 0.0
-                    for e in range(crow[i], crow[i + 1]):
-                        lp = lpos[e]
-                        xj = xb[src[e]]
-                        if lp < 0:
-                            acc += W0[e] * xj
-                            continue
-                        w = wl[lp]
-                        acc += w * xj
-                        if uniform:
-                            dwb[lp] = pb[lp] * m0 + a0 * xi * xj - g0 * w
-                        else:
-                            dwb[lp] = (pb[lp] * inv_m[lp * sm] + alpha[lp * sa] * xi * xj
-                                       - gamma[lp * sg] * w)
-                        dpb[lp] = xj                   # kept for pass 2
-                    out[b, i] = acc
-
-    @njit(parallel=True, cache=True, nogil=True)
-    def _hebbian_mixed(crow, src, lpos, W0, Wl, Pl, x, g, alpha, inv_m, gamma, bounds,
-                       dWl, dPl, fsrc, ftgt):                          # pragma: no cover (numba)
-        B = x.shape[0]
-        sa = 1 if alpha.shape[0] > 1 else 0
-        sg = 1 if gamma.shape[0] > 1 else 0
-        uniform = sa + sg == 0
-        a0, g0 = alpha[0], gamma[0]
-        for c in prange(bounds.shape[0] - 1):
-            fs = fsrc[c]
-            for b in range(B):
-                for j in range(fs.shape[1]):
-                    fs[b, j] = 0.0
-            for b in range(B):
-                xb, gb, fb = x[b], g[b], fs[b]
-                wl, pb, dpb = Wl[b], Pl[b], dPl[b]
-                for i in range(bounds[c], bounds[c + 1]):
-                    xi, gi = xb[i], gb[i]
-                    acc = 0.0
-                    for e in range(crow[i], crow[i + 1]):
-                        j = src[e]
-                        lp = lpos[e]
-                        if lp < 0:
-                            fb[j] += W0[e] * gi
-                            continue
-                        xj, w, p = dpb[lp], wl[lp], pb[lp]     # x_j kept by pass 1
-                        if uniform:
-                            ap = a0 * p
-                            dpb[lp] = g0 * p - gi * xj
-                        else:
-                            ap = alpha[lp * sa] * p
-                            dpb[lp] = gamma[lp * sg] * p - gi * xj
-                        fb[j] += w * gi + ap * xi
-                        acc += ap * xj
-                    ftgt[b, i] = acc
-
 
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
@@ -251,29 +169,4 @@ def hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, ft
     _hebbian(_np(crow), _np(src), _np(W), _np(P) if learn else dummy, _np(x), _np(g),
              _np(alpha), _np(inv_m), _np(gamma), bounds, learn,
              _np(dW) if learn else dummy, _np(dP) if learn else dummy, _np(fsrc), _np(ftgt))
-    return fsrc.sum(0).add_(ftgt)
-
-
-def field_mixed(crow, src, lpos, W0, W_l, x, bounds, out, learn=None) -> torch.Tensor:
-    """ν = W x into ``out`` (B, N), W_e = W_l[lpos_e] or W0_e (partly learnable); ``learn`` =
-    (P_l, alpha, inv_m, gamma, dW_l, dP_l): also Ẇ of the learnable edges into ``dW_l`` and
-    their x_j kept in ``dP_l`` (B, E_l) for ``hebbian_mixed``."""
-    if learn is None:
-        _field_mixed(_np(crow), _np(src), _np(lpos), _np(W0), _np(W_l), _np(x), bounds, _np(out))
-    else:
-        P_l, alpha, inv_m, gamma, dW_l, dP_l = learn
-        _field_mixed_learn(_np(crow), _np(src), _np(lpos), _np(W0), _np(W_l), _np(P_l), _np(x),
-                           _np(alpha), _np(inv_m), _np(gamma), bounds, _np(out), _np(dW_l),
-                           _np(dP_l))
-    return out
-
-
-def hebbian_mixed(crow, src, lpos, W0, W_l, P_l, x, g, alpha, inv_m, gamma, bounds, dW_l, dP_l,
-                  fsrc, ftgt) -> torch.Tensor:
-    """Pass 2 of a partly learnable network: Ṗ of the learnable edges into ``dP_l`` (B, E_l),
-    which holds the x_j that ``field_mixed`` kept (Ẇ is already in ``dW_l``); returns force
-    (B, N) = Σ_chunks fsrc + ftgt."""
-    _hebbian_mixed(_np(crow), _np(src), _np(lpos), _np(W0), _np(W_l), _np(P_l), _np(x), _np(g),
-                   _np(alpha), _np(inv_m), _np(gamma), bounds, _np(dW_l), _np(dP_l), _np(fsrc),
-                   _np(ftgt))
     return fsrc.sum(0).add_(ftgt)
