@@ -140,3 +140,21 @@ def test_help_config_from_the_source_equals_the_imported_class():
     from experiments.harness.runner import load
     for name, (module, _) in EXPERIMENTS.items():
         assert static_help(module) == help_config(load(name)), name
+
+
+def test_a_misspelt_experiment_is_named_with_the_closest_names(capsys):
+    assert main(["run", "multiregon"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment 'multiregon'; did you mean 'multiregion'" in err
+    assert main(["sweep", "fepsim2", "--grid", "fep_beta=1"]) == 2
+    assert "did you mean 'fep-sim2'" in capsys.readouterr().err
+    assert main(["run", "zzz"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" not in err and "'columns list' names all" in err
+
+
+def test_run_help_names_the_experiment_argument_and_key_value_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "NAME" in out and "columns list" in out and "--key=value" in out

@@ -1,20 +1,44 @@
-"""The README's quick start and extension example run as written (so they cannot rot)."""
+"""The README's and the documentation pages' code runs as written (so it cannot rot): every
+```python and ```py block starts with ``# example: NAME`` and is found by that name, not by its
+position; every named block runs here, but the one named in ``NOT_RUN`` with its reason."""
 
 import re
 from pathlib import Path
 
 from columns import energy
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+NOT_RUN = {"sweep": "starts a Dask cluster of one worker per core: tests/test_sweep.py runs the "
+                    "same call on real clusters"}
+RUN = {"quick-start", "solvers", "extension", "fep", "fep-graph", "canonical",
+       "your-architecture", "delays"}
 
 
-def python_blocks():
-    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+def blocks() -> dict[str, str]:
+    """{name: code} of every python/py block of the README and the docs pages."""
+    found = {}
+    for page in PAGES:
+        for code in re.findall(r"```(?:python|py)\n(.*?)```", page.read_text(), flags=re.S):
+            m = re.match(r"# example: ([\w-]+)\n", code)
+            assert m, f"{page.name}: a code block without '# example: NAME': {code[:80]!r}"
+            assert m.group(1) not in found, f"two code blocks named {m.group(1)!r}"
+            found[m.group(1)] = code
+    return found
+
+
+def example(name: str) -> str:
+    return blocks()[name]
+
+
+def test_every_code_block_is_named_and_run():
+    assert set(blocks()) == RUN | set(NOT_RUN)
 
 
 def test_quick_start_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = python_blocks()[0]
+    code = example("quick-start")
     exec(compile(code, "README quick start", "exec"), {})
     assert (tmp_path / "quickstart.nc").exists() and (tmp_path / "quickstart.png").exists()
 
@@ -24,7 +48,7 @@ def test_extension_example_runs():
     import torch
     import columns as C
     ns = {}
-    exec(compile(python_blocks()[2], "README extension", "exec"), ns)
+    exec(compile(example("extension"), "README extension", "exec"), ns)
     G = nx.DiGraph()
     G.add_edge(0, 1, weight=0.3, learnable=True)
     G.add_edge(1, 0, weight=-0.2, learnable=True)
@@ -37,7 +61,7 @@ def test_extension_example_runs():
 
 def test_solvers_example_runs():
     ns = {}
-    exec(compile(python_blocks()[1], "README solvers", "exec"), ns)
+    exec(compile(example("solvers"), "docs solvers", "exec"), ns)
     kinds = sorted(fp.classification["kind"] for fp in ns["fps"])
     assert kinds == ["saddle", "saddle", "saddle-centre"]
     mapq = [fp.q for fp in ns["fps"] if fp.U_morse_index == 0 and fp.q[0] > 0][0]
@@ -47,13 +71,13 @@ def test_solvers_example_runs():
 
 def test_fep_example_runs():
     ns = {}
-    exec(compile(python_blocks()[3], "README FEP", "exec"), ns)
+    exec(compile(example("fep"), "docs FEP", "exec"), ns)
     assert float(ns["r"].median()) < 0.0 < 0.7 < float(ns["P"].corrcoef()[0, 1])
 
 
 def test_fep_graph_example_runs():
     ns = {}
-    exec(compile(python_blocks()[4], "README FEP graph", "exec"), ns)
+    exec(compile(example("fep-graph"), "docs FEP graph", "exec"), ns)
     J, cp = ns["J"], ns["net"].coupling
     assert float((J - J.T).norm() / J.norm()) > 0.9                   # random order gives ~0.3
     assert bool((J[cp.tgt, cp.src] != 0).all())                        # every edge of the graph learned
@@ -63,7 +87,7 @@ def test_canonical_example_runs():
     import torch
     import columns.canonical as K
     ns = {}
-    exec(compile(python_blocks()[5], "README canonical", "exec"), ns)
+    exec(compile(example("canonical"), "docs canonical", "exec"), ns)
     assert abs(float(ns["gap"])) < 1e-9
     x = torch.full((4,), 0.5, dtype=torch.float64)
     for t in range(5):
@@ -75,7 +99,7 @@ def test_canonical_example_runs():
 def test_user_guide_example_runs():
     import torch
     ns = {}
-    exec(compile(python_blocks()[6], "README user guide", "exec"), ns)
+    exec(compile(example("your-architecture"), "docs user guide", "exec"), ns)
     V1, net, W = ns["V1"], ns["net"], ns["W"]
     assert len(V1["attractors"]) >= 1 and bool(V1["stable"].all())
     assert float(V1["pattern_corr"].abs().max()) > 0.5                # V1 learned its inputs
@@ -85,9 +109,20 @@ def test_user_guide_example_runs():
 
 
 def test_delays_example_runs():
-    (code,) = [b for b in re.findall(r"```py\n(.*?)```", README.read_text(), flags=re.S)
-               if "demo_connectome" in b]
+    code = example("delays")
     ns = {}
     exec(compile(code, "README delays", "exec"), ns)
     rec = ns["rec"]
     assert rec.config["delays"]["max_lag_steps"] > 0 and len(rec) == 501
+
+
+def test_links_between_the_pages_resolve():
+    """Every relative link and image of the README and the docs pages names a file that exists."""
+    broken = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            if not (page.parent / target.split("#")[0]).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken, broken

@@ -33,8 +33,13 @@ def _parser() -> argparse.ArgumentParser:
                                 allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments")
-    r = sub.add_parser("run", help="run an experiment (default: the main study)", allow_abbrev=False)
-    r.add_argument("name", nargs="?", default=None)
+    r = sub.add_parser("run", help="run an experiment (default: the main study)", allow_abbrev=False,
+                       epilog="Any field of the experiment's Config is an option too: --key=value "
+                              "(columns run NAME --help-config lists them with their meaning). "
+                              "Example: columns run --seeds=5 --column_type=fep")
+    r.add_argument("name", nargs="?", default=None, metavar="NAME",
+                   help="the experiment (default: multiregion, the main study; 'columns list' "
+                        "names them all)")
     r.add_argument("--out", default=None, help="output folder (default results/NAME)")
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--device", default=None, help="cpu, cuda, cuda:1 …")
@@ -46,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                    "(its saved config, or the same options again)")
     w = sub.add_parser("sweep", help="run an experiment over a grid × seeds (Dask) into one dataset",
                        allow_abbrev=False)
-    w.add_argument("name")
+    w.add_argument("name", metavar="NAME", help="the experiment ('columns list' names them)")
     w.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…",
                    help="a swept config key and its values (repeat for more keys; tuple values "
                         "with ':' between elements)")
@@ -103,6 +108,14 @@ def help_config(module) -> str:
     return "\n".join(lines)
 
 
+def unknown(name: str, names) -> str:
+    """The message for an experiment name that is not one: the closest names first."""
+    import difflib
+    close = difflib.get_close_matches(name, list(names), n=3, cutoff=0.5)
+    hint = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
+    return f"unknown experiment {name!r}; {hint}'columns list' names all {len(names)}"
+
+
 def threads(value: str) -> int | str:
     """``--threads``: a count >= 1, or "auto" (module docstring)."""
     from columns import ColumnsError
@@ -156,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             mark = " (default)" if name == DEFAULT else ""
             print(f"{name:16s} {what}{mark}")
         return 0
+    name = args.name or DEFAULT
+    if name not in EXPERIMENTS:                        # named here, before anything is imported
+        print(f"columns: error: {unknown(name, EXPERIMENTS)}", file=sys.stderr)
+        return 2
     if args.command == "run" and args.help_config and (args.name or DEFAULT) in EXPERIMENTS:
         from .config_help import static_help           # read from the source: nothing imported
         text = static_help(EXPERIMENTS[args.name or DEFAULT][0])

@@ -59,7 +59,8 @@ def check_out(out: str, what: str = "--out") -> None:
 
 def load(name: str):
     if name not in EXPERIMENTS:
-        raise ConfigError(f"unknown experiment {name!r}; available: {sorted(EXPERIMENTS)}")
+        from .cli import unknown
+        raise ConfigError(unknown(name, EXPERIMENTS))
     return importlib.import_module(EXPERIMENTS[name][0])
 
 
