@@ -19,7 +19,8 @@ def store(tmp_path):
 
 
 def test_no_store_one_task_or_a_gpu_means_this_process(tmp_path):
-    assert workers.jobs_for(4, 5) == 1                      # no active store: nothing to share
+    with resume.active(None):
+        assert workers.jobs_for(4, 5) == 1                  # no active store: nothing to share
     s = resume.Store(str(tmp_path), "demo", {"x": 1})
     with resume.active(s):
         assert workers.jobs_for(4, 1) == 1

@@ -26,6 +26,8 @@ import os
 import sys
 import typing
 
+from .names import unknown
+
 
 def _parser() -> argparse.ArgumentParser:
     # no abbreviations: "--seed=4" to a sweep is the experiment's seed (refused there), not --seeds
@@ -106,14 +108,6 @@ def help_config(module) -> str:
         shown = ",".join(map(str, default)) if isinstance(default, (tuple, list)) else default
         lines.append(f"  --{f.name}={shown}  ({tname}): {docs.get(f.name, '(undocumented)')}")
     return "\n".join(lines)
-
-
-def unknown(name: str, names) -> str:
-    """The message for an experiment name that is not one: the closest names first."""
-    import difflib
-    close = difflib.get_close_matches(name, list(names), n=3, cutoff=0.5)
-    hint = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
-    return f"unknown experiment {name!r}; {hint}'columns list' names all {len(names)}"
 
 
 def threads(value: str) -> int | str:

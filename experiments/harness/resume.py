@@ -43,6 +43,7 @@ import os
 import random
 import re
 import shutil
+import threading
 import time
 import typing
 import warnings
@@ -57,33 +58,40 @@ from .files import set_aside, write_json
 
 FOLDER = "checkpoint"
 PARTIAL = "results_partial.json"
-_active: "Store | None" = None
+_local = threading.local()          # the active store, per thread: a sweep may run points as
+                                    # threads of one worker process, each with its own run
+
+
+def current() -> "Store | None":
+    """The store ``unit`` uses in the calling thread (None outside ``runner.run``)."""
+    return getattr(_local, "store", None)
 
 
 def unit(key: str, compute: typing.Callable[[], typing.Any]):
     """The value of unit ``key``: loaded from the active store's checkpoint when it was finished
     before, else ``compute()`` (saved when a store is active)."""
-    return compute() if _active is None else _active.unit(key, compute)
+    store = current()
+    return compute() if store is None else store.unit(key, compute)
 
 
 def sim_checkpoint(key: str) -> dict:
     """Keyword arguments for ``simulate`` inside unit ``key``: its checkpoint file (written every
     8 chunks and on an interrupt) and ``resume=True``; {} when no store is active."""
-    if _active is None:
+    store = current()
+    if store is None:
         return {}
-    _active.current = key
-    return {"checkpoint": _active.path(key, ".sim.ckpt"), "checkpoint_every": 8, "resume": True}
+    store.current = key
+    return {"checkpoint": store.path(key, ".sim.ckpt"), "checkpoint_every": 8, "resume": True}
 
 
 @contextlib.contextmanager
-def active(store: "Store"):
-    """Make ``store`` the one ``unit`` uses while the block runs."""
-    global _active
-    previous, _active = _active, store
+def active(store: "Store | None"):
+    """Make ``store`` the one ``unit`` uses in this thread while the block runs."""
+    previous, _local.store = current(), store
     try:
         yield store
     finally:
-        _active = previous
+        _local.store = previous
 
 
 def rng_states() -> dict:

@@ -22,6 +22,7 @@ from columns.atomic import check_writable
 
 from .. import EXPERIMENTS
 from . import lock
+from .names import unknown
 from . import resume as resume_
 from .files import write_json, write_text  # noqa: F401  (write_text: public here, for callers)
 
@@ -59,7 +60,6 @@ def check_out(out: str, what: str = "--out") -> None:
 
 def load(name: str):
     if name not in EXPERIMENTS:
-        from .cli import unknown
         raise ConfigError(unknown(name, EXPERIMENTS))
     return importlib.import_module(EXPERIMENTS[name][0])
 

@@ -44,7 +44,7 @@ def jobs_for(requested: int, tasks: int, device: str = "cpu") -> int:
     from columns import threads
 
     from . import resume
-    if (resume._active is None or tasks < 2 or not str(device).startswith("cpu")
+    if (resume.current() is None or tasks < 2 or not str(device).startswith("cpu")
             or multiprocessing.current_process().daemon):
         return 1
     if requested >= 1:
@@ -64,7 +64,7 @@ def prefetch(task: str, args: list[tuple], jobs: int, bar=None) -> None:
     from columns import threads
 
     from . import resume
-    store = resume._active
+    store = resume.current()
     ctx = multiprocessing.get_context("spawn")
     todo, events = ctx.Queue(), ctx.Queue()
     for a in args:
