@@ -12,15 +12,17 @@ import matplotlib.pyplot as plt
 from experiments.harness.sweep import load
 
 sweeps = [(sys.argv[1], "n_cycles", "gamma_W"), (sys.argv[2], "gain", "dwell")]
-metrics = [("headline.bm.regions.A.replay_forward_fraction", "A replay forward fraction", (0.3, 1.0)),
-           ("headline.bm.regions.A.distinct_attractors_matching_patterns", "A: patterns held by distinct attractors", (0, 3)),
+A = "headline.bm.regions.A."
+metrics = [(A + "replay_forward_fraction", "A replay forward fraction", (0.3, 1.0)),
+           (A + "distinct_attractors_matching_patterns", "A: patterns held by distinct attractors",
+            (0, 3)),
            ("lam", "A: λ_fwd − λ_bwd", None)]
 fig, axes = plt.subplots(2, 3, figsize=(11, 6.2))
 for row, (path, ky, kx) in enumerate(sweeps):
     ds = load(path)
     for col, (m, title, lim) in enumerate(metrics):
         if m == "lam":
-            v = (ds["headline.bm.regions.A.lambda_fwd"] - ds["headline.bm.regions.A.lambda_bwd"]).values
+            v = (ds[A + "lambda_fwd"] - ds[A + "lambda_bwd"]).values
         else:
             v = ds[m].values
         v = v[..., 0]                              # one sweep seed (the study's 3 seeds inside)
@@ -38,9 +40,10 @@ for row, (path, ky, kx) in enumerate(sweeps):
         ax.set_yticks(range(ds.sizes[ky]), [str(x) for x in ds[ky].values])
         ax.set(xlabel=kx, ylabel=ky, title=title)
         fig.colorbar(im, ax=ax)
-fig.suptitle("Bayesian-mechanics columns (Kim's model, α_W = 0.12, m_W = 10): at most one pattern attractor\n"
-             "(gain 6) and no replay above chance (n/a: no change of expressed pattern in replay, or, for 100\n"
-             "cycles and 30 cycles at γ_W = 0.05, a point not run: over 30 min each on 2 cores)", fontsize=10)
+fig.suptitle("Bayesian-mechanics columns (Kim's model, α_W = 0.12, m_W = 10): at most one "
+             "pattern attractor\n(gain 6) and no replay above chance (n/a: no change of expressed "
+             "pattern in replay, or, for 100\ncycles and 30 cycles at γ_W = 0.05, a point not run: "
+             "over 30 min each on 2 cores)", fontsize=10)
 fig.tight_layout()
 fig.savefig(sys.argv[3], dpi=90)
 print("wrote", sys.argv[3])

@@ -143,7 +143,7 @@ def reasons(cfg, arm: str, h: dict) -> list[str]:
                 "between: each column's own gain w in g = w μ absorbs much of the input, μ "
                 "follows the presented pattern only partly, and the couplings learn the Hebbian "
                 "average of φ(μ), dominated by one mixture of the patterns (docs/main-study.md, "
-                "the BM regime map over α_W, m_W, γ_W, training length, input gain and dwell, with and "
-                "without the lag: at most one pattern attractor per region, at gain 6, and no "
-                "replay above chance)."]
+                "the BM regime map over α_W, m_W, γ_W, training length, input gain and dwell, "
+                "with and without the lag: at most one pattern attractor per region, at gain 6, "
+                "and no replay above chance)."]
     return []
