@@ -65,7 +65,8 @@ class Network(nn.Module):
     """
 
     def __init__(self, coupling: Coupling, columns: dict[str, ColumnType],
-                 plasticity: Plasticity | None = None, stimulus=None, dtype=None):
+                 plasticity: Plasticity | None = None, stimulus: object = None,
+                 dtype: torch.dtype | None = None):
         super().__init__()
         self.coupling = coupling
         check_columns(coupling, columns)

@@ -56,7 +56,7 @@ def _is_bool(x) -> bool:
         isinstance(x, numbers.Integral) and int(x) in (0, 1))
 
 
-def validate(G, allow_self_loops: bool | None = None) -> None:
+def validate(G: nx.DiGraph, allow_self_loops: bool | None = None) -> None:
     """Check ``G`` against the schema; raise ``GraphError`` naming the first violation.
 
     Args:
