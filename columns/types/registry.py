@@ -37,7 +37,9 @@ def register(cls: type) -> type:
     if name in _REGISTRY:
         raise RegistryError(f"column type {name!r} is already registered (by "
                             f"{_REGISTRY[name].__module__}.{_REGISTRY[name].__qualname__}); "
-                            f"choose another type_name for {cls.__name__}")
+                            f"choose another type_name for {cls.__name__}, or, to define it "
+                            f"again (a notebook cell run twice), call "
+                            f"columns.unregister({name!r}) first")
     _REGISTRY[name] = cls
     return cls
 
