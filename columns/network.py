@@ -3,7 +3,7 @@
     dy/dt = network(t, y)
 
 For Hamiltonian column types and the Hebbian edge Hamiltonian the collective equations are
-(spec bayesian-mechanics.md §4), with x = φ(q_send) the sent rates and g_i = ∂H_i/∂ν_i:
+(docs/theory.md §4), with x = φ(q_send) the sent rates and g_i = ∂H_i/∂ν_i:
 
     ν     = W x                                   (one sparse product, CSR by target)
     per type: (q̇, ṗ), g = column.rhs(state, ν, s)  (one vectorised call per type, never per column)

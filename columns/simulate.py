@@ -3,7 +3,7 @@
     rec = simulate(net, t, solver=IVP(method="rk4"))              # a solver object, or
     rec = simulate(net, t, solver="least_action", window=4)       # a name and its options
 
-Solvers (``columns.solvers``, spec bayesian-mechanics.md §3): ``"ivp"`` (torchdiffeq methods and
+Solvers (``columns.solvers``, docs/theory.md §3): ``"ivp"`` (torchdiffeq methods and
 the implicit midpoint), ``"least_action"`` (receding horizon), ``"gradient"`` (predictive coding),
 ``"riccati"`` (stable-manifold feedback), ``"step"`` (discrete-time maps). Every solver returns the
 K samples of the K requested times of a chunk; this loop is the same for all of them:

@@ -20,7 +20,7 @@ from .schema import EDGE_DEFAULTS, NODE_DEFAULTS, RESERVED_NODE_ATTRS, validate
 from .values import is_integer, is_number
 
 
-def compile(G, allow_self_loops: bool | None = None,  # noqa: A001 (the spec's name)
+def compile(G, allow_self_loops: bool | None = None,  # noqa: A001 (the documented name)
             speed: float | None = None) -> Coupling:
     """Validate ``G`` and compile it into a ``Coupling``.
 

@@ -133,7 +133,7 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
                 learn_feedforward: bool = True, learn_feedback: bool = True,
                 column_type: str = "bm", seed: int = 0, slow_fraction: float = 0.0,
                 topographic: float = 0.0, reciprocal: bool = False) -> nx.DiGraph:
-    """The main study's cortico-cortical graph (spec multiregion.md), seeded.
+    """The main study's cortico-cortical graph (docs/main-study.md), seeded.
 
     ``regions`` in hierarchical order (default A, B, C) of ``n`` columns each, labelled
     ``"{region}{k}"`` with node attributes ``region`` and ``type``. Edges j → i, each present with

@@ -49,7 +49,7 @@ def test_k6_mirror_pairs_when_symmetric():
     net = k6_net(mu_d=0.0, theta0=0.0, beta=0.0)
     fps = A.find_fixed_points(net, n_starts=40, seed=2)
     qs = [fp.q for fp in fps]
-    for q in qs:   # (μ, a, w) -> (−μ, a, −w) is again a fixed point (spec §2.7)
+    for q in qs:   # (μ, a, w) -> (−μ, a, −w) is again a fixed point (docs/theory.md §2.7)
         mirror = q * torch.tensor([-1.0, 1.0, -1.0], dtype=q.dtype)
         assert min(float((mirror - r).abs().max()) for r in qs) <= 1e-8
 

@@ -1,4 +1,4 @@
-"""The shared contract every column class satisfies (float64; tolerances from the spec)."""
+"""The shared contract every column class satisfies (float64; the tolerances of docs/theory.md)."""
 
 import math
 

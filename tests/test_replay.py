@@ -1,4 +1,4 @@
-"""Replay and sequence scores on constructed networks with known answers (spec multiregion.md)."""
+"""Replay and sequence scores on constructed networks with known answers (docs/main-study.md)."""
 
 import networkx as nx
 import pytest

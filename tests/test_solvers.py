@@ -1,4 +1,4 @@
-"""The four solvers of spec §3 against closed forms and each other (float64)."""
+"""The four solvers of docs/theory.md §3 against closed forms and each other (float64)."""
 
 
 import networkx as nx

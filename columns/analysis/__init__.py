@@ -1,4 +1,4 @@
-"""columns.analysis: pure functions over networks and recordings (spec bayesian-mechanics.md §6).
+"""columns.analysis: pure functions over networks and recordings (docs/theory.md §6).
 
 U(q; s); fixed points (multi-start Newton on ∇U, dedup, p* = −M F(q*)); the Jacobian by
 autograd; spectra and classification; Hamiltonian-structure residuals; H along a trajectory,

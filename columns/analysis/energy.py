@@ -1,6 +1,7 @@
 """Energy along trajectories: H(t), its drift, and the power dH/dt = (∂H/∂s) ṡ.
 
-For constant s the Hamiltonian H(q, p; s) is conserved; for a time-varying stimulus (spec §2.4)
+For constant s the Hamiltonian H(q, p; s) is conserved; for a time-varying stimulus
+(docs/theory.md §2.4)
 
     dH/dt = ∂H/∂t = (∂H/∂s) · ṡ = Σ_i (p_iᵀ ∂F_i/∂s_i − m_z (s_i − g_i)) ṡ_i,
 

@@ -2,7 +2,7 @@
 
 For constant s the fixed points of Hamilton's equations are exactly the critical points of
 
-    U(q; s) = L(q, q̇ = 0; s) = ½ F(q)ᵀ M F(q) + ½ m_z (s − g(q))²     (spec §2.1)
+    U(q; s) = L(q, q̇ = 0; s) = ½ F(q)ᵀ M F(q) + ½ m_z (s − g(q))²     (docs/theory.md §2.1)
 
 with momenta p* = −M F(q*). They are found by damped Newton iteration on ∇U = 0 (Hessian by
 autograd) from several starts, with a backtracking line search on ‖∇U‖², so saddles and maxima

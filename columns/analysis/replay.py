@@ -1,4 +1,4 @@
-"""Replay: the generative model run with the input removed (spec multiregion.md, "Replay").
+"""Replay: the generative model run with the input removed (docs/main-study.md, "Replay").
 
 Hamiltonian column types run their prior flow (p = 0, s = 0, every edge of the graph, couplings
 frozen at a reference state y_ref):

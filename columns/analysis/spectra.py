@@ -1,6 +1,7 @@
 """Linearisation of a network at a state: Jacobian, spectrum, classification, Hamiltonian residuals.
 
-For Hamilton's equations ẏ = J_S ∇H the Jacobian J = ∂ẏ/∂y is a Hamiltonian matrix (spec §2.2):
+For Hamilton's equations ẏ = J_S ∇H the Jacobian J = ∂ẏ/∂y is a Hamiltonian matrix
+(docs/theory.md §2.2):
 with the canonical ordering y = (q, p) and S = [[0, I], [−I, 0]],
 
     trace J = 0,      S·J = (S·J)ᵀ,      λ ∈ spec J  ⇒  −λ ∈ spec J.

@@ -1,6 +1,6 @@
 """The canonical network's cost L, the POMDP's variational free energy F, rates and plasticity.
 
-With sig = logistic, x̄ = 1 − x, x′ = x_{τ−1} (x_0 given), g_τ = 1 − 2Γ_τ (spec canonical-network.md):
+With sig = logistic, x̄ = 1 − x, x′ = x_{τ−1} (x_0 given), g_τ = 1 − 2Γ_τ (docs/theory.md §7):
 
     L = Σ_τ (x; x̄)ᵀ [ln(x; x̄) − (W1; W0) o − (K1; K0) x′ − (h1; h0)]
       + Σ_τ (y; ȳ)ᵀ [ln(y; ȳ) − g_τ {(V1; V0) x′ + (ln(1 − V̂1)·1; ln(1 − V̂0)·1)} − (ψ1; ψ0)]

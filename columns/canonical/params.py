@@ -20,7 +20,7 @@ their prior counts), which the Hebbian accumulators ⟨x oᵀ⟩ = nW1 ⊙ sig(W
 ``to_bayes(to_network(b)) == b`` (to rounding). The probabilities are Dirichlet *means*
 (E[ln A] taken as the log of the mean: the identity L = F holds exactly only then).
 
-Derived thresholds (spec canonical-network.md), Ŵ = sig(W):
+Derived thresholds (docs/theory.md §7), Ŵ = sig(W):
 
     h1 = ln(1 − Ŵ1)·1 + ln(1 − K̂1)·1 + φ1,  h0 likewise,  h = h1 − h0
     m1 = ln(1 − V̂1)·1 + ψ1,                  m0 likewise,  m = m1 − m0

@@ -1,4 +1,4 @@
-"""Hamiltonian plasticity of learnable coupling weights (spec bayesian-mechanics.md §4).
+"""Hamiltonian plasticity of learnable coupling weights (docs/theory.md §4).
 
 Each learnable edge e: j → i has a position W_e and momentum P_We; with x = φ(μ) the sent rates:
 

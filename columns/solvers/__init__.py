@@ -1,4 +1,4 @@
-"""The solvers (spec bayesian-mechanics.md §3), one contract (``columns.solvers.base``).
+"""The solvers (docs/theory.md §3), one contract (``columns.solvers.base``).
 
 ``IVP`` (torchdiffeq / implicit midpoint), ``LeastAction`` (receding horizon), ``Gradient``
 (predictive coding), ``Riccati`` (stable-manifold feedback), ``Step`` (discrete-time maps),

@@ -1,4 +1,4 @@
-"""``gradient``: the predictive-coding baseline [B17] (spec §3).
+"""``gradient``: the predictive-coding baseline [B17] (docs/theory.md §3).
 
     q̇ = −κ ∇_q U(q; s(t)),      U = ½ Fᵀ M F + ½ Σ_i m_z,i (s_i − g_i)²
 

@@ -1,4 +1,5 @@
-"""``IVP``: Kim-faithful forward integration (spec §3) with torchdiffeq or the implicit midpoint.
+"""``IVP``: Kim-faithful forward integration (docs/theory.md §3) with torchdiffeq or the
+implicit midpoint.
 
 ``IVP(method="dopri5")`` runs any torchdiffeq method ("dopri5", "dopri8", "rk4", "euler", …)
 with ``rtol``, ``atol``, ``step_size`` (fixed-step methods; default the output grid) and

@@ -1,4 +1,4 @@
-"""``least_action``: the least-action path of a Bayesian-mechanics network (spec §3).
+"""``least_action``: the least-action path of a Bayesian-mechanics network (docs/theory.md §3).
 
 The discretised action on a uniform grid t_0 < … < t_K (step Δt) with the midpoint rule,
 

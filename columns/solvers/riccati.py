@@ -1,4 +1,4 @@
-"""``riccati``: causal stable-manifold feedback for small systems (spec §3).
+"""``riccati``: causal stable-manifold feedback for small systems (docs/theory.md §3).
 
 At each output time t_k the fixed point q*(s(t_k)) is followed by Newton continuation on ∇U
 (starting from the minimum of U nearest the initial state), Hamilton's equations are linearised

@@ -1,4 +1,4 @@
-"""``Step``: discrete-time networks, one synchronous map per step (spec fep-attractor.md).
+"""``Step``: discrete-time networks, one synchronous map per step (docs/theory.md §6).
 
 For networks whose column types are all ``MapColumn`` types (e.g. the FEP attractor node
 ``"fep"``), one step of the whole network is

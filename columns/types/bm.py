@@ -1,4 +1,4 @@
-"""The network Bayesian-mechanics column (spec bayesian-mechanics.md §4).
+"""The network Bayesian-mechanics column (docs/theory.md §4).
 
 Positions (μ, w), momenta (p_μ, p_w). Coupled through ν_i = Σ_{e: j→i} W_e φ(μ_j) (φ = tanh by
 default), which enters the Hopfield-type prior flow; incoming weights W_e learn when their edges

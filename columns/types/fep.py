@@ -6,7 +6,7 @@ edge j → i), and θ = β (s + ν). This file is the one implementation of the 
 types below, the batched runs of the paper reproductions (``columns.FEPRuns``) and the main study
 all call ``fep_theta``, ``fep_map`` and ``fep_error``.
 
-Discrete time (``FEPColumn``, type "fep", ``solver="step"``, spec fep-attractor.md, synchronous):
+Discrete time (``FEPColumn``, type "fep", ``solver="step"``, docs/theory.md §6, synchronous):
 
     σ(t+1) ~ CB(θ)  (stochastic: inverse CDF of a uniform u)    or    σ(t+1) = L(θ)  (deterministic)
 

@@ -3,7 +3,7 @@
 A Hamiltonian column has positions q = (q_1..q_k) (e.g. μ, a, w), momenta p = (p_1..p_k), masses
 (precisions) M = diag(m_1..m_k), prior flows F(q; ν, s), a sensory prediction g(q) with precision
 m_z, and sends x = φ(q_send) along its out-edges. Its Lagrangian and Hamiltonian (Kim's Bayesian
-mechanics; spec §1):
+mechanics; docs/theory.md §1):
 
     L(q, q̇) = ½ (q̇ − F)ᵀ M (q̇ − F) + ½ m_z (s − g)²
     U(q)    = L(q, q̇ = 0) = ½ Fᵀ M F + ½ m_z (s − g)²

@@ -1,4 +1,4 @@
-"""The reference K6 Bayesian-mechanics column (Kim; spec bayesian-mechanics.md §1).
+"""The reference K6 Bayesian-mechanics column (Kim; docs/theory.md §1).
 
 Positions q = (μ, a, w): expectation of the sensory cause, motor variable, synaptic weight;
 momenta (p_μ, p_a, p_w). Phase space is six-dimensional. With s_eff = s + κ_env a (closed loop;

@@ -6,7 +6,7 @@ For a learnable edge e: j → i into such a type (``Network.forward`` evaluates 
 
 with x the sent signal, x̄ = ``trace(state)`` a presynaptic trace (e.g. a low-pass copy of x: the
 prediction is made from "a moment ago", which keeps the temporal asymmetry of sequence learning;
-spec fep-attractor.md) and r_i = ``learning_rate()``. Learnable edges have no momenta here (their
+docs/theory.md §6) and r_i = ``learning_rate()``. Learnable edges have no momenta here (their
 P_W block stays 0).
 
 Shapes: state fields, ν, ν̄, s, e (B, n); r () or (n,).

@@ -1,4 +1,4 @@
-"""Engine benchmarks (spec performance.md): P1 dynamics call vs the byte floor, P2 a
+"""Engine benchmarks (docs/theory.md §8): P1 dynamics call vs the byte floor, P2 a
 Stuart–Landau network vs a NumPy (or neurolib, if installed) baseline, with and without
 conduction delays, P6 peak memory.
 

@@ -1,4 +1,4 @@
-"""Benchmark P3: the FEP attractor network step (code semantics, learning on) (spec performance.md).
+"""Benchmark P3: the FEP attractor network step (code semantics, learning on) (docs/theory.md §8).
 
 Per-step time of ``FEPRuns`` (one network, and R networks in one batch) at N = 64 and N = 1024,
 against a plain vectorised NumPy step written here (same equations: h = Jσ, θ = β(b + h), CB

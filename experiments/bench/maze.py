@@ -1,4 +1,4 @@
-"""Benchmark P4: maze agents batched over mazes vs a per-agent NumPy loop (spec performance.md).
+"""Benchmark P4: maze agents batched over mazes vs a per-agent NumPy loop (docs/theory.md §8).
 
 The baseline is the agent written the plain way, one agent after another, one NumPy step at a
 time (``numpy_trial`` below, same equations and draws as ``MazeAgents``; checked against it in

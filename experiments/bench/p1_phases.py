@@ -1,4 +1,4 @@
-"""P1 by phase: where one fused dynamics call's time goes, and the baseline the spec names.
+"""P1 by phase: where one fused dynamics call's time goes, and the baseline it is judged against.
 
 For a network whose call runs the fused kernels (``columns.coupling.kernels``), timed apart in
 the same process on the call's own work buffers:

@@ -1,4 +1,4 @@
-"""Benchmark P5: the least-action solver against the forward ivp solver (spec performance.md).
+"""Benchmark P5: the least-action solver against the forward ivp solver (docs/theory.md §8).
 
 (a) Cost of one least-action iteration (the action S and its gradient over a window of K steps,
     i.e. one L-BFGS function evaluation) for BM networks of N columns and E = 10 N learnable

@@ -1,4 +1,5 @@
-"""Benchmark P8: ``columns sweep`` on the embedded Dask cluster vs a serial loop (spec performance.md).
+"""Benchmark P8: ``columns sweep`` on the embedded Dask cluster vs a serial loop
+(docs/theory.md §8).
 
 Two sweeps, each run twice in this process over the same points: in turn here
 (``scheduler="serial"``, torch with all the cores) and on an embedded ``LocalCluster`` (one worker
@@ -7,8 +8,8 @@ process per core, one torch thread each):
 - tiny points: fep-sim1's ``--tiny`` preset over seeds (about a second each): what the scheduling
   costs;
 - long points: one fep-sim2 regime (evidence 11, β = 0.16681, one seed per point) with
-  ``long_epochs`` training epochs: the points the spec's bar is about (≥ 1.8 × serial on 2 cores
-  for minute-long points).
+  ``long_epochs`` training epochs: the points the benchmark's bar is about (≥ 1.8 × serial on 2
+  cores for minute-long points).
 
 Reported per sweep and mode: wall time (the cluster's start and stop included), points per minute,
 the cluster / serial speed-up, and the overhead per point, (wall × workers − Σ the points' own

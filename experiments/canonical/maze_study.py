@@ -1,5 +1,5 @@
 """Isomura, Shimazaki & Friston's maze agents: three prior conditions, learning, prior estimation
-and prediction (spec canonical-network.md; the paper's Figs 4–5).
+and prediction (docs/theory.md §7; the paper's Figs 4–5).
 
 Design: ``mazes`` mazes × ``trials`` trials for each decision prior E_right ∈ ``e_right``
 (left-biased 0.15, unbiased 0.25, right-biased 0.35: E per output neuron = (0.25, 0.25,

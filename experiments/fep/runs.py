@@ -6,7 +6,7 @@ complete graph without self-loops, or a sparse one: ``edges``), each with its ow
 its own inverse temperature β_r, learning rate α_r and seed: the batch B = R of the network
 engine. J is held as the coupling's products want it: dense (R, N, N) on the complete graph,
 edge values (R, E) in CSR order by target on a sparse one (``graphs.Coupling``). One step for the whole batch
-(spec fep-attractor.md, the authors' code semantics) is the map of ``FEPColumn``:
+(docs/theory.md §6, the authors' code semantics) is the map of ``FEPColumn``:
 
     h = J σ(t)                      (``Coupling.forward_product``, the network's product)
     σ(t+1) = fep_map(β (b + h), u)  (CB sample from u = counter_uniform(seed_r, t, N), or L(θ))

@@ -1,4 +1,4 @@
-"""Spisak & Friston Sim 1: two correlated bars become orthogonal-ish attractors (spec fep-attractor.md).
+"""Spisak & Friston Sim 1: two correlated bars become orthogonal-ish attractors (docs/theory.md §6).
 
 N = 25 (5×5): a vertical and a horizontal bar sharing a centre pixel of value 4, each z-scored
 (correlation 0.77). Training (code semantics): evidence 30, β = 0.1, α = 0.01, 500 epochs × 10

@@ -1,4 +1,5 @@
-"""Spisak & Friston Sim 2: digits, retrieval, one-shot generalisation, attractors (spec fep-attractor.md).
+"""Spisak & Friston Sim 2: digits, retrieval, one-shot generalisation, attractors
+(docs/theory.md §6).
 
 N = 64 (8×8 digits, squared and z-scored per image); the first 10 images (0..9) are learned.
 Training (code semantics): α = 0.001, ``epochs`` × 10 stochastic steps, a uniformly random training

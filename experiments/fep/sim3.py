@@ -1,4 +1,4 @@
-"""Spisak & Friston Sim 3: sequence learning gives asymmetric couplings (spec fep-attractor.md).
+"""Spisak & Friston Sim 3: sequence learning gives asymmetric couplings (docs/theory.md §6).
 
 Digits 1, 2, 3 (training images 1..3, z-scored squared pixels), evidence 20, β = 1, α = 0.001,
 2000 single-step epochs in cyclic order 1→2→3→1 (code semantics). Controls: a random order with

@@ -1,4 +1,4 @@
-"""Spisak & Friston Sim 4: spontaneous activity without input barely changes J (spec fep-attractor.md).
+"""Spisak & Friston Sim 4: spontaneous activity without input barely changes J (docs/theory.md §6).
 
 The balanced Sim 2 network (evidence 11, β = 0.16681, α = 0.001, trained on the 10 digits) then
 runs ``steps`` stochastic steps with b = 0 and learning on (α = 0.001), at β = 1 (the paper) and

@@ -1,5 +1,5 @@
 """Wall-clock timing for the benchmarks: the median of repeated calls, the device synchronised
-around each (spec performance.md: ratios against a baseline timed the same way, same process)."""
+around each (docs/theory.md §8: ratios against a baseline timed the same way, same process)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The K6 column under a stimulus switch, every solver side by side (spec §2, §3).
+"""The K6 column under a stimulus switch, every solver side by side (docs/theory.md §2, §3).
 
 s(t) = s₀ + (s₁ − s₀) · ½ (1 + tanh((t − t_switch)/width)) (default 1 → 2 at t = 20, width 0.3),
 q(0) = (μ, a, w) = (0, 0, 0.5), t ∈ [0, 40]:

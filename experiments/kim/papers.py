@@ -1,4 +1,4 @@
-"""Kim's four paper models (spec bayesian-mechanics.md §5): fixed points, spectra, runs.
+"""Kim's four paper models (docs/theory.md §5): fixed points, spectra, runs.
 
 - K18 (Neural Comput 2018, §4.1): perception only, (μ, p); g = μ + μ², f = 0.1μ + μ² + μ³,
   s = 1, m_w = m_z = 0.1. All fixed points (multi-start Newton on ∇U, cross-checked against the
@@ -138,7 +138,8 @@ def k18(cfg: Config, out: str, device) -> dict:
         "H_on_circle_max": float(H_circle.max()),
         "figures": ["k18_phase.png"],
         "notes": "fixed points = real roots of U′ (a quintic); maxima of U are centres of the BM "
-                 "flow (closed orbits), minima are saddles (spec §2.3); at a fixed point H = −U. "
+                 "flow (closed orbits), minima are saddles (docs/theory.md §2.3); "
+                 "at a fixed point H = −U. "
                  "Orbits started on μ² + p² = 1.6 stay bounded only if their H lies between the "
                  "centre's H and the lower saddle's H (compare H_on_circle_min)",
     }

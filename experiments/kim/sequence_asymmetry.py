@@ -1,4 +1,4 @@
-"""Do BM networks learn asymmetric couplings from sequential input? (spec §4)
+"""Do BM networks learn asymmetric couplings from sequential input? (docs/theory.md §4)
 
 N network-BM columns (``NetworkBMColumn``), every ordered pair coupled by a learnable edge (initial
 weights ε·N(0, 1), seeded). Patterns P_k = 2 e_k − 0.5 are presented for ``steps_per_pattern``

@@ -4,8 +4,8 @@ Two regions of ``n_per_region`` network-BM columns (``columns.NetworkBMColumn``)
 graph with learnable couplings. Region r0 sees pattern A while r1 sees B, then they swap every
 ``period`` time units (tanh-smoothed). The run starts at the MAP estimate for the first stimulus
 (argmin U, p* = −M F(q*)) and integrates Hamilton's equations forward (``ivp``, dopri5): the
-spec's §2.3 says this departs the saddle exponentially once the stimulus moves the fixed point,
-so a divergence is an expected, reported outcome (its time, and the recording up to it).
+docs/theory.md §2.3 says this departs the saddle exponentially once the stimulus moves the fixed
+point, so a divergence is an expected, reported outcome (its time, and the recording up to it).
 
 Writes results.json, recording.nc, phase_portrait.png, energy.png.
 """
@@ -150,7 +150,7 @@ def main(cfg: Config, out: str) -> dict:
 
     summary = (f"two-region BM network, {net.n_nodes} columns, {net.coupling.n_edges} learnable "
                f"edges: run {status}" + (f" at t = {diverged_at:.3g} (forward integration leaves the "
-                                         "MAP saddle, spec §2.3)" if diverged_at else "")
+                                         "MAP saddle, docs/theory.md §2.3)" if diverged_at else "")
                + f"; {len(rec)} samples kept; final coupling asymmetry {asym:.3f}")
     return {"summary": summary, "status": status, "diverged_at": diverged_at,
             "n_columns": net.n_nodes, "n_edges": net.coupling.n_edges, "samples": len(rec),

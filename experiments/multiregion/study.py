@@ -1,4 +1,4 @@
-"""The main study: multi-region attractor replay under sequential learning (spec multiregion.md).
+"""The main study: multi-region attractor replay under sequential learning (docs/main-study.md).
 
 Network: ``graphs.multiregion`` (regions A, B, C of n = 64 columns; dense random within a region,
 sparse feedforward A→B→C and feedback C→B→A; every edge learnable), the same graph for every
