@@ -37,8 +37,34 @@ def _shape(x) -> str:
 def replay(network, y_ref: torch.Tensor, x0: torch.Tensor, steps: int, every: int = 1,
            stochastic: bool = False, temperature: float = 1.0, dt: float = 0.05,
            seed: int = 0) -> torch.Tensor:
-    """The free run from x0 (module docstring). Shapes: y_ref (S,) or (Bw, S), x0 (Bw·R, N) ->
-    (steps // every + 1, Bw·R, N)."""
+    """Run the network's generative model with the input removed, from the starts ``x0``.
+
+    Hamiltonian column types follow their prior flow (momenta 0, stimulus 0, couplings frozen at
+    ``y_ref``), deterministically by explicit Euler or, with ``stochastic``, with their own
+    fluctuations dμ = f(μ) dt + T m_μ^(−1/2) dW; map types (FEP) run their map without learning,
+    stochastic or deterministic (the module's docstring has the equations).
+
+    Args:
+        network: a ``columns.Network``.
+        y_ref: the reference states whose couplings the replay uses, (S,) or (Bw, S).
+        x0: the starts, one value per column: (Bw · R, N), replica r of reference b at row
+            b · R + r.
+        steps: steps to run (≥ 1). every: keep every ``every``-th step (≥ 1).
+        stochastic: add the model's own fluctuations (False: deterministic).
+        temperature: T, the scale of the fluctuations (1: the model's own; ≥ 0).
+        dt: the Euler step of a continuous flow (> 0; maps take one map step per step).
+        seed: seeds the Brownian motion or the map's uniforms (replica b draws from seed + b).
+
+    Returns:
+        The samples of μ (or σ for maps) at steps 0, every, 2·every, …: a tensor
+        (steps // every + 1, Bw · R, N).
+
+    Raises:
+        ConfigError: steps, every, temperature, dt or seed out of range, or starts that are not
+            a multiple of the reference states.
+        StateError: x0 or y_ref of the wrong shape, or with NaN/inf entries.
+        DeviceError: x0 or y_ref on another device than the network.
+    """
     for key, v in (("steps", steps), ("every", every)):
         if not is_integer(v, 1):
             raise ConfigError(f"replay: {key} must be an integer >= 1, got {v!r}")
