@@ -29,7 +29,7 @@ from .atomic import atomic_write  # noqa: F401
 from .network import Network
 from .plasticity import HebbianPlasticity, Plasticity
 from .recording import Recording, write_netcdf  # noqa: F401
-from .simulate import simulate
+from .simulation import simulate
 from .solvers import (IVP, SOLVERS, EulerMaruyama, Gradient, LeastAction,  # noqa: F401
                       Riccati, Solver, Step, implicit_midpoint)
 from .solvers.delays import DelayRoundingWarning

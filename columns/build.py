@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from graphs.compile import compile as compile_graph
+from graphs.compiler import compile as compile_graph
 from graphs.errors import GraphError, ParameterError
 
 from .types.registry import column_type

@@ -15,7 +15,7 @@ import os as _os
 _os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 
-from .compile import compile, compile_arrays  # noqa: A004
+from .compiler import compile, compile_arrays  # noqa: A004
 from .coupling import Coupling
 from .errors import (ColumnsError, ConfigError, DeviceError, DivergenceError, GraphError,
                      OutputError, ParameterError, RegistryError, SolverError, StateError,

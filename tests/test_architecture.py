@@ -10,7 +10,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENGINE = ["columns/network.py", "columns/build.py", "columns/energy.py", "columns/state.py",
-          "columns/layout.py", "columns/view.py", "columns/stimulus.py", "columns/simulate.py",
+          "columns/layout.py", "columns/view.py", "columns/stimulus.py", "columns/simulation.py",
           "columns/checkpoint.py", "columns/recording.py", "columns/types/registry.py", "columns/rng.py",
           "columns/landscape.py",
           "columns/atomic.py", "columns/threads.py",
@@ -224,3 +224,21 @@ def test_the_cycle_check_sees_a_cycle_through_a_package():
     g = {"columns.solvers.riccati": {"columns.analysis"}, "columns.analysis": {"columns.analysis.a"},
          "columns.analysis.a": {"columns.solvers"}, "columns.solvers": {"columns.solvers.riccati"}}
     assert cycles(g) == [sorted(g)]
+
+
+def test_no_public_name_hides_a_module():
+    """``import columns.analysis.free_run`` gives the module: no package exports a function or
+    class under the name of one of its own submodules (``help`` and the API pages could not
+    reach that module)."""
+    import importlib
+    import inspect
+    import pkgutil
+    hidden = []
+    for pkg in ("columns", "columns.analysis", "columns.solvers", "columns.types", "columns.coupling",
+                "columns.plasticity", "columns.canonical", "graphs", "experiments.harness.sweep"):
+        package = importlib.import_module(pkg)
+        for info in pkgutil.iter_modules(package.__path__):
+            value = getattr(package, info.name, None)
+            if value is not None and not inspect.ismodule(value):
+                hidden.append(f"{pkg}.{info.name}")
+    assert hidden == []

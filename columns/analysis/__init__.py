@@ -18,7 +18,7 @@ from .lyapunov import largest_lyapunov
 from .occupancy import cosines, dwell_times, label_states, runs, transition_matrix
 from .overlap import (asymmetry, circulation, co_occupancy, joint_distribution, lagged, mutual_information,
                       region_asymmetry, region_index, transfer)
-from .replay import replay
+from .free_run import replay
 from .sequence import (circular_null, follow_score, lag_null, order_score, pair_leaders,
                        representatives, shuffle_null, sign_pairs, signed_labels, visits)
 from .spectra import (classify, eigenvalues, hamiltonian_residuals, jacobian, pairing_residual,

@@ -8,7 +8,7 @@ task and its batched agents live with their experiments (``experiments.maze``).
 
 from ..types.canonical import CanonicalColumn
 from .graph import graph_from_network
-from .cost import (cost, counts_increment, fixed_point, free_energy, output, plasticity,
+from .objectives import (cost, counts_increment, fixed_point, free_energy, output, plasticity,
                    rate_rhs)
 from .params import (BayesPOMDP, CanonicalNetwork, random_bayes, random_problem, to_bayes,
                      to_network)

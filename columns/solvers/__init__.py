@@ -13,7 +13,7 @@ from graphs.errors import SolverError
 from .base import Solver, run
 from .gradient import Gradient
 from .ivp import IVP, implicit_midpoint
-from .iterate import iterate, relax
+from .relaxation import iterate, relax
 from .least_action import LeastAction, discrete_lagrangian, solve_window, stimulus_grid
 from .riccati import Riccati
 from .sde import EulerMaruyama

@@ -20,7 +20,7 @@ from graphs.errors import SolverError
 
 from . import options
 from .base import Solver, options_dataclass
-from .iterate import finite
+from .relaxation import finite
 
 
 class _SDE(torch.nn.Module):
