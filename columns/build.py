@@ -22,7 +22,7 @@ from .types.column import ColumnType
 def from_graph(network_class, G, column_types: dict | None = None, plasticity=None, stimulus=None,
                dtype=None, allow_self_loops: bool | None = None, speed: float | None = None):
     """Compile ``G`` (``graphs.compile``; ``speed`` turns edge lengths into delays) and build a
-    ``network_class`` (``Network``) on it (module docstring)."""
+    ``network_class`` (``Network``) on it (module ``columns.build``)."""
     coupling = compile_graph(G, allow_self_loops=allow_self_loops, speed=speed)
     if column_types is not None and not isinstance(column_types, dict):
         raise GraphError(f"column_types must be a dict {{type name: class, parameters or "

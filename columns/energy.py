@@ -55,7 +55,11 @@ def _edge_signals(network, parts, x):
     return u[:, li], x[:, cp.tgt][:, li]
 
 def hamiltonian(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
-    """Total H(y; s(t)) per batch member: Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e. Shapes: (B,)."""
+    """Total H(y; s(t)) per batch member: Σ_i H_i(q_i, p_i; ν_i, s_i) + Σ_e H_e. Shapes: (B,).
+
+    Returns:
+        H (B,) (a scalar for y (S,)).
+    """
     y, squeeze = _batched(y)
     parts, W_l, P_l, s, x, nu = _differentiable_parts(network, t, y, s)
     H = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
@@ -71,6 +75,9 @@ def static_energy(network, t, y: torch.Tensor, s: torch.Tensor | None = None) ->
 
     Its critical points are the fixed points (p* = −M F(q*)); its minima the MAP estimates.
     Shapes: y (B, S) -> (B,).
+
+    Returns:
+        U (B,) (a scalar for y (S,)).
     """
     y, squeeze = _batched(y)
     parts, W_l, _, s, x, nu = _differentiable_parts(network, t, y, s)
@@ -89,6 +96,9 @@ def sensory_errors(network, t, y: torch.Tensor, s: torch.Tensor | None = None
     types), so that the likelihood part of U and L is Σ_i ½ m_z,i e_i². Differentiable in y.
 
     Shapes: y (B, S) -> (B, N), (N,).
+
+    Returns:
+        (e (B, N), m_z (N,)).
     """
     y, squeeze = _batched(y)
     parts, _, _ = network.layout.split(y)
@@ -107,7 +117,11 @@ def sensory_errors(network, t, y: torch.Tensor, s: torch.Tensor | None = None
 
 
 def sensory_energy(network, t, y: torch.Tensor, s: torch.Tensor | None = None) -> torch.Tensor:
-    """Σ_i ½ m_z,i (s_i − g_i)², the likelihood part of U and L. Shapes: y (B, S) -> (B,)."""
+    """Σ_i ½ m_z,i (s_i − g_i)², the likelihood part of U and L. Shapes: y (B, S) -> (B,).
+
+    Returns:
+        The likelihood energy (B,).
+    """
     e, m = sensory_errors(network, t, y, s)
     return (0.5 * m * e * e).sum(-1)
 
@@ -118,6 +132,9 @@ def prior_flow(network, t, y: torch.Tensor, s: torch.Tensor | None = None,
     ``delayed``: the signals arriving on each edge (``network.forward``'s; None: undelayed).
 
     Differentiable in y. Shapes: y (B, S) -> (B, P).
+
+    Returns:
+        F (B, P), in ``canonical_pairs`` order.
     """
     pos, mom = canonical_pairs(network)
     return network(t, y.index_fill(-1, mom, 0.0), s, delayed=delayed)[..., pos]
@@ -127,6 +144,9 @@ def momenta_at_rest(network, t, y: torch.Tensor, s: torch.Tensor | None = None) 
     """y with every momentum set to −M F(q): the momenta of a fixed point q (p* = −M F(q*)).
 
     Shapes: y (B, S) or (S,) -> same.
+
+    Returns:
+        The state with its momenta replaced, shaped like ``y``.
     """
     _, mom = canonical_pairs(network)
     z = y.detach().clone()
@@ -136,7 +156,11 @@ def momenta_at_rest(network, t, y: torch.Tensor, s: torch.Tensor | None = None) 
 
 
 def position_masses(network) -> torch.Tensor:
-    """The mass (precision) of every position, in ``canonical_pairs`` order. Shapes: (P,)."""
+    """The mass (precision) of every position, in ``canonical_pairs`` order. Shapes: (P,).
+
+    Returns:
+        The masses (P,).
+    """
     out = [torch.zeros(0, dtype=network.dtype, device=network.device)]
     for name, f, start, n in network.layout.blocks:
         col = network.columns[name]
@@ -150,12 +174,20 @@ def position_masses(network) -> torch.Tensor:
 def canonical_pairs(network) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices (positions, momenta) into y pairing every q with its p, for the Hamiltonian
     column types and the learnable edges. Shapes: (P,) each (P = S/2 when all are
-    Hamiltonian)."""
+    Hamiltonian).
+
+    Returns:
+        (positions (P,), momenta (P,)) int64 indices into y.
+    """
     return network._pos_idx, network._mom_idx
 
 
 def pair_indices(network) -> tuple[torch.Tensor, torch.Tensor]:
-    """Compute the ``canonical_pairs`` of a network from its layout (once, at construction)."""
+    """Compute the ``canonical_pairs`` of a network from its layout (once, at construction).
+
+    Returns:
+        (positions (P,), momenta (P,)) int64 indices into y.
+    """
     layout = network.layout
     pos, mom = [torch.zeros(0, dtype=torch.long)], [torch.zeros(0, dtype=torch.long)]
     for name, f, start, n in layout.blocks:        # non-Hamiltonian types have no pairs
@@ -171,7 +203,11 @@ def pair_indices(network) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def rhs_autograd(network, t, y: torch.Tensor) -> torch.Tensor:
-    """dy/dt = J ∇H by autograd of ``hamiltonian`` (the reference for the closed forms)."""
+    """dy/dt = J ∇H by autograd of ``hamiltonian`` (the reference for the closed forms).
+
+    Returns:
+        dy/dt, shaped like ``y``.
+    """
     pos, mom = canonical_pairs(network)
     keep = torch.is_grad_enabled() and y.requires_grad
     with torch.enable_grad():

@@ -22,6 +22,9 @@ def jacobian(network, y: torch.Tensor, t=0.0, s=None, canonical: bool = True) ->
     """J = ∂(dy/dt)/∂y at y by autograd (dense). ``canonical`` reorders to (q, p).
 
     Shapes: y (S,) or (1, S) -> (S, S).
+
+    Returns:
+        J (S, S).
     """
     y = y.reshape(-1).detach()
     tt = as_time(network, t)
@@ -33,7 +36,11 @@ def jacobian(network, y: torch.Tensor, t=0.0, s=None, canonical: bool = True) ->
 
 
 def positions_to_state(network, q: torch.Tensor, y_ref: torch.Tensor | None = None) -> torch.Tensor:
-    """Embed positions q (B, n) into full states (B, S) (momenta from ``y_ref`` or 0)."""
+    """Embed positions q (B, n) into full states (B, S) (momenta from ``y_ref`` or 0).
+
+    Returns:
+        States (B, S).
+    """
     pos, _ = canonical_pairs(network)
     q = q.reshape(-1, pos.numel())
     y = (torch.zeros(q.shape[0], network.state_size, dtype=q.dtype, device=q.device)
@@ -43,7 +50,11 @@ def positions_to_state(network, q: torch.Tensor, y_ref: torch.Tensor | None = No
 
 def energy_of_positions(network, q: torch.Tensor, t=0.0, s=None) -> torch.Tensor:
     """U(q; s(t)) for positions q (B, n) or (n,) (``static_energy`` of the state with
-    those positions and zero momenta). Shapes: -> (B,) or ()."""
+    those positions and zero momenta). Shapes: -> (B,) or ().
+
+    Returns:
+        U, (B,) or ().
+    """
     squeeze = q.dim() == 1
     U = static_energy(network, as_time(network, t), positions_to_state(network, q), s)
     return U.squeeze(0) if squeeze else U
@@ -69,6 +80,9 @@ def newton(network, q0: torch.Tensor, t=0.0, s=None, free: torch.Tensor | None =
     """Damped Newton on ∇U(q) = 0 from every row of q0; returns (q, ‖∇U‖∞ per start).
 
     Shapes: q0 (B, n) -> (B, n), (B,).
+
+    Returns:
+        (q (B, n), ‖∇U‖∞ (B,)).
     """
     q = q0.detach().clone().reshape(-1, canonical_pairs(network)[0].numel())
     n = q.shape[1]

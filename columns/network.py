@@ -123,7 +123,18 @@ class Network(nn.Module):
                    dtype=None, allow_self_loops: bool | None = None,
                    speed: float | None = None) -> "Network":
         """Compile ``G`` and build one module per column type (``columns.build.from_graph``;
-        ``speed``: the conduction speed that turns edge lengths into delays)."""
+        ``speed``: the conduction speed that turns edge lengths into delays).
+
+        Returns:
+            A ``Network`` (state: the types' initial values; plasticity: ``rule_for`` the learnable
+            edges' targets unless given).
+
+        Raises:
+            GraphError: a malformed graph (the node or edge and the attribute are named).
+            RegistryError: a node type that is not registered.
+            ParameterError: a column parameter out of range (e.g. a negative precision).
+            StimulusError: a stimulus that is not a ``Stimulus``, callable, number or tensor.
+        """
         return from_graph(cls, G, column_types, plasticity, stimulus, dtype, allow_self_loops, speed)
 
     def set_stimulus(self, stimulus) -> None:
@@ -154,22 +165,49 @@ class Network(nn.Module):
         return self.coupling.src.device
 
     def column(self, label) -> ColumnView:
-        """The per-column view of the column labelled ``label`` (its own state and parameters)."""
+        """The per-column view of the column labelled ``label`` (its own state and parameters).
+
+        Returns:
+            A ``ColumnView``: attribute access to that column's fields and parameters.
+
+        Raises:
+            LabelError: no column has that label (the message lists some labels).
+        """
         return ColumnView(self, self.coupling.index_of(label))
 
     def initial_state(self, batch: int = 1, values: dict | None = None, noise: float = 0.0,
                       seed: int | None = None) -> torch.Tensor:
         """A state (B, S) (``columns.state.initial_state``); set ``network.state = …`` for what
-        the column views show."""
+        the column views show.
+
+        Returns:
+            A state (B, S) on the network's device and dtype.
+
+        Raises:
+            StateError: an unknown field in ``values``, a value of the wrong shape, a batch < 1 or a
+                negative noise.
+        """
         return state.initial_state(self, batch, values, noise, seed)
 
     def check_state(self, y: torch.Tensor, name: str = "state") -> torch.Tensor:
-        """Validate shape, device, dtype and finiteness of a state; return it as (B, S)."""
+        """Validate shape, device, dtype and finiteness of a state; return it as (B, S).
+
+        Returns:
+            ``y`` as (B, S).
+
+        Raises:
+            StateError: not a tensor, the wrong dtype or shape, or NaN/inf entries.
+            DeviceError: ``y`` on another device than the network.
+        """
         return state.check_state(self, y, name)
 
     # -- the coupling ---------------------------------------------------------------------------
     def stimulus_at(self, t, batch: int, s: torch.Tensor | None = None) -> torch.Tensor:
-        """s(t) broadcast to (B, N); an explicit ``s`` ((B, N), (N,) or ()) overrides the stimulus."""
+        """s(t) broadcast to (B, N); an explicit ``s`` ((B, N), (N,) or ()) overrides the stimulus.
+
+        Returns:
+            s (B, N) (or (1, N) without a stimulus: zeros).
+        """
         if s is not None:
             s = torch.as_tensor(s, dtype=self.dtype, device=self.device)
         elif self.stimulus is None:
@@ -180,12 +218,20 @@ class Network(nn.Module):
         return s.expand(s.shape[0], self.n_nodes)
 
     def edge_weights(self, W_learn: torch.Tensor) -> torch.Tensor:
-        """All edge weights (B, E): the learnable ones from the state, the rest from the graph."""
+        """All edge weights (B, E): the learnable ones from the state, the rest from the graph.
+
+        Returns:
+            The weights (B, E) in CSR edge order.
+        """
         return self.edges.weights(W_learn)
 
     def learned_edges(self, y: torch.Tensor | None = None) -> dict:
         """The learnable edges of a state (default ``self.state``): {"W" (B, E_l), "p_W" (B, E_l),
-        "source", "target" (E_l,) node indices, "edge" (E_l,) index into the CSR edge order}."""
+        "source", "target" (E_l,) node indices, "edge" (E_l,) index into the CSR edge order}.
+
+        Returns:
+            A dict of the learnable edges' weights, momenta and end points (above).
+        """
         y = self.state if y is None else y
         _, W_l, P_l = self.layout.split(y.reshape(-1, y.shape[-1]))
         return {"W": W_l, "p_W": P_l, "source": self.learn_src, "target": self.learn_tgt,
@@ -193,7 +239,11 @@ class Network(nn.Module):
 
     def with_learned_weights(self, y: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
         """A copy of state y whose learnable edges take their weights from the dense W[target,
-        source]. Shapes: y (B, S) or (S,); W (N, N) or (B, N, N) -> like y."""
+        source]. Shapes: y (B, S) or (S,); W (N, N) or (B, N, N) -> like y.
+
+        Returns:
+            The new state, shaped like ``y``.
+        """
         out = y.clone()
         a, m = self.layout.edge_W
         out[..., a:a + m] = W[..., self.learn_tgt, self.learn_src]
@@ -201,34 +251,58 @@ class Network(nn.Module):
 
     def coupling_matrix(self, y: torch.Tensor | None = None) -> torch.Tensor:
         """Dense couplings W[target, source] of a state (default ``self.state``), learned weights
-        included. Shapes: y (S,) or (B, S) -> (N, N) or (B, N, N)."""
+        included. Shapes: y (S,) or (B, S) -> (N, N) or (B, N, N).
+
+        Returns:
+            The dense couplings, (N, N) or (B, N, N).
+        """
         y = self.state if y is None else y
         W = self.coupling.to_dense(self.edge_weights(self.layout.split(y.reshape(-1, y.shape[-1]))[1]))
         return W[0] if y.dim() == 1 else W
 
     def scatter_learnable(self, v: torch.Tensor) -> torch.Tensor:
-        """Values on the learnable edges (B, E_l) placed in all edges (B, E), 0 elsewhere."""
+        """Values on the learnable edges (B, E_l) placed in all edges (B, E), 0 elsewhere.
+
+        Returns:
+            A tensor (B, E).
+        """
         return self.edges.scatter(v)
 
     def by_type(self, parts: dict, *node_values: torch.Tensor):
         """The per-type loop, written once: yields (name, column, its state part, each of
-        ``node_values`` (B, N) sliced to its columns (B, n))."""
+        ``node_values`` (B, N) sliced to its columns (B, n)).
+
+        Returns:
+            A generator of (name, column module, state part, sliced node values).
+        """
         for k, col in self.columns.items():
             sl = self.coupling.type_slices[k]
             yield (k, col, parts[k], *(v[..., sl] for v in node_values))
 
     def send(self, parts: dict) -> torch.Tensor:
-        """x (B, N): every type's presynaptic signal, in compiled node order."""
+        """x (B, N): every type's presynaptic signal, in compiled node order.
+
+        Returns:
+            x (B, N).
+        """
         return torch.cat([col.send(p) for _, col, p in self.by_type(parts)], dim=-1)
 
     def trace_signal(self, parts: dict) -> torch.Tensor:
-        """x̄ (B, N): the traces slow synapses transmit (0 for types without one)."""
+        """x̄ (B, N): the traces slow synapses transmit (0 for types without one).
+
+        Returns:
+            x̄ (B, N).
+        """
         return torch.cat([col.trace(p) if getattr(col, "trace_field", None) else
                           torch.zeros_like(col.send(p)) for _, col, p in self.by_type(parts)], dim=-1)
 
     def edge_signals(self, parts: dict, x: torch.Tensor, x_edges=None):
         """(a_e, u_e) (B, E) or (x_edges, None) without slow synapses: what arrives on every
-        edge, and the learning rule's presynaptic signal (``columns.coupling.edges``)."""
+        edge, and the learning rule's presynaptic signal (``columns.coupling.edges``).
+
+        Returns:
+            (a_e, u_e), each (B, E), or (x_edges, None).
+        """
         if not self.edges.has_slow:
             return x_edges, None
         a = self.coupling.gather_source(x) if x_edges is None else x_edges
@@ -236,7 +310,11 @@ class Network(nn.Module):
 
     def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int, x_edges=None):
         """(W (B|1, E) or None without edges, ν = W x (B, N)) (``edges.field``; ``x_edges``
-        (B, E): the signals arriving on each edge, delayed)."""
+        (B, E): the signals arriving on each edge, delayed).
+
+        Returns:
+            (W, ν) as described.
+        """
         return self.edges.field(W_l, x, B, x_edges)
 
     # -- dynamics -------------------------------------------------------------------------------
@@ -250,6 +328,15 @@ class Network(nn.Module):
         φ′_j(t) Σ_e [W_e g_i(t) + α_W P_e x_i(t)], is instantaneous (``columns.solvers.delays``).
 
         Shapes: y (B, S) or (S,) -> same shape.
+
+        Returns:
+            dy/dt (B, S) (``out`` itself when given).
+
+        Raises:
+            SolverError: the learnable edges learn by a discrete-time map (run ``solver="step"``).
+            Exception: an error raised in a user's column type, re-raised with the type named.
+
+        The state is not checked here (``simulate`` and the solvers check it once).
         """
         rule = self.plasticity
         if rule is not None and not rule.continuous:
@@ -318,5 +405,10 @@ class Network(nn.Module):
                 derivs[k][name] = derivs[k][name] - to_trace[:, sl]
 
     def extra_repr(self) -> str:
+        """The sizes for ``repr``.
+
+        Returns:
+            "N=…, E=…, S=…" (columns, edges, state size).
+        """
         return f"N={self.n_nodes}, E={self.coupling.n_edges}, S={self.layout.size}"
 

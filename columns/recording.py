@@ -55,7 +55,11 @@ class Recording:
         return int(self.t.numel())
 
     def states(self, network) -> torch.Tensor:
-        """Full states of ``network`` rebuilt from a recording of every field. Shapes: (T, B, S)."""
+        """Full states of ``network`` rebuilt from a recording of every field. Shapes: (T, B, S).
+
+        Returns:
+            The states (T, B, S) of ``network``, fields not recorded set to 0.
+        """
         T, B = len(self), next(iter(self.fields.values())).shape[1]
         y = torch.zeros(T, B, network.state_size, dtype=network.dtype)
         for name, f, start, n in network.layout.blocks:
@@ -67,7 +71,13 @@ class Recording:
         return y
 
     def to_xarray(self):
-        """An ``xarray.Dataset`` (dims time, batch, node, edge; coords labels, types, regions)."""
+        """An ``xarray.Dataset`` (dims time, batch, node, edge; coords labels, types, regions).
+
+        Returns:
+            An ``xarray.Dataset``: one variable per field (time, batch, node) or (time, batch,
+            edge),
+            coordinates time, labels, types and regions, the config and diagnostics as attributes.
+        """
         import xarray as xr
         data = {}
         for name, v in self.fields.items():
@@ -90,12 +100,27 @@ class Recording:
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
     def save(self, path) -> str:
-        """Write NetCDF atomically: a temp file in the same folder, then ``os.replace``."""
+        """Write NetCDF atomically: a temp file in the same folder, then ``os.replace``.
+
+        Returns:
+            The path written.
+
+        Raises:
+            OutputError: the folder cannot be written (the target is named).
+        """
         return write_netcdf(self.to_xarray(), path)
 
     @classmethod
     def load(cls, path) -> "Recording":
-        """Read a Recording written by ``save``."""
+        """Read a Recording written by ``save``.
+
+        Returns:
+            The ``Recording`` as it was saved.
+
+        Raises:
+            RecordingError: no such file, a file that is not NetCDF, or NetCDF that is not a
+                recording.
+        """
         import xarray as xr
         if not os.path.isfile(path):
             raise RecordingError(f"Recording.load: no such file {os.fspath(path)!r}")

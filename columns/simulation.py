@@ -65,12 +65,19 @@ def simulate(network, t, *, y0=None, solver: str | Solver = "ivp", record=None, 
         update_state: write the final state into ``network.state``.
         checkpoint: path of a checkpoint file written every ``checkpoint_every`` chunks.
         resume: path of a checkpoint to continue from (or True: ``checkpoint`` if it exists).
-        solver_options, **options: options of a solver given by name (e.g. ``method="rk4"``,
-            ``window=4``); an option the solver does not have is a ``SolverError``.
+        solver_options: options of a solver given by name (e.g. ``{"method": "rk4"}``); an
+            option the solver does not have is a ``SolverError``.
+        **options: the same options as keywords (e.g. ``method="rk4"``, ``window=4``).
 
     Raises:
         DivergenceError: (``.time``, ``.recording`` up to the last good sample).
         SolverError, StateError, DeviceError, StimulusError: bad arguments (specific messages).
+
+    Returns:
+        A ``Recording``: the recorded fields at every time of ``t`` (fields (T, B, n) per field),
+        ``config`` (the solver's settings, chunking, delays' rounding) and ``diagnostics`` (the
+        solver's: steps, residuals, iterations). The final state is also in ``network.state``
+        unless ``update_state=False``.
     """
     if not isinstance(network, torch.nn.Module) or not hasattr(network, "check_state"):
         raise StateError(f"simulate: network must be a columns Network, got {type(network).__name__}")

@@ -56,19 +56,38 @@ class Stimulus(nn.Module):
     # -- constructors ---------------------------------------------------------------------------
     @classmethod
     def from_callable(cls, fn: Callable, check_finite: bool = True) -> "Stimulus":
-        """s(t) = fn(t) (t a scalar tensor); output broadcastable to (B, N)."""
+        """s(t) = fn(t) (t a scalar tensor); output broadcastable to (B, N).
+
+        Returns:
+            A ``Stimulus`` that calls ``fn`` at every evaluation.
+
+        Raises:
+            StimulusError: ``fn`` is not callable.
+        """
         if not callable(fn):
             raise StimulusError(f"stimulus must be callable, got {type(fn).__name__}")
         return cls(fn=fn, check_finite=check_finite)
 
     @classmethod
     def sampled(cls, times, values, interpolation: str = "linear") -> "Stimulus":
-        """A sampled stream: times (T,), values (T, N) or (T, B, N)."""
+        """A sampled stream: times (T,), values (T, N) or (T, B, N).
+
+        Returns:
+            A ``Stimulus`` interpolating the samples ("linear" or "previous") and holding the end
+            values outside ``times``.
+        """
         return cls(times=times, values=values, interpolation=interpolation)
 
     @classmethod
     def constant(cls, value) -> "Stimulus":
-        """Constant s: a scalar, (N,) or (B, N)."""
+        """Constant s: a scalar, (N,) or (B, N).
+
+        Returns:
+            A ``Stimulus`` with the value at every time.
+
+        Raises:
+            StimulusError: a value of another shape than (), (N,) or (B, N).
+        """
         v = torch.as_tensor(value, dtype=torch.float64)
         if v.dim() > 2:
             raise StimulusError(f"constant stimulus must be (), (N,) or (B, N), got {tuple(v.shape)}")
@@ -76,7 +95,15 @@ class Stimulus(nn.Module):
 
     # -- evaluation -----------------------------------------------------------------------------
     def forward(self, t) -> torch.Tensor:
-        """s(t). Shapes: -> broadcastable to (B, N)."""
+        """s(t). Shapes: -> broadcastable to (B, N).
+
+        Returns:
+            s(t), a tensor broadcastable to (B, N).
+
+        Raises:
+            StimulusError: the function raised (chained), returned something that is not a number or
+                tensor, or returned NaN/inf (with ``check_finite``).
+        """
         if self.fn is not None:
             try:
                 raw = self.fn(t)
@@ -108,7 +135,12 @@ class Stimulus(nn.Module):
         return v0 + frac.to(v0.dtype) * (v1 - v0)
 
     def check(self, t0: float, batch: int, n_nodes: int, dtype, device) -> None:
-        """Evaluate at t0 and check the shape broadcasts to (batch, n_nodes); raise StimulusError."""
+        """Evaluate at t0 and check the shape broadcasts to (batch, n_nodes); raise StimulusError.
+
+        Raises:
+            StimulusError: the value at ``t0`` does not broadcast to (batch, n_nodes), or lies on
+                another device.
+        """
         out = self(torch.tensor(t0, dtype=dtype, device=device))
         shape = tuple(out.shape)
         ok = out.dim() <= 2 and (out.dim() == 0 or out.shape[-1] in (1, n_nodes)) and (

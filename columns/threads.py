@@ -100,7 +100,14 @@ def set_threads(n: int | str | None) -> int:
     """Fix the thread count of torch and numba (``n`` ≥ 1), or follow the free cores
     (``"auto"``; a daemon thread re-measures them every ``WATCH_PERIOD`` s), or go back to
     torch's own count (None; the watcher stops). Returns the count in force now. Raises
-    ValueError for anything else."""
+    ValueError for anything else.
+
+    Returns:
+        The thread count in force after the call.
+
+    Raises:
+        ValueError: ``n`` is not an integer ≥ 1, ``"auto"`` or None.
+    """
     global _fixed, _auto, _free, _watcher
     if n is None:
         _fixed, _auto, _free = None, False, None
@@ -193,7 +200,7 @@ _numba_started = False
 
 
 def start_numba() -> None:
-    """Start numba's thread pool now, keeping torch's thread count (module docstring)."""
+    """Start numba's thread pool now, keeping torch's thread count (module ``columns.threads``)."""
     global _numba_started
     if _numba_started:
         return

@@ -120,7 +120,8 @@ def build(cfg: Config, G, speed: float, omega: torch.Tensor, device) -> C.Networ
 
 def predicted_frequency(net: C.Network, omega: torch.Tensor, K: float) -> float:
     """The root Ω nearest ω̄ of g(Ω) = Ω − ω̄ + (K/2) mean_i Σ_j W_ij sin(Ω d_ij) (module
-    docstring); mean_i Σ_j is the sum over the edges / N. Bracketed on a grid of 2001 Ω in
+    ``experiments.connectome``); mean_i Σ_j is the sum over the edges / N. Bracketed on a grid of
+    2001 Ω in
     [0.05, 1.5] ω̄ (in blocks: E sines per point), then refined (brentq)."""
     from scipy.optimize import brentq
     cp = net.coupling

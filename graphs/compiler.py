@@ -29,6 +29,14 @@ def compile(G, allow_self_loops: bool | None = None,  # noqa: A001 (the document
     speed anywhere are refused (a length alone does not say how long a signal takes).
 
     Shapes: the coupling has N = G.number_of_nodes() columns and E = G.number_of_edges() edges.
+
+    Returns:
+        A ``Coupling`` (CSR by target; weights, learnable flags, delays, node attributes).
+
+    Raises:
+        GraphError: a malformed graph (not a DiGraph, empty, a missing or non-numeric weight, a
+            self-loop without ``allow_self_loops``, a negative delay or length, a bad speed); the
+            node or edge and the attribute are named.
     """
     validate(G, allow_self_loops=allow_self_loops)
     nodes = list(G.nodes)
@@ -92,6 +100,13 @@ def compile_arrays(n: int, src, tgt, weight, learnable=False, node_type: str = "
     Edges are sorted into CSR order by (target, source); duplicates are refused.
 
     Shapes: src, tgt (E,) int in [0, n); weight (E,); learnable () or (E,) bool.
+
+    Returns:
+        A ``Coupling``.
+
+    Raises:
+        GraphError: arrays of different lengths, indices out of range, duplicate edges or non-finite
+            weights.
     """
     if not is_integer(n, 1):
         raise GraphError(f"compile_arrays: n must be an integer >= 1 (the node count), got {n!r}")

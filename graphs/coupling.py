@@ -82,7 +82,14 @@ class Coupling(nn.Module):
         return int(self.src.numel())
 
     def index_of(self, label) -> int:
-        """Position of a node label (as given in the graph, or its ``str``) in the node order."""
+        """Position of a node label (as given in the graph, or its ``str``) in the node order.
+
+        Returns:
+            The node index.
+
+        Raises:
+            LabelError: no column has that label.
+        """
         key = str(label)
         if key not in self._index:
             some = self.node_labels[:8] + (["…"] if len(self.node_labels) > 8 else [])
@@ -90,11 +97,19 @@ class Coupling(nn.Module):
         return self._index[key]
 
     def incoming(self, i: int) -> slice:
-        """The contiguous edge slice of column ``i``'s incoming weights (its CSR row)."""
+        """The contiguous edge slice of column ``i``'s incoming weights (its CSR row).
+
+        Returns:
+            A ``slice`` into the CSR edge order.
+        """
         return slice(int(self.crow[i]), int(self.crow[i + 1]))
 
     def edge_labels(self) -> tuple[list[str], list[str]]:
-        """(source labels, target labels) of every edge, in CSR order."""
+        """(source labels, target labels) of every edge, in CSR order.
+
+        Returns:
+            A list of (source label, target label), in CSR edge order.
+        """
         s = [self.node_labels[j] for j in self.src.tolist()]
         t = [self.node_labels[i] for i in self.tgt.tolist()]
         return s, t
@@ -122,7 +137,11 @@ class Coupling(nn.Module):
 
     def dense_for(self, shared: bool) -> bool:
         """Whether the no-autograd forward product multiplies dense: a dense graph, or a shared W
-        (``shared``: one matrix for the whole batch) on at most ``SMALL`` columns."""
+        (``shared``: one matrix for the whole batch) on at most ``SMALL`` columns.
+
+        Returns:
+            Whether the dense path is used.
+        """
         return self.dense or (shared and self.n_nodes <= SMALL)
 
     def forward_product(self, W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -133,6 +152,9 @@ class Coupling(nn.Module):
         Differentiable when autograd is on (scatter-add); without autograd one CSR SpMM for the
         whole batch, or, on a dense graph (``dense``), for a shared W on at most ``SMALL`` columns or
         for dense W, one batched dense product.
+
+        Returns:
+            ν (B, N).
         """
         if W.dim() == 3:                           # dense (B, N, N): one batched product
             if W.shape[0] == 1 and x.dim() == 2:   # one matrix for the batch: one GEMM
@@ -165,6 +187,9 @@ class Coupling(nn.Module):
         """m = Wᵀ y: m_j = Σ_{e: j→i} W_e y_i (one scatter-add by source).
 
         Shapes: W (B, E) or (E,); y (B, N) -> (B, N).
+
+        Returns:
+            Wᵀ g (B, N).
         """
         W, y = self._check(W, y, "y")
         vals = W * y[:, self.tgt]                                         # (B, E)
@@ -172,25 +197,45 @@ class Coupling(nn.Module):
         return out.index_add(1, self.src, vals)
 
     def gather_source(self, x: torch.Tensor) -> torch.Tensor:
-        """x_j for every edge e: j→i. Shapes: x (B, N) -> (B, E)."""
+        """x_j for every edge e: j→i. Shapes: x (B, N) -> (B, E).
+
+        Returns:
+            (B, E).
+        """
         return x.index_select(-1, self.src)
 
     def gather_target(self, y: torch.Tensor) -> torch.Tensor:
-        """y_i for every edge e: j→i. Shapes: y (B, N) -> (B, E)."""
+        """y_i for every edge e: j→i. Shapes: y (B, N) -> (B, E).
+
+        Returns:
+            (B, E).
+        """
         return y.index_select(-1, self.tgt)
 
     def sum_by_source(self, vals: torch.Tensor) -> torch.Tensor:
-        """Σ_{e: j→i} vals_e per source j. Shapes: vals (B, E) -> (B, N)."""
+        """Σ_{e: j→i} vals_e per source j. Shapes: vals (B, E) -> (B, N).
+
+        Returns:
+            (B, N).
+        """
         out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
         return out.index_add(1, self.src, vals)
 
     def sum_by_target(self, vals: torch.Tensor) -> torch.Tensor:
-        """Σ_{e: j→i} vals_e per target i (a row sum of the CSR). Shapes: vals (B, E) -> (B, N)."""
+        """Σ_{e: j→i} vals_e per target i (a row sum of the CSR). Shapes: vals (B, E) -> (B, N).
+
+        Returns:
+            (B, N).
+        """
         out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
         return out.index_add(1, self.tgt, vals)
 
     def to_dense(self, W: torch.Tensor | None = None) -> torch.Tensor:
-        """Dense ``W[target, source]``. Shapes: W (B, E) -> (B, N, N); (E,) or None -> (N, N)."""
+        """Dense ``W[target, source]``. Shapes: W (B, E) -> (B, N, N); (E,) or None -> (N, N).
+
+        Returns:
+            W[target, source]: (N, N), or (B, N, N) for weights (B, E).
+        """
         if W is None:
             W = self.weight0
         lead = W.shape[:-1]
@@ -216,4 +261,9 @@ class Coupling(nn.Module):
         return self._batched_pattern[key]
 
     def extra_repr(self) -> str:
+        """The sizes for ``repr``.
+
+        Returns:
+            "N=…, E=…".
+        """
         return f"N={self.n_nodes}, E={self.n_edges}, types={list(self.type_slices)}"

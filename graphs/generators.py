@@ -48,7 +48,11 @@ def _dense(name: str, n: int, arrays: int) -> None:
 
 
 def single_column(column_type: str = "bm") -> nx.DiGraph:
-    """One column, no edges."""
+    """One column, no edges.
+
+    Returns:
+        A ``networkx.DiGraph`` with one node.
+    """
     G = nx.DiGraph(name="single_column")
     G.add_node(0, type=column_type, region="0")
     return G
@@ -56,7 +60,14 @@ def single_column(column_type: str = "bm") -> nx.DiGraph:
 
 def ring(n: int, weight: float = 0.5, bidirectional: bool = False, learnable: bool = False,
          column_type: str = "bm") -> nx.DiGraph:
-    """A directed ring i -> i+1 (mod n); with ``bidirectional`` also i+1 -> i."""
+    """A directed ring i -> i+1 (mod n); with ``bidirectional`` also i+1 -> i.
+
+    Returns:
+        A ``networkx.DiGraph``.
+
+    Raises:
+        GraphError: n < 1 or a weight that is not a finite number.
+    """
     n = _positive_int("n", n)
     if not is_number(weight):
         raise GraphError(f"weight must be a finite number, got {weight!r}")
@@ -75,6 +86,12 @@ def random_directed(n: int, p: float = 0.1, weight_scale: float = 0.1, learnable
     """Erdős–Rényi directed graph: each ordered pair (j -> i), j != i, with probability p.
 
     Weights are drawn N(0, weight_scale²).
+
+    Returns:
+        A ``networkx.DiGraph`` (seeded: the same seed gives the same graph).
+
+    Raises:
+        GraphError: n, p, weight_scale or seed out of range, or a graph beyond the free memory.
     """
     n = _positive_int("n", n)
     p = _probability("p", p)
@@ -100,6 +117,12 @@ def modular(n_regions: int = 2, n_per_region: int = 4, p_intra: float = 0.5,
 
     Node labels are ``"r{region}c{k}"``; ``region`` is ``"r{region}"``; edge ``kind`` is
     ``"intra"`` or ``"inter"``. Weights are N(0, w²) for the kind's scale w.
+
+    Returns:
+        A ``networkx.DiGraph`` (seeded).
+
+    Raises:
+        GraphError: sizes, probabilities, scales or seed out of range.
     """
     n_regions = _positive_int("n_regions", n_regions)
     n_per_region = _positive_int("n_per_region", n_per_region)
@@ -149,6 +172,12 @@ def multiregion(regions=("A", "B", "C"), n: int = 64, p_within: float = 0.3,
     ``reciprocal``: within-region edges come in pairs (j → i present exactly when i → j is, each
     with its own weight), so the symmetric part of the within-region couplings is a symmetric
     matrix on the graph (a Hopfield energy exists); ``p_within`` is then the pair probability.
+
+    Returns:
+        A ``networkx.DiGraph`` with ``region`` node attributes and ``kind`` edge attributes.
+
+    Raises:
+        GraphError: fewer than one region, duplicate names, sizes, densities or seed out of range.
     """
     regions = [str(r) for r in regions]
     if not regions or len(set(regions)) != len(regions):
@@ -207,6 +236,12 @@ def demo_connectome(n_per_hemisphere: int = 10, length_scale: float = 40.0, dens
     to a largest weight of 1. Labels ``L0…``, ``R0…``; node ``region`` "L"/"R"; node attributes
     ``x``, ``y``, ``z`` are not set (they would read as column parameters): positions are in
     ``G.graph["positions"]`` (mm). Edge ``length`` in mm: give a speed in mm/ms for delays in ms.
+
+    Returns:
+        A ``networkx.DiGraph`` with ``weight`` and ``length`` (mm) on every edge.
+
+    Raises:
+        GraphError: a size, scale or density out of range.
     """
     n = _positive_int("n_per_hemisphere", n_per_hemisphere)
     density = _probability("density", density)

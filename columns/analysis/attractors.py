@@ -28,7 +28,11 @@ from .overlap import region_index
 
 def dedup(points: torch.Tensor, tol: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
     """Distinct points (K, n) up to ``tol`` (relative distance) and the index of each input's
-    representative (B,). Greedy in input order."""
+    representative (B,). Greedy in input order.
+
+    Returns:
+        (points (K, n), representative (B,) int64).
+    """
     reps, assign = [], []
     for p in points:
         for k, r in enumerate(reps):
@@ -54,7 +58,11 @@ def find_attractors(network, y_ref: torch.Tensor, starts: torch.Tensor, within_r
                     dedup_tol: float = 1e-3, patterns: dict | None = None) -> dict:
     """Per region: {"attractors" (K, n_r), "basin" (K,) starts reaching each, "max_real_eig" (K,)
     of the flow's Jacobian (maps: also "spectral_radius" of ∂g/∂σ), "stable" (K,), "mean_abs_cos" between attractors, "pattern_corr" (K, P) with
-    ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps"."""
+    ``patterns[region]`` (P, n_r) if given}; plus "converged" (B,) and "steps".
+
+    Returns:
+        A dict with one entry per region (above), "converged" and "steps".
+    """
     ef = expectation_flow(network, y_ref, within_regions)
     flow, field, kind = ef.increment, ef.field, ef.kind
     z, conv, steps = relax(flow, ef.lift(starts), 1.0 if kind == "map" else dt, max_steps, tol,
@@ -103,7 +111,11 @@ def track_attractors(sets: list[torch.Tensor], threshold: float = 0.9) -> dict:
     """Persistent identities for attractor sets at successive checkpoints (each (K_c, n)).
 
     Returns {"ids": [list of ids per checkpoint], "births": {id: checkpoint}, "deaths": {id:
-    first checkpoint without it}, "moved": {id: [1 − cos to the previous checkpoint, …]}}."""
+    first checkpoint without it}, "moved": {id: [1 − cos to the previous checkpoint, …]}}.
+
+    Returns:
+        The dict described above.
+    """
     from scipy.optimize import linear_sum_assignment
     ids, births, deaths, moved = [], {}, {}, {}
     prev, prev_ids, next_id = None, [], 0

@@ -20,7 +20,11 @@ from .spectra import as_time
 
 
 def hamiltonian_along(network, t, Y: torch.Tensor) -> torch.Tensor:
-    """H(y(t_k); s(t_k)) for every sample. Shapes: t (T,), Y (T, B, S) -> (T, B)."""
+    """H(y(t_k); s(t_k)) for every sample. Shapes: t (T,), Y (T, B, S) -> (T, B).
+
+    Returns:
+        H (T, B).
+    """
     Y = Y.reshape(Y.shape[0], -1, network.state_size)
     t = torch.as_tensor(t)
     with torch.no_grad():
@@ -29,7 +33,11 @@ def hamiltonian_along(network, t, Y: torch.Tensor) -> torch.Tensor:
 
 
 def energy_drift(network, t, Y: torch.Tensor) -> dict:
-    """{"max_abs": max_k |H_k − H_0|, "relative": that / max(|H_0|, 1), "final": H_T − H_0}."""
+    """{"max_abs": max_k |H_k − H_0|, "relative": that / max(|H_0|, 1), "final": H_T − H_0}.
+
+    Returns:
+        {"max_abs", "relative", "final"} as floats.
+    """
     H = hamiltonian_along(network, t, Y)
     d = H - H[0]
     return {"max_abs": float(d.abs().max()), "relative": float(d.abs().max() / H[0].abs().clamp(min=1).max()),
@@ -37,7 +45,11 @@ def energy_drift(network, t, Y: torch.Tensor) -> dict:
 
 
 def stimulus_rate(network, t, batch: int = 1, eps: float = 1e-5) -> torch.Tensor:
-    """ṡ(t) (B, N): autograd in t through the stimulus when possible, else a central difference."""
+    """ṡ(t) (B, N): autograd in t through the stimulus when possible, else a central difference.
+
+    Returns:
+        ṡ (B, N).
+    """
     tt = as_time(network, t)
     if network.stimulus is None:
         return torch.zeros(batch, network.n_nodes, dtype=network.dtype, device=network.device)
@@ -57,7 +69,11 @@ def stimulus_rate(network, t, batch: int = 1, eps: float = 1e-5) -> torch.Tensor
 
 
 def power(network, t, y: torch.Tensor) -> torch.Tensor:
-    """dH/dt at (t, y) along the flow: (∂H/∂s) · ṡ. Shapes: y (B, S) -> (B,)."""
+    """dH/dt at (t, y) along the flow: (∂H/∂s) · ṡ. Shapes: y (B, S) -> (B,).
+
+    Returns:
+        dH/dt (B,).
+    """
     y = y.reshape(-1, network.state_size)
     B = y.shape[0]
     tt = as_time(network, t)

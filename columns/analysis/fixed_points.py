@@ -41,6 +41,13 @@ class FixedPoint:
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The fixed point as plain Python values (lists and floats), for JSON.
+
+        Returns:
+            {"state", "positions", "U", "residual", "eigenvalues" as (re, im) pairs,
+            "classification",
+            "U_morse_index"}.
+        """
         ev = self.eigenvalues.detach().cpu().to(torch.complex128)
         return {"state": self.y.detach().cpu().tolist(), "positions": self.q.detach().cpu().tolist(),
                 "U": self.U, "grad_norm": self.grad_norm, "rhs_norm": self.rhs_norm,
@@ -50,7 +57,11 @@ class FixedPoint:
 
 
 def describe(network, q: torch.Tensor, t=0.0, s=None, free=None) -> FixedPoint:
-    """Full description of the fixed point at positions q (n,): p*, U, residuals, spectrum."""
+    """Full description of the fixed point at positions q (n,): p*, U, residuals, spectrum.
+
+    Returns:
+        A ``FixedPoint``.
+    """
     tt = as_time(network, t)
     y = positions_to_state(network, q.unsqueeze(0))
     y = energy.momenta_at_rest(network, tt, y, s)
@@ -76,6 +87,9 @@ def find_fixed_points(network, t=0.0, s=None, starts: torch.Tensor | None = None
     Starts: ``starts`` (B, n), else ``center`` (default: the positions of ``network.state``)
     + ``scale`` · N(0, 1) (seeded), the centre itself included. Fixed (non-free) positions keep
     the centre's values. Returns a list of ``FixedPoint``; an empty list if none converged.
+
+    Returns:
+        A list of ``FixedPoint`` sorted by U (empty if no start converged).
     """
     pos, _ = energy.canonical_pairs(network)
     n = pos.numel()
@@ -107,6 +121,9 @@ def track_fixed_points(network, values, apply, q0: torch.Tensor, t=0.0, free=Non
     writes learned couplings of a checkpoint into the fixed positions of q). Each value starts
     Newton from the previous solution. Returns one ``FixedPoint`` per value (None where Newton did
     not converge); the sequence is the "attractor transition" track.
+
+    Returns:
+        A list with one ``FixedPoint`` or None per value.
     """
     out, q = [], q0.detach().reshape(1, -1)
     for v in values:
@@ -126,7 +143,14 @@ def track_fixed_points(network, values, apply, q0: torch.Tensor, t=0.0, free=Non
 
 
 def require_converged(points: list, what: str = "fixed point") -> list:
-    """Raise SolverError when the list is empty (no start converged)."""
+    """Raise SolverError when the list is empty (no start converged).
+
+    Returns:
+        ``points`` unchanged when it is not empty.
+
+    Raises:
+        SolverError: ``points`` is empty.
+    """
     if not points:
         raise SolverError(f"no {what} found: Newton on ∇U did not converge from any start; "
                           "give more starts (n_starts, scale) or a centre near the expected point")

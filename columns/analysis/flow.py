@@ -49,7 +49,8 @@ def _edge_mask(network, within_regions: bool) -> torch.Tensor:
 
 
 class ExpectationFlow(torch.nn.Module):
-    """The expectation flow of ``network`` at ``y_ref`` (module docstring). Final class.
+    """The expectation flow of ``network`` at ``y_ref`` (module ``columns.analysis.flow``). Final
+    class.
 
     Attributes: kind ("flow" for Hamiltonian types, "map" for map types), field (the expectation
     field's name), traced (whether z carries traces), dim (D), noise_scale (D,) (flows only;
@@ -98,7 +99,11 @@ class ExpectationFlow(torch.nn.Module):
             self.noise_scale = torch.cat(m).rsqrt()
 
     def lift(self, mu: torch.Tensor) -> torch.Tensor:
-        """z at rest for expectations μ (B, N): (μ, φ(μ)) with traces, else μ itself."""
+        """z at rest for expectations μ (B, N): (μ, φ(μ)) with traces, else μ itself.
+
+        Returns:
+            z (B, D).
+        """
         if not self.traced:
             return mu
         net = self.network
@@ -110,15 +115,27 @@ class ExpectationFlow(torch.nn.Module):
         return torch.cat([mu, torch.where(keep, x, torch.zeros_like(x))], -1)
 
     def project(self, z: torch.Tensor) -> torch.Tensor:
-        """μ (…, N) out of z (…, D)."""
+        """μ (…, N) out of z (…, D).
+
+        Returns:
+            μ (…, N).
+        """
         return z[..., :self.network.n_nodes]
 
     def forward(self, t, z: torch.Tensor) -> torch.Tensor:
-        """ż (B, D) at z (B, D); t is not used (the flow is autonomous)."""
+        """ż (B, D) at z (B, D); t is not used (the flow is autonomous).
+
+        Returns:
+            ż (B, D).
+        """
         return self.increment(z)
 
     def increment(self, z: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
-        """ż, or for maps g(σ; u) − σ. Shapes: z (B, D), u (B, N) -> (B, D)."""
+        """ż, or for maps g(σ; u) − σ. Shapes: z (B, D), u (B, N) -> (B, D).
+
+        Returns:
+            The increment (B, D).
+        """
         threads.sync()                           # a changed thread count applies here
         net, cp = self.network, self.network.coupling
         B, N = z.shape[0], net.n_nodes
@@ -158,5 +175,13 @@ class ExpectationFlow(torch.nn.Module):
 
 def expectation_flow(network, y_ref: torch.Tensor, within_regions: bool = True) -> ExpectationFlow:
     """The expectation flow of ``network`` with the other fields and W from ``y_ref`` (module
-    docstring)."""
+    ``columns.analysis.flow``).
+
+    Returns:
+        An ``ExpectationFlow`` (a module: call it as ``flow(t, z)``).
+
+    Raises:
+        TypeError: the column types are neither all Hamiltonian nor all maps, or their expectation
+            fields differ.
+    """
     return ExpectationFlow(network, y_ref, within_regions)

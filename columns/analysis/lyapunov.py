@@ -31,6 +31,12 @@ def largest_lyapunov(network, y0: torch.Tensor, t_total: float, renorm: float = 
 
     Raises DivergenceError if the reference trajectory leaves the finite range (the estimate up
     to that time is attached as ``.partial``).
+
+    Returns:
+        {"lambda": the estimate, "history": the running estimates}.
+
+    Raises:
+        DivergenceError: the reference trajectory diverged (``.partial`` holds the estimate so far).
     """
     solver = IVP(method=method, rtol=rtol, atol=atol)
     y = y0.reshape(1, -1).detach().to(network.device)

@@ -19,14 +19,25 @@ from . import checks
 
 
 def cosines(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity of every row of x (T, n) with every row of y (K, n): (T, K)."""
+    """Cosine similarity of every row of x (T, n) with every row of y (K, n): (T, K).
+
+    Returns:
+        The cosines (T, K) (0 for a zero row).
+    """
     xn = x / x.norm(dim=1, keepdim=True).clamp(min=1e-300)
     yn = y / y.norm(dim=1, keepdim=True).clamp(min=1e-300)
     return xn @ yn.T
 
 
 def label_states(x: torch.Tensor, attractors: torch.Tensor, threshold: float = 0.9) -> torch.Tensor:
-    """Nearest attractor by cosine similarity, −1 below ``threshold``. x (T, n), attractors (K, n)."""
+    """Nearest attractor by cosine similarity, −1 below ``threshold``. x (T, n), attractors (K, n).
+
+    Returns:
+        Labels (T,) int64, −1 where no attractor is close enough.
+
+    Raises:
+        AnalysisError: x or attractors not 2-D, or their widths differ.
+    """
     threshold = checks.threshold(threshold)
     if x.dim() != 2 or attractors.dim() != 2 or x.shape[1] != attractors.shape[1]:
         raise AnalysisError(f"label_states: need x (T, n) and attractors (K, n), got {tuple(x.shape)} "
@@ -38,7 +49,11 @@ def label_states(x: torch.Tensor, attractors: torch.Tensor, threshold: float = 0
 
 
 def runs(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(values, lengths) of the maximal runs of equal labels, in time order."""
+    """(values, lengths) of the maximal runs of equal labels, in time order.
+
+    Returns:
+        (values, lengths), each (R,) int64.
+    """
     if labels.numel() == 0:
         return labels.new_zeros(0), labels.new_zeros(0)
     values, lengths = torch.unique_consecutive(labels, return_counts=True)
@@ -46,7 +61,14 @@ def runs(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def dwell_times(labels: torch.Tensor, n_labels: int) -> list[torch.Tensor]:
-    """For each label 0..n_labels−1 the lengths (in samples) of its runs."""
+    """For each label 0..n_labels−1 the lengths (in samples) of its runs.
+
+    Returns:
+        A list of n_labels int64 tensors of run lengths.
+
+    Raises:
+        AnalysisError: labels that are not a 1-D integer sequence in −1..n_labels−1.
+    """
     labels = checks.labels(labels, n_labels)
     values, lengths = runs(labels)
     return [lengths[values == k] for k in range(n_labels)]
@@ -55,7 +77,14 @@ def dwell_times(labels: torch.Tensor, n_labels: int) -> list[torch.Tensor]:
 def transition_matrix(labels: torch.Tensor, n_labels: int, include_stay: bool = False,
                       normalise: bool = True) -> torch.Tensor:
     """(K + 1, K + 1) label_t → label_{t+1} (index K = none). Counts, or rows summing to 1
-    (rows never left stay 0)."""
+    (rows never left stay 0).
+
+    Returns:
+        The matrix (K + 1, K + 1).
+
+    Raises:
+        AnalysisError: labels that are not a 1-D integer sequence in −1..n_labels−1.
+    """
     labels = checks.labels(labels, n_labels)
     lab = torch.where(labels < 0, n_labels, labels)
     a, b = lab[:-1], lab[1:]

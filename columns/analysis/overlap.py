@@ -45,7 +45,11 @@ from . import checks
 
 
 def co_occupancy(a: torch.Tensor, b: torch.Tensor) -> float | None:
-    """O_ab (module docstring); None when undefined."""
+    """O_ab (module ``columns.analysis.overlap``); None when undefined.
+
+    Returns:
+        O_ab, or None when either series is never in an attractor.
+    """
     ia, ib = a >= 0, b >= 0
     pa, pb = float(ia.double().mean()), float(ib.double().mean())
     if not a.numel() or min(pa, pb) == 0:
@@ -54,7 +58,14 @@ def co_occupancy(a: torch.Tensor, b: torch.Tensor) -> float | None:
 
 
 def joint_distribution(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> torch.Tensor:
-    """P(a = i − 1, b = j − 1): (ka + 1, kb + 1), row/column 0 = none."""
+    """P(a = i − 1, b = j − 1): (ka + 1, kb + 1), row/column 0 = none.
+
+    Returns:
+        P (ka + 1, kb + 1), summing to 1.
+
+    Raises:
+        AnalysisError: a and b differ in shape.
+    """
     a = checks.labels(a, ka, "joint_distribution: a")
     b = checks.labels(b, kb, "joint_distribution: b")
     if a.shape != b.shape:
@@ -68,7 +79,14 @@ def joint_distribution(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> to
 
 
 def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> float | None:
-    """I(a; b) in bits from the joint label distribution; None when a or b is constant."""
+    """I(a; b) in bits from the joint label distribution; None when a or b is constant.
+
+    Returns:
+        The MI in bits, or None.
+
+    Raises:
+        AnalysisError: labels that are not 1-D integer sequences in their ranges.
+    """
     a = checks.labels(a, ka, "mutual_information: a")
     b = checks.labels(b, kb, "mutual_information: b")
     if not a.numel() or bool((a == a[0]).all()) or bool((b == b[0]).all()):
@@ -81,7 +99,14 @@ def mutual_information(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int) -> fl
 
 def lagged(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int) -> dict:
     """MI and co-occupancy of (a_t, b_{t+ℓ}) for ℓ = −max_lag..max_lag, and the best lag
-    ("best_at_edge": it is ±max_lag, so a longer range may hold a better one)."""
+    ("best_at_edge": it is ±max_lag, so a longer range may hold a better one).
+
+    Returns:
+        {"lags", "mi_bits", "co_occupancy" (lists over the lags), "best_lag", "best_at_edge"}.
+
+    Raises:
+        AnalysisError: a and b differ in shape, or max_lag is not in 0..T−1.
+    """
     a, b = checks.labels(a, ka, "lagged: a"), checks.labels(b, kb, "lagged: b")
     if a.shape != b.shape:
         raise AnalysisError(f"lagged: label sequences differ in shape: {tuple(a.shape)} vs "
@@ -107,21 +132,37 @@ def _reciprocal(W: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
 
 
 def asymmetry(W: torch.Tensor, mask: torch.Tensor | None = None) -> float:
-    """‖W − Wᵀ‖_F / ‖W‖_F of a square block (0 for W = 0); reciprocal pairs only with ``mask``."""
+    """‖W − Wᵀ‖_F / ‖W‖_F of a square block (0 for W = 0); reciprocal pairs only with ``mask``.
+
+    Returns:
+        The index, a float ≥ 0 (0: symmetric; √2: antisymmetric).
+    """
     W = _reciprocal(W, mask)
     n = float(W.norm())
     return float((W - W.T).norm()) / n if n > 0 else 0.0
 
 
 def region_index(regions, device=None) -> dict[str, torch.Tensor]:
-    """{region name: the indices (int64) of its entries}, regions in order of first appearance."""
+    """{region name: the indices (int64) of its entries}, regions in order of first appearance.
+
+    Returns:
+        The dict {region: indices}.
+    """
     regions = np.asarray([str(r) for r in regions])
     return {r: torch.as_tensor(np.nonzero(regions == r)[0], device=device)
             for r in dict.fromkeys(regions.tolist())}
 
 
 def region_asymmetry(W: torch.Tensor, regions, mask: torch.Tensor | None = None) -> dict:
-    """Asymmetry within each region and between each pair of regions (module docstring)."""
+    """Asymmetry within each region and between each pair of regions (module
+    ``columns.analysis.overlap``).
+
+    Returns:
+        {"A": index within A, …, "A-B": index between A and B, …}.
+
+    Raises:
+        AnalysisError: W is not (N, N) for N regions entries.
+    """
     if W.dim() != 2 or W.shape[0] != W.shape[1] or W.shape[0] != len(regions):
         raise AnalysisError(f"region_asymmetry: W must be (N, N) with N = {len(regions)} regions "
                          f"entries, got {tuple(W.shape)}")
@@ -142,7 +183,14 @@ def region_asymmetry(W: torch.Tensor, regions, mask: torch.Tensor | None = None)
 
 def circulation(W: torch.Tensor, patterns: torch.Tensor) -> float:
     """The circulation of ``W`` (N, N) [target, source] along the cyclic order of ``patterns``
-    (P, N) (module docstring); 0.0 for W = 0 or zero patterns."""
+    (P, N) (module ``columns.analysis.overlap``); 0.0 for W = 0 or zero patterns.
+
+    Returns:
+        The circulation, a float (> 0 forward).
+
+    Raises:
+        AnalysisError: W is not square or the patterns' width differs from it.
+    """
     if W.dim() != 2 or W.shape[0] != W.shape[1] or patterns.dim() != 2 \
             or patterns.shape[1] != W.shape[0]:
         raise AnalysisError(f"circulation: W must be (N, N) and patterns (P, N), got "
@@ -160,7 +208,14 @@ def transfer(W: torch.Tensor, pre: torch.Tensor, post: torch.Tensor | None = Non
     """{"forward": λ_fwd, "backward": λ_bwd} of the block ``W`` (N_post, N_pre) [target, source]
     for presynaptic patterns ``pre`` (P, N_pre) in the trained cyclic order and postsynaptic
     patterns ``post`` (P, N_post) (default ``pre``; the same patterns in the other region), the
-    postsynaptic region lagging by ``delay`` elements (module docstring)."""
+    postsynaptic region lagging by ``delay`` elements (module ``columns.analysis.overlap``).
+
+    Returns:
+        {"forward": λ_fwd, "backward": λ_bwd} (None where undefined).
+
+    Raises:
+        AnalysisError: shapes that do not match (W, pre, post).
+    """
     post = pre if post is None else post
     if W.dim() != 2 or pre.dim() != 2 or post.dim() != 2 or W.shape != (post.shape[1], pre.shape[1]) \
             or pre.shape[0] != post.shape[0]:

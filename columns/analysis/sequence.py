@@ -39,7 +39,11 @@ from .overlap import lagged
 
 def sign_pairs(attractors: torch.Tensor, tol: float = 0.01) -> tuple[torch.Tensor, torch.Tensor]:
     """(pair id (K,), sign (K,) ±1): attractor k joins the pair of an earlier j when
-    cos(a_j, a_k) ≤ −(1 − tol) (then sign −1)."""
+    cos(a_j, a_k) ≤ −(1 − tol) (then sign −1).
+
+    Returns:
+        (pair id (K,) int64, sign (K,) int64).
+    """
     K = attractors.shape[0]
     pid, sign = torch.full((K,), -1, dtype=torch.int64), torch.ones(K, dtype=torch.int64)
     if K == 0:
@@ -59,17 +63,33 @@ def sign_pairs(attractors: torch.Tensor, tol: float = 0.01) -> tuple[torch.Tenso
 
 
 def pair_leaders(pid: torch.Tensor) -> list[int]:
-    """The index of the first attractor of each pair (``sign_pairs``' ids), in pair order."""
+    """The index of the first attractor of each pair (``sign_pairs``' ids), in pair order.
+
+    Returns:
+        A list of attractor indices.
+    """
     return [int((pid == p).nonzero()[0, 0]) for p in range(int(pid.max()) + 1)] if len(pid) else []
 
 
 def representatives(attractors: torch.Tensor, tol: float = 0.01) -> torch.Tensor:
-    """One attractor per ± pair (the first of each), (P, n)."""
+    """One attractor per ± pair (the first of each), (P, n).
+
+    Returns:
+        The representatives (P, n).
+    """
     return attractors[pair_leaders(sign_pairs(attractors, tol)[0])]
 
 
 def signed_labels(x: torch.Tensor, reps: torch.Tensor, threshold: float = 0.9):
-    """(label (T,), sign (T,)) by |cos| to the representatives (module docstring)."""
+    """(label (T,), sign (T,)) by |cos| to the representatives (module
+    ``columns.analysis.sequence``).
+
+    Returns:
+        (label (T,) int64, −1 below threshold; sign (T,) int64, 0 where unlabelled).
+
+    Raises:
+        AnalysisError: a threshold that is not a finite cosine in [−1, 1].
+    """
     threshold = checks.threshold(threshold)
     if reps.shape[0] == 0:
         T = x.shape[0]
@@ -83,7 +103,14 @@ def signed_labels(x: torch.Tensor, reps: torch.Tensor, threshold: float = 0.9):
 
 
 def visits(labels: torch.Tensor) -> torch.Tensor:
-    """The visited sequence (module docstring)."""
+    """The visited sequence (module ``columns.analysis.sequence``).
+
+    Returns:
+        The visits (V,) int64.
+
+    Raises:
+        AnalysisError: labels that are not a 1-D integer sequence.
+    """
     labels = torch.as_tensor(labels)
     lab = checks.labels(labels, int(labels.max()) + 1 if labels.numel() else 0, "visits")
     lab = lab[lab >= 0]
@@ -114,7 +141,15 @@ def _order_counts_batch(seqs: torch.Tensor, succ: torch.Tensor):
 
 def order_score(seq, succ: torch.Tensor) -> tuple[float | None, int]:
     """(fraction of transitions that follow ``succ``, number of transitions counted); ``seq`` one
-    visited sequence or a list of them (independent runs: transitions within each, pooled)."""
+    visited sequence or a list of them (independent runs: transitions within each, pooled).
+
+    Returns:
+        (score or None, transitions counted).
+
+    Raises:
+        AnalysisError: ``seq`` not a label sequence or a list of them, or ``succ`` not a 1-D
+            integer map.
+    """
     succ = checks.order_map(succ, "order_score: succ")
     seqs = [x[x >= 0] for x in checks.sequences(seq, succ.numel(), "order_score: seq")]
     counts = [_order_counts(x, succ) for x in seqs]
@@ -125,7 +160,14 @@ def order_score(seq, succ: torch.Tensor) -> tuple[float | None, int]:
 def shuffle_null(seq, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
     """The order score (``seq``: one sequence or a list, as ``order_score``) against ``n`` seeded
     permutations of the visits (each run's own); p for more forward transitions than the
-    shuffles, p_reverse for fewer."""
+    shuffles, p_reverse for fewer.
+
+    Returns:
+        {"score", "n_transitions", "null_median", "p", "p_reverse"} (None where undefined).
+
+    Raises:
+        AnalysisError: as ``order_score``, or ``n`` not an integer ≥ 1.
+    """
     succ = checks.order_map(succ, "shuffle_null: succ")
     seqs = [x[x >= 0] for x in checks.sequences(seq, succ.numel(), "shuffle_null: seq")]
     n, seed = checks.count(n, "shuffle_null: n"), checks.count(seed, "shuffle_null: seed", 0)
@@ -152,7 +194,11 @@ def shuffle_null(seq, succ: torch.Tensor, n: int = 1000, seed: int = 0) -> dict:
 
 
 def follow_score(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor) -> tuple[float | None, int]:
-    """(fraction of jointly labelled samples with b_t = pred[a_t], their number)."""
+    """(fraction of jointly labelled samples with b_t = pred[a_t], their number).
+
+    Returns:
+        (score or None, samples counted).
+    """
     a, b, pred = _pair(a, b, pred, "follow_score")
     both = (a >= 0) & (b >= 0)
     both[both.clone()] = pred[a[both]] >= 0
@@ -182,7 +228,14 @@ def _shifts(T: int, n: int, min_shift: int, seed: int) -> np.ndarray:
 
 def circular_null(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor, n: int = 1000,
                   min_shift: int = 1, seed: int = 0) -> dict:
-    """follow_score against circular shifts of b (module docstring)."""
+    """follow_score against circular shifts of b (module ``columns.analysis.sequence``).
+
+    Returns:
+        {"score", "n_samples", "null_median", "p"} (None where undefined).
+
+    Raises:
+        AnalysisError: ``n`` not an integer ≥ 1.
+    """
     a, b, pred = _pair(a, b, pred, "circular_null")
     n, seed = checks.count(n, "circular_null: n"), checks.count(seed, "circular_null: seed", 0)
     min_shift = checks.count(min_shift, "circular_null: min_shift", 0)
@@ -200,7 +253,14 @@ def circular_null(a: torch.Tensor, b: torch.Tensor, pred: torch.Tensor, n: int =
 
 def lag_null(a: torch.Tensor, b: torch.Tensor, ka: int, kb: int, max_lag: int, n: int = 200,
              seed: int = 0) -> dict:
-    """The lagged MI, its 95 % band under circular shifts of b, and the best lag's p-value."""
+    """The lagged MI, its 95 % band under circular shifts of b, and the best lag's p-value.
+
+    Returns:
+        ``lagged``'s dict plus "band95" (per lag) and "p_best" (None for too short a series).
+
+    Raises:
+        AnalysisError: labels out of range, a bad ``max_lag``, or ``n`` not an integer ≥ 1.
+    """
     obs = lagged(a, b, ka, kb, max_lag)
     a, b = checks.labels(a, ka, "lag_null: a"), checks.labels(b, kb, "lag_null: b")
     n, seed = checks.count(n, "lag_null: n"), checks.count(seed, "lag_null: seed", 0)

@@ -21,7 +21,11 @@ from ..landscape import as_time, jacobian  # noqa: F401  (re-exported: columns.a
 
 
 def eigenvalues(J: torch.Tensor) -> torch.Tensor:
-    """Eigenvalues sorted by (real part, imaginary part), descending. Shapes: (S, S) -> (S,)."""
+    """Eigenvalues sorted by (real part, imaginary part), descending. Shapes: (S, S) -> (S,).
+
+    Returns:
+        The eigenvalues (S,), complex.
+    """
     import numpy as np
     ev = torch.linalg.eigvals(J)
     e = ev.detach().cpu().numpy()
@@ -36,6 +40,9 @@ def classify(ev: torch.Tensor, tol: float = 1e-7) -> dict:
     "max_real": float}. kind ∈ "centre" (all ±iω: neutrally stable), "saddle" (all real),
     "saddle-centre", "focus-saddle" (any complex quartet), "degenerate" (a zero pair), or
     "not Hamiltonian" when the spectrum is not ±-paired.
+
+    Returns:
+        The dict described above.
     """
     ev = ev.to(torch.complex128)
     scale = max(1.0, float(ev.abs().max()))
@@ -62,13 +69,21 @@ def classify(ev: torch.Tensor, tol: float = 1e-7) -> dict:
 
 
 def pairing_residual(ev: torch.Tensor) -> float:
-    """max_λ min_μ |λ + μ| over the spectrum: 0 when eigenvalues come in ±λ pairs."""
+    """max_λ min_μ |λ + μ| over the spectrum: 0 when eigenvalues come in ±λ pairs.
+
+    Returns:
+        The residual, a float.
+    """
     d = (ev.unsqueeze(0) + ev.unsqueeze(1)).abs()
     return float(d.min(dim=1).values.max())
 
 
 def symplectic_matrix(n: int, dtype=torch.float64, device=None) -> torch.Tensor:
-    """S = [[0, I], [−I, 0]] for n positions. Shapes: (2n, 2n)."""
+    """S = [[0, I], [−I, 0]] for n positions. Shapes: (2n, 2n).
+
+    Returns:
+        S (2n, 2n).
+    """
     eye = torch.eye(n, dtype=dtype, device=device)
     zero = torch.zeros_like(eye)
     return torch.cat([torch.cat([zero, eye], 1), torch.cat([-eye, zero], 1)], 0)
@@ -79,6 +94,9 @@ def hamiltonian_residuals(J: torch.Tensor) -> dict:
 
     Returns {"trace": |tr J| / ‖J‖, "symmetry": ‖SJ − (SJ)ᵀ‖ / ‖SJ‖, "pairing":
     max_λ min_μ |λ + μ| / max|λ|} — all relative, 0 for an exact Hamiltonian matrix.
+
+    Returns:
+        {"trace", "symmetry", "pairing"} as floats.
     """
     n = J.shape[0] // 2
     S = symplectic_matrix(n, J.dtype, J.device)

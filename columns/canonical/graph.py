@@ -9,7 +9,11 @@ from .reverse import priors_from_thresholds
 def graph_from_network(net: CanonicalNetwork):
     """A networkx graph of ``CanonicalColumn`` nodes 0..Nx−1 for the middle layer of ``net``:
     edges j → i with weight K_ij (self-loops allowed), node attributes ``prior`` (D from the
-    thresholds) and ``structure`` (c). The sensory drive W o_t is the stimulus."""
+    thresholds) and ``structure`` (c). The sensory drive W o_t is the stimulus.
+
+    Returns:
+        A ``networkx.DiGraph`` ready for ``columns.Network.from_graph``.
+    """
     import networkx as nx
     h, _ = net.thresholds()
     struct = (log1m_sig(net.W1).sum(-1) + log1m_sig(net.K1).sum(-1)

@@ -39,7 +39,11 @@ def _entropy_terms(p: torch.Tensor) -> torch.Tensor:
 
 
 def cost(net: CanonicalNetwork, o, x, y, gamma, x0) -> torch.Tensor:
-    """L (see the module docstring)."""
+    """L (see the docstring of module ``columns.canonical.objectives``).
+
+    Returns:
+        L per batch member, a tensor of the batch shape (a scalar without batch dimensions).
+    """
     xp = _previous(x, x0)
     h1 = log1m_sig(net.W1).sum(-1) + log1m_sig(net.K1).sum(-1) + net.phi1
     h0 = log1m_sig(net.W0).sum(-1) + log1m_sig(net.K0).sum(-1) + net.phi0
@@ -70,7 +74,11 @@ def _message(c, b, v, expectation):
 
 
 def free_energy(bayes: BayesPOMDP, o, x, y, gamma, x0, expectation: str = "mean") -> torch.Tensor:
-    """F of the binary-factor POMDP (see the module docstring)."""
+    """F of the binary-factor POMDP (see the docstring of module ``columns.canonical.objectives``).
+
+    Returns:
+        F per batch member, like ``cost``.
+    """
     xp = _previous(x, x0)
     g = (1 - 2 * gamma).unsqueeze(-1)
     out = 0.0
@@ -83,25 +91,41 @@ def free_energy(bayes: BayesPOMDP, o, x, y, gamma, x0, expectation: str = "mean"
 
 
 def rate_rhs(net: CanonicalNetwork, o_t, x_t, x_prev) -> torch.Tensor:
-    """f = −sig⁻¹(x_t) + W o_t + K x′ + h. Shapes (..., N·) -> (..., Nx)."""
+    """f = −sig⁻¹(x_t) + W o_t + K x′ + h. Shapes (..., N·) -> (..., Nx).
+
+    Returns:
+        f (..., Nx).
+    """
     h, _ = net.thresholds()
     return -torch.logit(x_t) + o_t @ net.W.mT + x_prev @ net.K.mT + h
 
 
 def fixed_point(net: CanonicalNetwork, o_t, x_prev) -> torch.Tensor:
-    """x_t = sig(W o_t + K x′ + h)."""
+    """x_t = sig(W o_t + K x′ + h).
+
+    Returns:
+        x_t (..., Nx).
+    """
     h, _ = net.thresholds()
     return torch.sigmoid(o_t @ net.W.mT + x_prev @ net.K.mT + h)
 
 
 def output(net: CanonicalNetwork, x_prev) -> torch.Tensor:
-    """y_t = sig(V x′ + m)."""
+    """y_t = sig(V x′ + m).
+
+    Returns:
+        y_t (..., Ny).
+    """
     _, m = net.thresholds()
     return torch.sigmoid(x_prev @ net.V.mT + m)
 
 
 def plasticity(net: CanonicalNetwork, o, x, y, gamma, x0) -> dict[str, torch.Tensor]:
-    """−∂L/∂(W1, W0, K1, K0, V1, V0) in closed form (summed over τ and any batch)."""
+    """−∂L/∂(W1, W0, K1, K0, V1, V0) in closed form (summed over τ and any batch).
+
+    Returns:
+        {"W1", "W0", "K1", "K0", "V1", "V0"}: each shaped like the matrix it changes.
+    """
     xp = _previous(x, x0)
     g = (1 - 2 * gamma).unsqueeze(-1)
 
@@ -114,7 +138,11 @@ def plasticity(net: CanonicalNetwork, o, x, y, gamma, x0) -> dict[str, torch.Ten
 
 
 def counts_increment(o, x, y, gamma, x0) -> dict[str, torch.Tensor]:
-    """Accumulated counts ΔA, ΔB, ΔC (each (2, 2, n, m), indexed like ``BayesPOMDP``)."""
+    """Accumulated counts ΔA, ΔB, ΔC (each (2, 2, n, m), indexed like ``BayesPOMDP``).
+
+    Returns:
+        {"A", "B", "C"}: the count increments.
+    """
     xp = _previous(x, x0)
     g = (1 - 2 * gamma).unsqueeze(-1)
 

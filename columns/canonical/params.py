@@ -75,7 +75,11 @@ class BayesPOMDP:
                                  f"E {tuple(self.E.shape)}")
 
     def means(self) -> dict[str, torch.Tensor]:
-        """Dirichlet means: A1 = P(o=1|s=1), A0, B1, B0, C1, C0 (each (n, m))."""
+        """Dirichlet means: A1 = P(o=1|s=1), A0, B1, B0, C1, C0 (each (n, m)).
+
+        Returns:
+            {"A1", "A0", "B1", "B0", "C1", "C0"}: each (n, m).
+        """
         return {"A1": _pair_mean(self.A, 1), "A0": _pair_mean(self.A, 0),
                 "B1": _pair_mean(self.B, 1), "B0": _pair_mean(self.B, 0),
                 "C1": _pair_mean(self.C, 1), "C0": _pair_mean(self.C, 0)}
@@ -115,7 +119,11 @@ class CanonicalNetwork:
         return self.V1 - self.V0
 
     def thresholds(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(h (Nx,), m (Ny,)): h = h1 − h0, m = m1 − m0 (module docstring)."""
+        """(h (Nx,), m (Ny,)): h = h1 − h0, m = m1 − m0 (module ``columns.canonical.params``).
+
+        Returns:
+            (h (Nx,), m (Ny,)).
+        """
         h1 = log1m_sig(self.W1).sum(-1) + log1m_sig(self.K1).sum(-1) + self.phi1
         h0 = log1m_sig(self.W0).sum(-1) + log1m_sig(self.K0).sum(-1) + self.phi0
         m1 = log1m_sig(self.V1).sum(-1) + self.psi1
@@ -123,13 +131,22 @@ class CanonicalNetwork:
         return h1 - h0, m1 - m0
 
     def replace(self, **changes) -> "CanonicalNetwork":
+        """A copy with the fields in ``changes`` replaced.
+
+        Returns:
+            A new ``CanonicalNetwork``.
+        """
         vals = {f.name: getattr(self, f.name) for f in fields(self)}
         vals.update(changes)
         return CanonicalNetwork(**vals)
 
 
 def to_network(b: BayesPOMDP) -> CanonicalNetwork:
-    """Counts and priors -> synaptic logits, thresholds factors, strengths (exact)."""
+    """Counts and priors -> synaptic logits, thresholds factors, strengths (exact).
+
+    Returns:
+        The ``CanonicalNetwork`` with the same free energy.
+    """
     mu = b.means()
     lg = torch.logit
     return CanonicalNetwork(
@@ -152,6 +169,9 @@ def to_bayes(net: CanonicalNetwork) -> BayesPOMDP:
 
     D = exp(φ1) requires φ1, φ0 to be a normalised pair (exp φ1 + exp φ0 = 1); thresholds
     estimated from activity give only φ1 − φ0, from which D = sig(φ1 − φ0) (``columns.canonical.reverse``).
+
+    Returns:
+        The ``BayesPOMDP`` (inverse of ``to_network``).
     """
     return BayesPOMDP(A=_counts(net.nW1, net.W1, net.nW0, net.W0),
                       B=_counts(net.nK1, net.K1, net.nK0, net.K0),
@@ -161,7 +181,11 @@ def to_bayes(net: CanonicalNetwork) -> BayesPOMDP:
 
 def random_bayes(nx_: int, no: int, ny: int, generator: torch.Generator | None = None,
                  dtype=torch.float64, scale: float = 20.0) -> BayesPOMDP:
-    """A random POMDP (counts uniform in (0.5, 0.5 + scale), priors in (0.05, 0.95)) for tests."""
+    """A random POMDP (counts uniform in (0.5, 0.5 + scale), priors in (0.05, 0.95)) for tests.
+
+    Returns:
+        A ``BayesPOMDP``.
+    """
     def counts(n, m):
         return 0.5 + scale * torch.rand(2, 2, n, m, generator=generator, dtype=dtype)
 
@@ -172,7 +196,11 @@ def random_bayes(nx_: int, no: int, ny: int, generator: torch.Generator | None =
 
 def random_problem(seed: int, T: int | None = None):
     """A random identity check (seeded): (bayes, network, o (T, No), x (T, Nx), y (T, Ny),
-    gamma (T,), x0 (Nx,)) with sizes in 1..6, T in 1..7 unless given, rates in (0.02, 0.98)."""
+    gamma (T,), x0 (Nx,)) with sizes in 1..6, T in 1..7 unless given, rates in (0.02, 0.98).
+
+    Returns:
+        The tuple described above.
+    """
     g = torch.Generator().manual_seed(seed)
     nx_, no, ny = (int(v) for v in torch.randint(1, 7, (3,), generator=g))
     T = T or int(torch.randint(1, 8, (1,), generator=g))

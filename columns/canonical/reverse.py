@@ -25,7 +25,12 @@ from .params import CanonicalNetwork, log1m_sig
 
 def cost_from_rates(rhs, x: torch.Tensor, x_ref: torch.Tensor | float = 0.5,
                     nodes: int = 64) -> torch.Tensor:
-    """L(x) − L(x_ref) from a rate function ``rhs(x) -> f`` (same shape as x), summed over the last dim."""
+    """L(x) − L(x_ref) from a rate function ``rhs(x) -> f`` (same shape as x), summed over the last
+    dim.
+
+    Returns:
+        L(x) − L(x_ref), shaped like x without its last dimension.
+    """
     u, w = np.polynomial.legendre.leggauss(nodes)
     u = torch.as_tensor((u + 1) / 2, dtype=x.dtype, device=x.device)
     w = torch.as_tensor(w / 2, dtype=x.dtype, device=x.device)
@@ -38,12 +43,20 @@ def cost_from_rates(rhs, x: torch.Tensor, x_ref: torch.Tensor | float = 0.5,
 
 def estimate_thresholds(o: torch.Tensor, x: torch.Tensor, x_prev: torch.Tensor, W: torch.Tensor,
                         K: torch.Tensor) -> torch.Tensor:
-    """h = mean_τ [sig⁻¹(x_τ) − W o_τ − K x′_τ] (exact when x_τ are fixed points)."""
+    """h = mean_τ [sig⁻¹(x_τ) − W o_τ − K x′_τ] (exact when x_τ are fixed points).
+
+    Returns:
+        h (Nx,).
+    """
     return (torch.logit(x) - o @ W.mT - x_prev @ K.mT).mean(0)
 
 
 def priors_from_thresholds(h: torch.Tensor, net: CanonicalNetwork) -> torch.Tensor:
-    """The state prior D = sig(φ1 − φ0) implied by threshold h and the synapses of ``net``."""
+    """The state prior D = sig(φ1 − φ0) implied by threshold h and the synapses of ``net``.
+
+    Returns:
+        D (Nx,), each in (0, 1).
+    """
     struct = (log1m_sig(net.W1).sum(-1) + log1m_sig(net.K1).sum(-1)
               - log1m_sig(net.W0).sum(-1) - log1m_sig(net.K0).sum(-1))
     return torch.sigmoid(h - struct)

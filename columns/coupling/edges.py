@@ -41,7 +41,8 @@ from . import kernels
 
 
 class Edges(nn.Module):
-    """The edges of a network on a compiled ``graphs.Coupling`` (module docstring). Final class.
+    """The edges of a network on a compiled ``graphs.Coupling`` (module
+    ``columns.coupling.edges``). Final class.
 
     Buffers: learn_idx (E_l,) the learnable edges' positions in the CSR order, learn_src,
     learn_tgt (E_l,) their end points; for a partly learnable network the two lists of the fused
@@ -78,7 +79,11 @@ class Edges(nn.Module):
     # -- the edge weights -------------------------------------------------------------------
     def weights(self, W_l: torch.Tensor) -> torch.Tensor:
         """All edge weights (B, E): the learnable ones from ``W_l`` (B, E_l), the rest from the
-        graph ((1, E) when none learns)."""
+        graph ((1, E) when none learns).
+
+        Returns:
+            The weights, (B, E) or (1, E).
+        """
         if self.all_learnable:
             return W_l
         W0 = self.coupling.weight0.unsqueeze(0)
@@ -87,7 +92,11 @@ class Edges(nn.Module):
         return W0.expand(W_l.shape[0], -1).index_copy(1, self.learn_idx, W_l)
 
     def scatter(self, v: torch.Tensor) -> torch.Tensor:
-        """Values on the learnable edges (B, E_l) placed in all edges (B, E), 0 elsewhere."""
+        """Values on the learnable edges (B, E_l) placed in all edges (B, E), 0 elsewhere.
+
+        Returns:
+            A tensor (B, E).
+        """
         if self.all_learnable:
             return v
         out = torch.zeros(v.shape[0], self.coupling.n_edges, dtype=v.dtype, device=v.device)
@@ -96,7 +105,11 @@ class Edges(nn.Module):
     # -- the eager (and dense) products --------------------------------------------------------
     def field(self, W_l: torch.Tensor, x: torch.Tensor, B: int, x_edges=None):
         """(W (B|1, E) or None without edges, ν (B, N)); with ``x_edges`` (B, E), the signals
-        arriving on each edge (delayed): ν_i = Σ_e W_e x_edges,e."""
+        arriving on each edge (delayed): ν_i = Σ_e W_e x_edges,e.
+
+        Returns:
+            (W, ν) as described.
+        """
         cp = self.coupling
         if not cp.n_edges:
             return None, torch.zeros_like(x).expand(B, -1)
@@ -107,14 +120,23 @@ class Edges(nn.Module):
 
     def slow_signals(self, a: torch.Tensor, x: torch.Tensor, trace: torch.Tensor):
         """(a_e, u_e) (B, E) with the slow synapses' entries set: a_e = x̄_j, u_e = x̄_j − x_j;
-        ``a`` (B, E) the fast signals (gathered, or delayed), x, trace (B, N)."""
+        ``a`` (B, E) the fast signals (gathered, or delayed), x, trace (B, N).
+
+        Returns:
+            (a_e, u_e), each (B, E).
+        """
         src = self.coupling.src
         xt, xs = trace.index_select(-1, src), x.index_select(-1, src)
         return torch.where(self.slow, xt, a), torch.where(self.slow, xt - xs, a)
 
     def backward(self, terms, A: torch.Tensor | None):
-        """force (B, N) = Wᵀ g + Σ_out A x_i + Σ_in A u_e (module docstring), eager; with slow
-        synapses the pair (force on the rates, force on the traces)."""
+        """force (B, N) = Wᵀ g + Σ_out A x_i + Σ_in A u_e (module ``columns.coupling.edges``),
+        eager; with slow
+        synapses the pair (force on the rates, force on the traces).
+
+        Returns:
+            force (B, N), or the pair (force on the rates, force on the traces).
+        """
         cp = self.coupling
         back = terms.W * terms.g_tgt                                      # (B, E)
         if self.has_slow:
@@ -136,7 +158,11 @@ class Edges(nn.Module):
     # -- the fused backend -----------------------------------------------------------------
     def plan(self, y: torch.Tensor, x: torch.Tensor, rule) -> dict | None:
         """The fused kernels' work buffers for this call, or None where they do not apply
-        (module docstring); sets ``backend``."""
+        (module ``columns.coupling.edges``); sets ``backend``.
+
+        Returns:
+            A dict of work buffers, or None (then the eager path runs).
+        """
         cp = self.coupling
         if torch.compiler.is_compiling() or self.has_slow or not (
                 self.kernels and kernels.AVAILABLE and y.device.type == "cpu"
@@ -172,7 +198,11 @@ class Edges(nn.Module):
                     learn: tuple | None = None):
         """(W as the kernels read it, ν (B, N)) by the fused first pass; ``learn`` = (P_l, dW,
         dP), the rule's output blocks (B, E_l): the pass also writes Ẇ into ``dW`` and keeps
-        x_j in ``dP`` for ``fused_backward`` (``columns.coupling.kernels``)."""
+        x_j in ``dP`` for ``fused_backward`` (``columns.coupling.kernels``).
+
+        Returns:
+            (W, ν (B, N)).
+        """
         cp = self.coupling
         extra = None if learn is None else (learn[0], *work["params"], learn[1], learn[2])
         if work["mixed"]:                         # ν = the learnable list's + the fixed list's
@@ -187,7 +217,11 @@ class Edges(nn.Module):
                        dW: torch.Tensor | None, dP: torch.Tensor | None) -> torch.Tensor:
         """The rule's Ṗ written into ``dP`` (B, E_l) (None: no learnable edges; else ``dW``,
         ``dP`` are the blocks ``fused_field`` filled with Ẇ and the kept x_j) and the force
-        (B, N), by the fused second pass."""
+        (B, N), by the fused second pass.
+
+        Returns:
+            The force (B, N).
+        """
         cp, g = self.coupling, g.contiguous()
         if work["mixed"]:                         # the learnable list's, then the fixed list's
             force = kernels.hebbian(self.learn_crow, self.learn_src, W,

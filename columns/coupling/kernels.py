@@ -150,7 +150,8 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 def field(crow, src, W, x, bounds, out, learn=None) -> torch.Tensor:
     """ν = W x into ``out`` (B, N); ``learn`` = (P, alpha, inv_m, gamma, dW, dP): also Ẇ into
-    ``dW`` and x_j kept in ``dP`` (B, E) for ``hebbian``. Shapes as in the module docstring."""
+    ``dW`` and x_j kept in ``dP`` (B, E) for ``hebbian``. Shapes as in the docstring of module
+    ``columns.coupling.kernels``."""
     if learn is None:
         _field(_np(crow), _np(src), _np(W), _np(x), bounds, _np(out))
     else:

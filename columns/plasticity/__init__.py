@@ -30,7 +30,15 @@ def rule_for(coupling, columns, learn_idx: torch.Tensor, plasticity=None) -> Pla
     """The rule of the learnable edges ``learn_idx``, from the types they target (None without
     learnable edges); ``plasticity``: the rule for Hamiltonian targets (default
     ``HebbianPlasticity()``). Raises ``GraphError`` for targets that cannot learn, for targets
-    that learn in different ways, and for a ``plasticity`` the targets do not use."""
+    that learn in different ways, and for a ``plasticity`` the targets do not use.
+
+    Returns:
+        A ``Plasticity`` or None.
+
+    Raises:
+        GraphError: a learnable edge targets a type that cannot learn, or its targets mix types
+            that learn by different rules.
+    """
     if plasticity is not None and not isinstance(plasticity, Plasticity):
         raise GraphError(f"plasticity must be a columns.plasticity rule (e.g. HebbianPlasticity("
                          f"…)), got {type(plasticity).__name__}")

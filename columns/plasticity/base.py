@@ -69,28 +69,54 @@ class EdgeTerms:
         return self._gathered["g_tgt"]
 
     def learnable(self, v: torch.Tensor) -> torch.Tensor:
-        """Edge values (B, E) restricted to the learnable edges (B, E_l)."""
+        """Edge values (B, E) restricted to the learnable edges (B, E_l).
+
+        Returns:
+            (B, E_l).
+        """
         net = self.network
         return v if net.edges.all_learnable else v.index_select(-1, net.edges.learn_idx)
 
 
 class Plasticity(nn.Module):
-    """Abstract base of the learning rules (module docstring)."""
+    """Abstract base of the learning rules (module ``columns.plasticity.base``)."""
 
     continuous: ClassVar[bool] = True
     momenta: ClassVar[bool] = False
 
     def check_edges(self, n_learnable: int) -> None:
-        """Check per-edge parameters against the number of learnable edges."""
+        """Check per-edge parameters against the number of learnable edges.
+
+        Raises:
+            ParameterError: a per-edge parameter whose length is not the number of learnable edges.
+        """
 
     def rates(self, terms: EdgeTerms):
-        """(Ẇ, Ṗ_W, A or None) on the learnable edges (continuous rules)."""
+        """(Ẇ, Ṗ_W, A or None) on the learnable edges (continuous rules).
+
+        Returns:
+            (Ẇ (B, E_l), Ṗ_W (B, E_l), A (B, E_l) or None).
+
+        Raises:
+            NotImplementedError: a map rule (it learns in the map step).
+        """
         raise NotImplementedError(f"{type(self).__name__} does not learn in the dynamics call")
 
     def update(self, network, parts, new, nu, s, x_new, arriving_new, W_l) -> torch.Tensor:
-        """The learnable edges' W after one map step (map rules)."""
+        """The learnable edges' W after one map step (map rules).
+
+        Returns:
+            W_l (B, E_l) after the step.
+
+        Raises:
+            NotImplementedError: a continuous rule.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not learn in a map step")
 
     def kernel_params(self, dtype) -> list[torch.Tensor] | None:
-        """The fused kernel's per-edge parameters, or None (no fused kernel)."""
+        """The fused kernel's per-edge parameters, or None (no fused kernel).
+
+        Returns:
+            A list of per-edge parameter tensors, or None.
+        """
         return None

@@ -59,24 +59,40 @@ class HebbianPlasticity(Plasticity):
                                      f"{n_learnable} learnable edges")
 
     def hamiltonian(self, W, P, u_src, x_tgt) -> torch.Tensor:
-        """H_edges per edge (u_src: the learning signal u_e). Shapes: (B, E_l)."""
+        """H_edges per edge (u_src: the learning signal u_e). Shapes: (B, E_l).
+
+        Returns:
+            H_edges (B, E_l).
+        """
         return 0.5 * P * P / self.m_W + P * self.flow(W, u_src, x_tgt)
 
     def flow(self, W, u_src, x_tgt) -> torch.Tensor:
-        """h_e = α_W x_i u_e − γ_W W_e. Shapes: (B, E_l)."""
+        """h_e = α_W x_i u_e − γ_W W_e. Shapes: (B, E_l).
+
+        Returns:
+            h_e (B, E_l).
+        """
         return self.alpha_W * x_tgt * u_src - self.gamma_W * W
 
     def rhs(self, W, P, x_src, x_tgt, g_tgt, u_src=None):
         """(Ẇ, Ṗ) without the coupling's own −∂H/∂W term folded elsewhere: it is included here
         as −g_tgt a_e (``x_src``: the arriving signal; ``u_src``: the learning signal, default
-        the same). Shapes: (B, E_l) each."""
+        the same). Shapes: (B, E_l) each.
+
+        Returns:
+            (Ẇ, Ṗ), each (B, E_l).
+        """
         u_src = x_src if u_src is None else u_src
         dW = P / self.m_W + self.alpha_W * x_tgt * u_src - self.gamma_W * W
         dP = self.gamma_W * P - g_tgt * x_src
         return dW, dP
 
     def rates(self, terms: EdgeTerms):
-        """(Ẇ, Ṗ, A = α_W P) on the learnable edges. Shapes: (B, E_l) each."""
+        """(Ẇ, Ṗ, A = α_W P) on the learnable edges. Shapes: (B, E_l) each.
+
+        Returns:
+            (Ẇ, Ṗ, A), each (B, E_l).
+        """
         pick = terms.learnable
         u = None if terms.u_edges is None else pick(terms.u_src)
         dW, dP = self.rhs(terms.W_l, terms.P_l, pick(terms.x_src), pick(terms.x_tgt),
@@ -84,6 +100,10 @@ class HebbianPlasticity(Plasticity):
         return dW, dP, self.alpha_W * terms.P_l
 
     def kernel_params(self, dtype) -> list[torch.Tensor]:
-        """(α_W, 1/m_W, γ_W) as flat arrays of length E_l or 1."""
+        """(α_W, 1/m_W, γ_W) as flat arrays of length E_l or 1.
+
+        Returns:
+            [α_W, 1/m_W, γ_W], 1-D tensors in ``dtype``.
+        """
         return [v.to(dtype).reshape(-1).contiguous() for v in (self.alpha_W, 1.0 / self.m_W,
                                                                 self.gamma_W)]

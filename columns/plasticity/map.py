@@ -20,7 +20,11 @@ from .base import Plasticity
 
 
 def learning_rates(network) -> torch.Tensor:
-    """α of each learnable edge's target column (0 where the type does not learn), (E_l,)."""
+    """α of each learnable edge's target column (0 where the type does not learn), (E_l,).
+
+    Returns:
+        α per learnable edge (E_l,).
+    """
     rate = [col.learning_rate().to(network.real_dtype).expand(col.n)
             if isinstance(col, MapColumn) and col.learns else
             torch.zeros(col.n, dtype=network.real_dtype, device=network.device)
@@ -34,7 +38,11 @@ def learn_update(src: torch.Tensor, tgt: torch.Tensor, W_l: torch.Tensor, err: t
     """W_e + α e_i x_j(t+1) on the learnable edges e: j → i (src, tgt their end points);
     ``pre`` (B, E_l), when given, is the presynaptic signal that arrives (delayed x_j).
 
-    Shapes: src, tgt (E_l,); W_l (B, E_l); err, x_new (B, N); α (E_l,) or (B, 1) -> (B, E_l)."""
+    Shapes: src, tgt (E_l,); W_l (B, E_l); err, x_new (B, N); α (E_l,) or (B, 1) -> (B, E_l).
+
+    Returns:
+        The new weights (B, E_l).
+    """
     pre = x_new.index_select(-1, src) if pre is None else pre
     return W_l + alpha_l * err.index_select(-1, tgt) * pre
 
@@ -43,7 +51,11 @@ def learn_update_dense_(W: torch.Tensor, err: torch.Tensor, x_new: torch.Tensor,
                         alpha: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """The same rule on dense couplings W[target, source], in place: W += α e xᵀ, kept on the
     graph by ``mask`` (N, N) (1 on edges, 0 elsewhere; None: the complete graph without
-    self-loops, the diagonal set back to 0). Shapes: W (B, N, N); err, x (B, N); α (B, 1)."""
+    self-loops, the diagonal set back to 0). Shapes: W (B, N, N); err, x (B, N); α (B, 1).
+
+    Returns:
+        ``W``, changed in place.
+    """
     W.addcmul_((alpha * err).unsqueeze(-1), x_new.unsqueeze(-2))
     if mask is None:
         W.diagonal(dim1=-2, dim2=-1).zero_()
@@ -53,7 +65,7 @@ def learn_update_dense_(W: torch.Tensor, err: torch.Tensor, x_new: torch.Tensor,
 
 
 class MapLearning(Plasticity):
-    """ΔW = α_i e_i x_j(t+1) in the map step (module docstring). Final class."""
+    """ΔW = α_i e_i x_j(t+1) in the map step (module ``columns.plasticity.map``). Final class."""
 
     continuous = False
 
@@ -61,7 +73,11 @@ class MapLearning(Plasticity):
                alpha_l: torch.Tensor | None = None) -> torch.Tensor:
         """W on the learnable edges after the step: ``parts``, ``new`` the states before and
         after, ν the field before, x_new the sent signal after, ``arriving_new`` (B, E) its
-        delayed arrival (or None). Shapes: (B, E_l)."""
+        delayed arrival (or None). Shapes: (B, E_l).
+
+        Returns:
+            W_l (B, E_l).
+        """
         nu_new = None
         if any(getattr(c, "needs_new_field", False) for c in network.columns.values()):
             nu_new = network.field(W_l, x_new, x_new.shape[0], arriving_new)[1]

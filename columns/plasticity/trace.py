@@ -20,7 +20,7 @@ from .base import EdgeTerms, Plasticity
 
 
 class TraceLearning(Plasticity):
-    """Ẇ = r_i e_i x_j on the learnable edges (module docstring). Final class."""
+    """Ẇ = r_i e_i x_j on the learnable edges (module ``columns.plasticity.trace``). Final class."""
 
     def rates(self, terms: EdgeTerms):
         net, x = terms.network, terms.x

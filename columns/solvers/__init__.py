@@ -23,7 +23,15 @@ SOLVERS = {cls.name: cls for cls in (IVP, LeastAction, Gradient, Riccati, Step)}
 
 
 def make_solver(solver, options: dict | None = None) -> Solver:
-    """A ``Solver`` from an instance (no options allowed) or a name in ``SOLVERS`` and its options."""
+    """A ``Solver`` from an instance (no options allowed) or a name in ``SOLVERS`` and its options.
+
+    Returns:
+        A ``Solver``.
+
+    Raises:
+        SolverError: an unknown name, an option the solver does not have or out of range, or
+            options next to a solver object.
+    """
     options = {k: v for k, v in (options or {}).items() if v is not None}
     if isinstance(solver, Solver):
         if options:

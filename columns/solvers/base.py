@@ -37,7 +37,7 @@ the one source), filled by ``Solver.__init__`` (which names an unknown option)."
 
 @options_dataclass
 class Solver(abc.ABC):
-    """Abstract base of the solvers (see the module docstring)."""
+    """Abstract base of the solvers (see the docstring of module ``columns.solvers.base``)."""
 
     name: ClassVar[str] = ""
     takes_delays: ClassVar[bool] = False
@@ -56,7 +56,11 @@ class Solver(abc.ABC):
 
     @classmethod
     def defaults(cls) -> dict:
-        """{option: default}."""
+        """{option: default}.
+
+        Returns:
+            {option: default}.
+        """
         return {f.name: f.default for f in dataclasses.fields(cls)}
 
     @property
@@ -76,34 +80,68 @@ class Solver(abc.ABC):
         return f"{type(self).__name__}({set_})"
 
     def validate(self) -> None:
-        """Check the option values (raise ``SolverError`` naming the option)."""
+        """Check the option values (raise ``SolverError`` naming the option).
+
+        Raises:
+            SolverError: an option out of range (named with its allowed values).
+        """
 
     def check(self, network) -> None:
-        """Check that the solver applies to ``network`` (raise ``SolverError``)."""
+        """Check that the solver applies to ``network`` (raise ``SolverError``).
+
+        Raises:
+            SolverError: the solver does not apply (e.g. a map network under a continuous solver, or
+                delays under a solver without them).
+        """
 
     def chunk(self, requested: int, n_intervals: int) -> int:
-        """Output intervals per chunk of the record loop (default: as requested)."""
+        """Output intervals per chunk of the record loop (default: as requested).
+
+        Returns:
+            Intervals per chunk (≥ 1).
+        """
         return requested
 
     def work(self, network, batch: int, chunk: int) -> int:
         """Elements one step of the solver computes on at once (batch × state size), which sets
-        the engine's thread count (``columns.threads.engine``: one thread for small problems)."""
+        the engine's thread count (``columns.threads.engine``: one thread for small problems).
+
+        Returns:
+            The element count.
+        """
         return batch * network.state_size
 
     def start(self, network, grid: torch.Tensor, y0: torch.Tensor) -> dict:
-        """The initial carry."""
+        """The initial carry.
+
+        Returns:
+            The carry, a dict (saved in checkpoints).
+        """
         return {}
 
     @abc.abstractmethod
     def advance(self, network, y: torch.Tensor, grid: torch.Tensor, k0: int, k1: int,
                 carry: dict) -> tuple[torch.Tensor, dict]:
-        """States at grid[k0..k1] from y at grid[k0], and the new carry. Shapes: (K, B, S)."""
+        """States at grid[k0..k1] from y at grid[k0], and the new carry. Shapes: (K, B, S).
+
+        Returns:
+            (states (k1 − k0 + 1, B, S) at grid[k0..k1], the first being y; the new carry).
+        """
 
     def diagnostics(self, carry: dict) -> dict:
-        """Summary of a run from its final carry (for the recording's config)."""
+        """Summary of a run from its final carry (for the recording's config).
+
+        Returns:
+            A dict of plain values.
+        """
         return {}
 
     def describe(self) -> str:
+        """The solver in one line, for progress bars and errors.
+
+        Returns:
+            The solver's name.
+        """
         return self.name
 
 
@@ -118,7 +156,11 @@ def _differs(value, default) -> bool:
 def run(solver: Solver, system, y0: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     """The trajectory (T, B, S) of ``system`` over ``grid`` from ``y0`` (B, S) in one chunk, with
     no recording: for the analysis' own systems (a flow with frozen couplings, a pair of nearby
-    trajectories), which ``simulate`` (networks only) does not take."""
+    trajectories), which ``simulate`` (networks only) does not take.
+
+    Returns:
+        The trajectory (T, B, S).
+    """
     solver.check(system)
     traj, _ = solver.advance(system, y0, grid, 0, grid.numel() - 1,
                              solver.start(system, grid, y0))

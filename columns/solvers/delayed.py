@@ -24,7 +24,8 @@ STAGES = {"euler": (0.0,), "rk4": (0.0, 1 / 3, 2 / 3, 1.0)}
 
 
 class DelayedField:
-    """f(t, y) of one step: the network with the arriving signals of stage t (module docstring).
+    """f(t, y) of one step: the network with the arriving signals of stage t (module
+    ``columns.solvers.delayed``).
     The stage is counted, not inferred from t (t's round-off, float32 grids)."""
 
     def __init__(self, network, line, buf: torch.Tensor, method: str):

@@ -96,7 +96,8 @@ def check_network(network, solver) -> None:
 
 
 class DelayLine:
-    """Lags, the ring buffer and the gather of one delayed run at step ``h`` (module docstring)."""
+    """Lags, the ring buffer and the gather of one delayed run at step ``h`` (module
+    ``columns.solvers.delays``)."""
 
     def __init__(self, network, h: float, warn: bool = True):
         cp = network.coupling
@@ -239,7 +240,8 @@ class DelayLine:
         return self.arriving(buf, n, c, x)
 
     def arriving(self, buf: torch.Tensor, n: int, c: float, x: torch.Tensor) -> torch.Tensor:
-        """x_e at stage time t_n + c h (module docstring). Shapes: x (B, N) -> (B, E)."""
+        """x_e at stage time t_n + c h (module ``columns.solvers.delays``). Shapes: x (B, N) -> (B,
+        E)."""
         if self.max_lag == 0:
             return x.index_select(-1, self.src)
         if c == 0.0 or c == 1.0:

@@ -42,7 +42,8 @@ class _GradientField(torch.nn.Module):
 
 @options_dataclass
 class Gradient(Solver):
-    """Predictive coding: the gradient flow on U (module docstring). Final class."""
+    """Predictive coding: the gradient flow on U (module ``columns.solvers.gradient``). Final
+    class."""
 
     name = "gradient"
     kappa: float = 1.0
@@ -62,7 +63,11 @@ class Gradient(Solver):
         return f"gradient:{self.method}"
 
     def advance(self, network, y, grid, k0, k1, carry):
-        """Integrate the gradient flow over grid[k0..k1]; full states with p = −M F(q)."""
+        """Integrate the gradient flow over grid[k0..k1]; full states with p = −M F(q).
+
+        Returns:
+            (states (K, B, S) on grid[k0..k1], the carry).
+        """
         from torchdiffeq import odeint
         ts = grid[k0:k1 + 1]
         pos, mom = energy.canonical_pairs(network)

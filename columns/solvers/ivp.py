@@ -51,7 +51,8 @@ FIXED = ("midpoint", "heun3", "explicit_adams", "implicit_adams", "fixed_adams",
 
 @options_dataclass
 class IVP(Solver):
-    """Forward integration of ``dy/dt = network(t, y)`` (module docstring). Final class."""
+    """Forward integration of ``dy/dt = network(t, y)`` (module ``columns.solvers.ivp``). Final
+    class."""
 
     name = "ivp"
     method: str = "dopri5"
@@ -145,6 +146,9 @@ def implicit_midpoint(func, y0: torch.Tensor, ts: torch.Tensor, step_size: float
         SolverError: the fixed-point iteration did not converge within ``max_iter`` (the message
             names the time; use a smaller step).
         DivergenceError: a non-finite iterate.
+
+    Returns:
+        The trajectory (len(ts), *y0.shape).
     """
     if tol is None:
         tol = 1e-13 if y0.dtype == torch.float64 else 1e-6

@@ -59,7 +59,11 @@ KRYLOV_WARMUP = 100
 
 
 def stimulus_grid(network, times: torch.Tensor, batch: int) -> torch.Tensor:
-    """s at each time, stacked. Shapes: times (K,) -> (K, B, N)."""
+    """s at each time, stacked. Shapes: times (K,) -> (K, B, N).
+
+    Returns:
+        s (K, B, N).
+    """
     return torch.stack([network.stimulus_at(t, batch).expand(batch, -1) for t in times])
 
 
@@ -67,7 +71,11 @@ def discrete_lagrangian(network, qa: torch.Tensor, qb: torch.Tensor, dt: torch.T
                         s: torch.Tensor, rule: str = "midpoint", delayed=None) -> torch.Tensor:
     """L_d(q_a, q_b) for K steps at once; ``delayed``: the arriving signals of the K steps
     (``DelayedPath.receiver``; None: undelayed). Shapes: qa, qb (K, B, n); dt (K,); s (K, B, N)
-    -> (K, B)."""
+    -> (K, B).
+
+    Returns:
+        L_d (K, B).
+    """
     K, B, n = qa.shape
     q = 0.5 * (qa + qb) if rule == "midpoint" else qa
     v = (qb - qa) / dt.view(K, 1, 1)
@@ -132,6 +140,12 @@ def solve_window(network, q0: torch.Tensor, times: torch.Tensor, z0: torch.Tenso
 
     Returns {"q" (K+1, B, n), "p" (K+1, B, n), "z" (K, B, n) (for warm starts), "action" (B,),
     "iterations", "evaluations", "grad_max", "converged", "optimizer"}.
+
+    Returns:
+        The dict described above.
+
+    Raises:
+        SolverError: options out of range, or the dense Newton polish asked for with delays.
     """
     la = solver if solver is not None and not options else \
         LeastAction(**{**(solver.settings if solver is not None else {}), **options})
@@ -233,7 +247,7 @@ def assemble(network, q: torch.Tensor, p: torch.Tensor, y_ref: torch.Tensor) -> 
 
 @options_dataclass
 class LeastAction(Solver):
-    """Receding-horizon least action (module docstring). Final class.
+    """Receding-horizon least action (module ``columns.solvers.least_action``). Final class.
 
     Options: window (grid steps per window; default one window over the whole grid), overlap
     (steps of a window past its committed part; default window // 2), rule ("midpoint" |
@@ -277,18 +291,30 @@ class LeastAction(Solver):
 
     def tolerances(self, dtype) -> tuple[float, float, float]:
         """(gtol, accept, polish_from) in ``dtype``: the options, or their defaults 1e−10, 1e−6,
-        1e−5 in float64 (1e−5, 1e−3, 1e−3 in float32); accept is at least gtol."""
+        1e−5 in float64 (1e−5, 1e−3, 1e−3 in float32); accept is at least gtol.
+
+        Returns:
+            (gtol, accept, polish_from) as floats.
+        """
         f64 = dtype == torch.float64
         gtol = (1e-10 if f64 else 1e-5) if self.gtol is None else self.gtol
         accept = max(gtol, (1e-6 if f64 else 1e-3) if self.accept is None else self.accept)
         return gtol, accept, 1e-5 if f64 else 1e-3
 
     def chunk(self, requested, n_intervals):
-        """Committed steps per window (the whole grid without ``window``)."""
+        """Committed steps per window (the whole grid without ``window``).
+
+        Returns:
+            Steps committed per window.
+        """
         return n_intervals if self.window is None else self.window - self.overlap
 
     def work(self, network, batch, chunk):
-        """A window's path at once: (window) × batch × state size."""
+        """A window's path at once: (window) × batch × state size.
+
+        Returns:
+            The element count.
+        """
         return (chunk + int(self.overlap or 0)) * batch * network.state_size
 
     def start(self, network, grid, y0):
@@ -316,7 +342,11 @@ class LeastAction(Solver):
 
     def advance(self, network, y, grid, k0, k1, carry):
         """One receding-horizon commit: the path on grid[k0..k1] from the window that extends
-        ``overlap`` steps past it. Shapes: y (B, S) -> (K, B, S)."""
+        ``overlap`` steps past it. Shapes: y (B, S) -> (K, B, S).
+
+        Returns:
+            (states (K, B, S) on grid[k0..k1], the carry with the warm start of the next window).
+        """
         look = 0 if self.overlap is None else int(self.overlap)
         times = grid[k0:min(k1 + look, grid.numel() - 1) + 1]
         pos, _ = energy.canonical_pairs(network)

@@ -135,7 +135,8 @@ def _steps(ts: torch.Tensor, h: float) -> np.ndarray | None:
 
 def plan(network, y: torch.Tensor, ts: torch.Tensor, method: str, step_size,
          delayed: bool = False):
-    """The native run's inputs when this network and grid can take it (module docstring), else
+    """The native run's inputs when this network and grid can take it (module
+    ``columns.solvers.native_loop``), else
     None; ``delayed``: a run with conduction delays (Euler only: its stages read stored steps).
     Returns (steps, offsets of x and y in the state, parameters as NumPy arrays)."""
     from ..types.stuart_landau import StuartLandauColumn

@@ -26,7 +26,14 @@ def iterate(f: Callable, x0: torch.Tensor, steps: int, every: int = 1, dt: float
             what: str = "the flow") -> torch.Tensor:
     """The samples x_0, x_every, x_2·every, … of x_k = x_{k−1} + dt · f(x_{k−1}, draw(k)).
 
-    Raises ``DivergenceError`` (naming ``what`` and the sample) when a sample is not finite."""
+    Raises ``DivergenceError`` (naming ``what`` and the sample) when a sample is not finite.
+
+    Returns:
+        The samples (steps // every + 1, *x0.shape).
+
+    Raises:
+        DivergenceError: a sample that is not finite.
+    """
     out, x = [x0.clone()], x0.clone()
     for k in range(1, steps + 1):
         x = x + dt * f(x, draw(k))
@@ -37,7 +44,8 @@ def iterate(f: Callable, x0: torch.Tensor, steps: int, every: int = 1, dt: float
 
 def relax(f: Callable, x0: torch.Tensor, dt: float = 0.05, max_steps: int = 20000,
           tol: float = 1e-9, give_up: int | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Euler relaxation of ẋ = f(x) from ``x0`` (module docstring): (x, at rest (B,), steps).
+    """Euler relaxation of ẋ = f(x) from ``x0`` (module ``columns.solvers.relaxation``): (x, at
+    rest (B,), steps).
 
     ``give_up`` = W: every W steps, stop early when no member still moving can come to rest
     within ``max_steps`` at the rate its speed s = max|f| fell over the last W steps, i.e. when
@@ -45,7 +53,14 @@ def relax(f: Callable, x0: torch.Tensor, dt: float = 0.05, max_steps: int = 2000
     extrapolation: a member on a cycle, or one slowing by less than that, is not at rest at the
     cap either). None runs to the cap.
 
-    Raises ``FloatingPointError`` when f becomes non-finite (naming the step and Δt)."""
+    Raises ``FloatingPointError`` when f becomes non-finite (naming the step and Δt).
+
+    Returns:
+        (x like x0, at rest (B,) bool, steps taken).
+
+    Raises:
+        FloatingPointError: the flow became non-finite.
+    """
     x = x0.clone()
     prev = None
     for k in range(max_steps):

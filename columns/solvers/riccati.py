@@ -88,7 +88,7 @@ def _descend(network, q0, t, iters: int = 200):
 
 @options_dataclass
 class Riccati(Solver):
-    """Stable-manifold feedback (module docstring). Final class.
+    """Stable-manifold feedback (module ``columns.solvers.riccati``). Final class.
 
     Options: substeps (RK4 steps per output interval, 10), max_positions (200).
     Carry: "q_star", each batch member's last fixed point (the continuation's start).
@@ -114,7 +114,11 @@ class Riccati(Solver):
 
     def advance(self, network, y, grid, k0, k1, carry):
         """Integrate the Riccati-feedback closed loop over grid[k0..k1] (``simulate`` has run
-        ``check``)."""
+        ``check``).
+
+        Returns:
+            (states (K, B, S) on grid[k0..k1], the carry).
+        """
         q_star = list(carry["q_star"])
         traj = _closed_loop(network, y, grid[k0:k1 + 1], q_star, int(self.substeps))
         return traj, {"q_star": q_star}

@@ -41,7 +41,7 @@ class _SDE(torch.nn.Module):
 
 @options_dataclass
 class EulerMaruyama(Solver):
-    """Euler–Maruyama over torchsde (module docstring). Final class."""
+    """Euler–Maruyama over torchsde (module ``columns.solvers.sde``). Final class."""
 
     name = "euler_maruyama"
     step_size: float | None = None

@@ -65,7 +65,8 @@ def map_step(network, y: torch.Tensor, s: torch.Tensor, u: torch.Tensor | None,
 
 @options_dataclass
 class Step(Solver):
-    """The synchronous map (module docstring). Final class. Carry: "step", the counter n."""
+    """The synchronous map (module ``columns.solvers.step``). Final class. Carry: "step", the
+    counter n."""
 
     name = "step"
     stochastic: bool = True
@@ -97,6 +98,14 @@ class Step(Solver):
                                       "rule in its map")
 
     def start(self, network, grid, y0):
+        """The carry of a map run: the step counter, and with delays the ring buffer of past signals.
+
+        Returns:
+            {"step": 0[, "delay_buffer": …]}.
+
+        Raises:
+            SolverError: a grid with unequal intervals under delays.
+        """
         carry = {"step": int(self.first_step)}
         if delays.first_delayed_edge(network) is None:
             return carry
@@ -113,6 +122,14 @@ class Step(Solver):
         return delays.diagnostics(carry)
 
     def seed_tensor(self, B: int, device) -> torch.Tensor:
+        """The map's seed per batch member: ``seed`` + b, or the given seeds.
+
+        Returns:
+            Seeds (B,) int64.
+
+        Raises:
+            SolverError: a seed tensor whose length is not B.
+        """
         if self.seeds is not None:
             seeds = torch.as_tensor(self.seeds, dtype=torch.int64).to(device)
             if seeds.numel() != B:
@@ -121,7 +138,11 @@ class Step(Solver):
         return int(self.seed) + torch.arange(B, device=device)
 
     def advance(self, network, y, grid, k0, k1, carry):
-        """Run the map over grid[k0..k1] (``substeps`` steps per interval)."""
+        """Run the map over grid[k0..k1] (``substeps`` steps per interval).
+
+        Returns:
+            (states (K, B, S) on grid[k0..k1], the carry with the step counter).
+        """
         B, N, substeps = y.shape[0], network.n_nodes, int(self.substeps)
         seeds = self.seed_tensor(B, network.device)
         alpha_l = learning_rates(network) if network.layout.n_learnable else None

@@ -33,7 +33,8 @@ from .registry import register
 
 @register
 class NetworkBMTraceColumn(HamiltonianColumn):
-    """BM column with a presynaptic trace x̄ (module docstring); closed-form equations. Final
+    """BM column with a presynaptic trace x̄ (module ``columns.types.bm_trace``); closed-form
+    equations. Final
     class."""
 
     type_name = "bm_trace"

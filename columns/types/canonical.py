@@ -54,7 +54,11 @@ class CanonicalColumn(MapColumn):
                                  f"(0, 1), got {val.item()}{where}")
 
     def threshold(self) -> torch.Tensor:
-        """h = logit(D) + c: () or (n,)."""
+        """h = logit(D) + c: () or (n,).
+
+        Returns:
+            h, () or (n,).
+        """
         return torch.logit(self.prior) + self.structure
 
     def send(self, state):

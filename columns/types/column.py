@@ -29,7 +29,7 @@ from graphs.errors import ParameterError
 
 
 class ColumnType(nn.Module, abc.ABC):
-    """Abstract base of every column type (see the module docstring)."""
+    """Abstract base of every column type (see the docstring of module ``columns.types.column``)."""
 
     type_name: ClassVar[str] = ""
     fields: tuple[str, ...] = ()
@@ -80,7 +80,11 @@ class ColumnType(nn.Module, abc.ABC):
         return t.clone()
 
     def params(self, index: int | None = None) -> dict[str, torch.Tensor]:
-        """All parameters, or column ``index``'s own values (scalars are shared)."""
+        """All parameters, or column ``index``'s own values (scalars are shared).
+
+        Returns:
+            {parameter name: tensor}: shared scalars, or (n,) per column (column ``index``: scalars).
+        """
         out = {}
         for name in self.param_defaults:
             v = getattr(self, name)
@@ -88,12 +92,20 @@ class ColumnType(nn.Module, abc.ABC):
         return out
 
     def initial_values(self) -> dict[str, float]:
-        """Default initial value of each field (0 unless a type says otherwise)."""
+        """Default initial value of each field (0 unless a type says otherwise).
+
+        Returns:
+            {field: initial value}.
+        """
         return {f: 0.0 for f in self.fields}
 
     @abc.abstractmethod
     def send(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The presynaptic signal x. Shapes: state fields (B, n) -> (B, n)."""
+        """The presynaptic signal x. Shapes: state fields (B, n) -> (B, n).
+
+        Returns:
+            x (B, n).
+        """
 
     @abc.abstractmethod
     def rhs(self, state: dict[str, torch.Tensor], nu: torch.Tensor, s: torch.Tensor
@@ -101,7 +113,15 @@ class ColumnType(nn.Module, abc.ABC):
         """(d field/dt for every field, ∂H/∂ν or None for a non-Hamiltonian type).
 
         Shapes: state fields (B, n), ν (B, n), s (B, n) -> dict of (B, n), (B, n) or None.
+
+        Returns:
+            ({field: d field/dt (B, n)}, ∂H/∂ν (B, n) or None).
         """
 
     def extra_repr(self) -> str:
+        """The size for ``repr``.
+
+        Returns:
+            "n=…" (the number of columns).
+        """
         return f"n={self.n}"

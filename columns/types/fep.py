@@ -61,7 +61,7 @@ def fep_map(theta: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
 
 def fep_error(rule: str, new: torch.Tensor, nu: torch.Tensor, nu_new: torch.Tensor | None,
               s: torch.Tensor) -> torch.Tensor:
-    """e_i of the learning rule (module docstring). Shapes: (B, n)."""
+    """e_i of the learning rule (module ``columns.types.fep``). Shapes: (B, n)."""
     if rule == "code":
         return new - langevin(nu)
     return new - langevin(s + nu_new)

@@ -55,32 +55,62 @@ class HamiltonianColumn(ColumnType):
     @abc.abstractmethod
     def flows(self, q: dict[str, torch.Tensor], nu: torch.Tensor, s: torch.Tensor
               ) -> dict[str, torch.Tensor]:
-        """Prior flows F_k(q; ν, s) for every position k. Shapes: (B, n) each."""
+        """Prior flows F_k(q; ν, s) for every position k. Shapes: (B, n) each.
+
+        Returns:
+            {position field: F_k (B, n)}.
+        """
 
     @abc.abstractmethod
     def prediction(self, q: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Sensory prediction g(q). Shapes: (B, n)."""
+        """Sensory prediction g(q). Shapes: (B, n).
+
+        Returns:
+            g (B, n).
+        """
 
     def effective_stimulus(self, q: dict[str, torch.Tensor], s: torch.Tensor) -> torch.Tensor:
-        """The stimulus the column sees (override for closed loops, e.g. s + κ a)."""
+        """The stimulus the column sees (override for closed loops, e.g. s + κ a).
+
+        Returns:
+            The stimulus (B, n) (s itself unless overridden).
+        """
         return s
 
     # -- derived quantities ---------------------------------------------------------------------
     def masses(self) -> dict[str, torch.Tensor]:
+        """The mass (precision) of each position field.
+
+        Returns:
+            {position field: mass (n,)}.
+        """
         return {k: getattr(self, self.mass_params[k]) for k in self.positions}
 
     def split(self, state: dict[str, torch.Tensor]):
+        """The state's positions and momenta, in ``positions`` order.
+
+        Returns:
+            (q, p): two dicts {field: (B, n)}.
+        """
         q = {k: state[k] for k in self.positions}
         p = {k: state["p_" + k] for k in self.positions}
         return q, p
 
     def sensory_energy(self, q, s) -> torch.Tensor:
-        """½ m_z (s − g)². Shapes: (B, n)."""
+        """½ m_z (s − g)². Shapes: (B, n).
+
+        Returns:
+            The energy per column (B, n).
+        """
         e = self.effective_stimulus(q, s) - self.prediction(q)
         return 0.5 * getattr(self, self.sensory_precision) * e * e
 
     def hamiltonian(self, state, nu, s) -> torch.Tensor:
-        """H per column: ½ Σ p_k²/m_k + Σ p_k F_k − ½ m_z (s − g)². Shapes: (B, n)."""
+        """H per column: ½ Σ p_k²/m_k + Σ p_k F_k − ½ m_z (s − g)². Shapes: (B, n).
+
+        Returns:
+            H per column (B, n).
+        """
         q, p = self.split(state)
         F = self.flows(q, nu, self.effective_stimulus(q, s))
         m = self.masses()
@@ -90,7 +120,11 @@ class HamiltonianColumn(ColumnType):
         return H
 
     def lagrangian(self, q, qdot, nu, s) -> torch.Tensor:
-        """L per column: ½ Σ m_k (q̇_k − F_k)² + ½ m_z (s − g)². Shapes: (B, n)."""
+        """L per column: ½ Σ m_k (q̇_k − F_k)² + ½ m_z (s − g)². Shapes: (B, n).
+
+        Returns:
+            L per column (B, n).
+        """
         F = self.flows(q, nu, self.effective_stimulus(q, s))
         m = self.masses()
         L = self.sensory_energy(q, s)
@@ -99,25 +133,46 @@ class HamiltonianColumn(ColumnType):
         return L
 
     def static_energy(self, q, nu, s) -> torch.Tensor:
-        """U = L(q, q̇ = 0) = ½ Σ m_k F_k² + ½ m_z (s − g)². Shapes: (B, n)."""
+        """U = L(q, q̇ = 0) = ½ Σ m_k F_k² + ½ m_z (s − g)². Shapes: (B, n).
+
+        Returns:
+            U per column (B, n).
+        """
         return self.lagrangian(q, {k: torch.zeros_like(v) for k, v in q.items()}, nu, s)
 
     def momenta_from_velocity(self, q, qdot, nu, s) -> dict[str, torch.Tensor]:
-        """p_k = m_k (q̇_k − F_k) (the momentum identity)."""
+        """p_k = m_k (q̇_k − F_k) (the momentum identity).
+
+        Returns:
+            {"p_" + position field: momentum (B, n)}.
+        """
         F = self.flows(q, nu, self.effective_stimulus(q, s))
         m = self.masses()
         return {"p_" + k: m[k] * (qdot[k] - F[k]) for k in self.positions}
 
     def send(self, state):
+        """The presynaptic signal: φ(q_send) = tanh or identity (``rate``).
+
+        Returns:
+            x (B, n).
+        """
         x = state[self.send_field]
         return torch.tanh(x) if self.rate == "tanh" else x
 
     def trace(self, state) -> torch.Tensor:
-        """x̄, what the slow synapses out of these columns transmit. Shapes: (B, n)."""
+        """x̄, what the slow synapses out of these columns transmit. Shapes: (B, n).
+
+        Returns:
+            x̄ (B, n).
+        """
         return state[self.trace_field]
 
     def send_derivative(self, state) -> torch.Tensor:
-        """dx/dq_send = φ′(q_send). Shapes: (B, n)."""
+        """dx/dq_send = φ′(q_send). Shapes: (B, n).
+
+        Returns:
+            φ′ (B, n).
+        """
         x = state[self.send_field]
         if self.rate == "tanh":
             return 1.0 - torch.tanh(x) ** 2
@@ -125,6 +180,12 @@ class HamiltonianColumn(ColumnType):
 
     # -- Hamilton's equations -------------------------------------------------------------------
     def rhs(self, state, nu, s):
+        """Hamilton's equations of the column (by autograd here; the built-in types override this with
+        their closed forms, tested against it).
+
+        Returns:
+            ({field: d field/dt (B, n)}, ∂H/∂ν (B, n)).
+        """
         return self.rhs_autograd(state, nu, s)
 
     def rhs_autograd(self, state, nu, s):
@@ -133,6 +194,9 @@ class HamiltonianColumn(ColumnType):
         Keeps the graph (create_graph) when an input already requires grad, so it can be
         differentiated again (gradcheck, Jacobians). With complex parameters H is holomorphic in
         the state and the complex derivative is used. Returns (derivatives, ∂H/∂ν).
+
+        Returns:
+            ({field: d field/dt (B, n)}, ∂H/∂ν (B, n)).
         """
         keep = torch.is_grad_enabled() and (
             nu.requires_grad or any(v.requires_grad for v in state.values()))

@@ -28,7 +28,8 @@ from .column import ColumnType
 
 
 class MapColumn(ColumnType):
-    """Abstract base of discrete-time map columns (see the module docstring)."""
+    """Abstract base of discrete-time map columns (see the docstring of module
+    ``columns.types.map``)."""
 
     learning_rate_param: ClassVar[str] = "alpha"
     needs_new_field: bool = False
@@ -36,7 +37,11 @@ class MapColumn(ColumnType):
     @abc.abstractmethod
     def step(self, state: dict[str, torch.Tensor], nu: torch.Tensor, s: torch.Tensor,
              u: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """The map. Shapes: state fields (B, n), ν, s (B, n), u (B, n) or None -> dict of (B, n)."""
+        """The map. Shapes: state fields (B, n), ν, s (B, n), u (B, n) or None -> dict of (B, n).
+
+        Returns:
+            {field: new value (B, n)}.
+        """
 
     @property
     def learns(self) -> bool:
@@ -45,9 +50,20 @@ class MapColumn(ColumnType):
 
     def plasticity_error(self, new: dict[str, torch.Tensor], nu: torch.Tensor,
                          nu_new: torch.Tensor | None, s: torch.Tensor) -> torch.Tensor:
-        """e_i of the map's learning rule. Shapes: (B, n)."""
+        """e_i of the map's learning rule. Shapes: (B, n).
+
+        Returns:
+            e (B, n).
+
+        Raises:
+            NotImplementedError: the type does not learn (then ``learns`` is False).
+        """
         raise NotImplementedError(f"{type(self).__name__} has no learning rule for its inputs")
 
     def learning_rate(self) -> torch.Tensor:
-        """α_i of the rule. Shapes: () or (n,)."""
+        """α_i of the rule. Shapes: () or (n,).
+
+        Returns:
+            α, () or (n,).
+        """
         return getattr(self, self.learning_rate_param)

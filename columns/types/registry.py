@@ -27,6 +27,9 @@ def register(cls: type) -> type:
     Raises:
         RegistryError: ``cls`` is not a ``ColumnType`` subclass, has no (non-empty string)
             ``type_name``, or its name is already registered.
+
+    Returns:
+        ``cls`` itself (so it works as a decorator).
     """
     if not (isinstance(cls, type) and issubclass(cls, ColumnType)):
         raise RegistryError(f"{cls!r} is not a ColumnType subclass")
@@ -45,7 +48,11 @@ def register(cls: type) -> type:
 
 
 def unregister(name: str) -> None:
-    """Remove a registered name (e.g. a type defined in a notebook cell that is run again)."""
+    """Remove a registered name (e.g. a type defined in a notebook cell that is run again).
+
+    Raises:
+        RegistryError: no column type of that name is registered (the message lists the known ones).
+    """
     if name not in _REGISTRY:
         raise RegistryError(f"no column type {name!r} is registered; known: {known_types()}")
     del _REGISTRY[name]
@@ -61,4 +68,9 @@ def column_type(name: str, node=None) -> type:
 
 
 def known_types() -> list[str]:
+    """The names graphs may give as a node's ``type``.
+
+    Returns:
+        The registered type names, sorted.
+    """
     return sorted(_REGISTRY)

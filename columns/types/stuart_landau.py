@@ -25,7 +25,7 @@ from .column import ColumnType
 
 @register
 class StuartLandauColumn(ColumnType):
-    """Stuart–Landau oscillators (module docstring). Final class."""
+    """Stuart–Landau oscillators (module ``columns.types.stuart_landau``). Final class."""
 
     type_name = "stuart_landau"
     fields = ("x", "y")

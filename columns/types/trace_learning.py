@@ -22,17 +22,29 @@ from .column import ColumnType
 
 
 class TraceLearningColumn(ColumnType):
-    """Abstract base (see the module docstring)."""
+    """Abstract base (see the docstring of module ``columns.types.trace_learning``)."""
 
     @abc.abstractmethod
     def trace(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        """x̄, the presynaptic trace the rule predicts from. Shapes: (B, n)."""
+        """x̄, the presynaptic trace the rule predicts from. Shapes: (B, n).
+
+        Returns:
+            x̄ (B, n).
+        """
 
     @abc.abstractmethod
     def learning_error(self, state: dict[str, torch.Tensor], nu: torch.Tensor,
                        nu_trace: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        """e_i. Shapes: (B, n)."""
+        """e_i. Shapes: (B, n).
+
+        Returns:
+            e (B, n).
+        """
 
     @abc.abstractmethod
     def learning_rate(self) -> torch.Tensor:
-        """r_i. Shapes: () or (n,)."""
+        """r_i. Shapes: () or (n,).
+
+        Returns:
+            r, () or (n,).
+        """

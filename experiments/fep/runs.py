@@ -152,7 +152,8 @@ class FEPRuns:
 
     # -- free energy and attractors ------------------------------------------------------------
     def vfe(self, sigma: torch.Tensor, bias=None, J: torch.Tensor | None = None) -> torch.Tensor:
-        """Variational free energy F(σ) (see the module docstring). Shapes: σ (R[, C], N) -> (R[, C])."""
+        """Variational free energy F(σ) (see the docstring of module ``experiments.fep.runs``).
+        Shapes: σ (R[, C], N) -> (R[, C])."""
         b = self._bias(bias, sigma)
         bq = b + self.field(sigma, J)
         Lq = langevin(bq)

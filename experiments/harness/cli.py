@@ -111,7 +111,7 @@ def help_config(module) -> str:
 
 
 def threads(value: str) -> int | str:
-    """``--threads``: a count >= 1, or "auto" (module docstring)."""
+    """``--threads``: a count >= 1, or "auto" (module ``experiments.harness.cli``)."""
     from columns import ColumnsError
     if value == "auto":
         return "auto"

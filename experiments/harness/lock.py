@@ -27,7 +27,8 @@ NAME = ".columns.lock"
 
 @contextlib.contextmanager
 def held(folder: str, what: str = "run"):
-    """Hold the folder's lock for the block (module docstring); ``ConfigError`` naming the live
+    """Hold the folder's lock for the block (module ``experiments.harness.lock``); ``ConfigError``
+    naming the live
     holder when another process has it. Creates ``folder`` if needed."""
     try:
         import fcntl

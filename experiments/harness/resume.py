@@ -120,7 +120,7 @@ def config_of(module, saved: dict):
 
 
 class Store:
-    """The checkpoint folder of one run (module docstring).
+    """The checkpoint folder of one run (module ``experiments.harness.resume``).
 
     Args:
         out: the run's output folder.

@@ -37,7 +37,8 @@ def _significant(ps) -> int:
 
 
 def distinct_matches(att_region: dict) -> int:
-    """How many patterns are held by distinct attractors (module docstring)."""
+    """How many patterns are held by distinct attractors (module
+    ``experiments.multiregion.headline``)."""
     pts = np.asarray(att_region["points"], dtype=float)
     corr = np.asarray(att_region["pattern_corr"], dtype=float)
     if not len(pts) or corr.size == 0:

@@ -27,7 +27,8 @@ ORDERS = ("cyclic", "random", "reverse")
 
 
 def order(kind: str, n_patterns: int, length: int, seed: int = 0, start: int = 0) -> torch.Tensor:
-    """Pattern indices (length,) of an ordering ``kind`` (see the module docstring)."""
+    """Pattern indices (length,) of an ordering ``kind`` (see the docstring of module
+    ``experiments.multiregion.sequences``)."""
     if kind not in ORDERS:
         raise StimulusError(f"order: kind must be one of {ORDERS}, got {kind!r}")
     if n_patterns < 1 or length < 0:

@@ -74,7 +74,8 @@ def check(scheduler, workers, timeout) -> None:
 
 @contextlib.contextmanager
 def client_for(scheduler: str | None, workers: int | None = None, timeout: float = 10.0):
-    """A ``distributed.Client`` for the sweep (module docstring), or None for ``"serial"``."""
+    """A ``distributed.Client`` for the sweep (module ``experiments.harness.sweep.cluster``), or
+    None for ``"serial"``."""
     if scheduler == "serial":
         yield None
         return

@@ -43,7 +43,12 @@ FLATTEN_RULE = ("nested keys joined with '.'; list items by index for lists of <
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
-    """{"a": {"b": 1, "c": [2, 3]}} -> {"a.b": 1, "a.c.0": 2, "a.c.1": 3} (module docstring)."""
+    """{"a": {"b": 1, "c": [2, 3]}} -> {"a.b": 1, "a.c.0": 2, "a.c.1": 3} (module
+    ``experiments.harness.sweep.dataset``).
+
+    Returns:
+        The flat dict {"dotted.key": value}.
+    """
     out = {}
     for k, v in d.items():
         if not prefix and k in SKIP:
@@ -64,7 +69,12 @@ def _numeric(values) -> bool:
 
 
 def gather(out: str, points: list, coords: dict, attrs: dict):
-    """The dataset of the sweep in folder ``out`` (module docstring)."""
+    """The dataset of the sweep in folder ``out`` (module ``experiments.harness.sweep.dataset``).
+
+    Returns:
+        An ``xarray.Dataset`` over the grid's coordinates and ``seed``, with ``status`` and every
+        flattened result variable (NaN where a point failed).
+    """
     import xarray as xr
     seeds = sorted({p.seed for p in points}, key=[p.seed for p in points].index)
     dims = list(coords) + ["seed"]
@@ -99,13 +109,22 @@ def gather(out: str, points: list, coords: dict, attrs: dict):
 
 
 def is_wall_time(name: str) -> bool:
-    """A wall-time variable (module docstring): differs between otherwise identical runs."""
+    """A wall-time variable (module ``experiments.harness.sweep.dataset``): differs between
+    otherwise identical runs.
+
+    Returns:
+        True for a timing variable.
+    """
     return name.startswith("timings.") or name.rsplit(".", 1)[-1].endswith("_s")
 
 
 def same(a, b) -> bool:
     """The two datasets have the same dimensions, coordinates and variables (in any order), and
-    equal values in every variable but the wall times (NaN equal to NaN)."""
+    equal values in every variable but the wall times (NaN equal to NaN).
+
+    Returns:
+        True when the datasets match.
+    """
     if sorted(a.data_vars) != sorted(b.data_vars) or dict(a.sizes) != dict(b.sizes):
         return False
     if any(a[k].values.tolist() != b[k].values.tolist() for k in a.coords):
@@ -128,7 +147,15 @@ def save(ds, path: str) -> str:
 def load(path):
     """A sweep's dataset back (loaded into memory; the file is closed): ``path`` is ``sweep.nc``
     or the sweep's folder. ``SweepError`` naming the path when there is no such file or it is not
-    a sweep's NetCDF file."""
+    a sweep's NetCDF file.
+
+    Returns:
+        The ``xarray.Dataset``, in memory.
+
+    Raises:
+        SweepError: not a folder or a file, no ``sweep.nc`` there, an unreadable file, or NetCDF
+            that is not a sweep's.
+    """
     import xarray as xr
     try:
         path = os.fspath(path)

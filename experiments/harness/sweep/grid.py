@@ -55,7 +55,14 @@ def seed_batch(cfg) -> int:
 
 
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
-    """``["gain=1,2", "n=16,32"]`` (repeated ``--grid``) -> {"gain": ["1", "2"], "n": ["16", "32"]}."""
+    """``["gain=1,2", "n=16,32"]`` (repeated ``--grid``) -> {"gain": ["1", "2"], "n": ["16", "32"]}.
+
+    Returns:
+        {key: [value strings]}.
+
+    Raises:
+        ConfigError: an item without ``=``, an empty key or value list, or a key given twice.
+    """
     grid: dict[str, list[str]] = {}
     for item in items:
         key, sep, vals = item.partition("=")
@@ -69,7 +76,15 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 
 
 def parse_seeds(seeds) -> tuple[int, ...]:
-    """``3`` (or "3") -> (0, 1, 2); "0,4,7" or a sequence -> those seeds (non-negative, distinct)."""
+    """``3`` (or "3") -> (0, 1, 2); "0,4,7" or a sequence -> those seeds (non-negative, distinct).
+
+    Returns:
+        The seeds, a tuple of distinct integers ≥ 0.
+
+    Raises:
+        ConfigError: a count < 1, a negative or repeated seed, or something that is not a count or
+            a list of seeds.
+    """
     if isinstance(seeds, str):
         parts = [p for p in seeds.split(",") if p.strip()]
         try:
@@ -112,6 +127,12 @@ def points(module, grid: dict[str, list], seeds, fixed: dict[str, str] | None = 
 
     Raises ``ConfigError`` naming an unknown key (with the valid ones), a value of the wrong
     type, a key with no values, a reserved key, a repeated value or a sweep with nothing to vary.
+
+    Returns:
+        (points, coordinates): the list of points (config overrides, seed) and {key: [values]}.
+
+    Raises:
+        ConfigError: as above.
     """
     fixed = dict(fixed or {})
     seeds = parse_seeds(seeds)

@@ -68,6 +68,16 @@ def sweep(name: str, grid: dict, seeds=1, out: str | None = None, fixed: dict | 
     maps show (default: up to ``report.MAX_METRICS`` numeric ones that vary); threads: torch
     threads of a serial point (default: torch's current setting; a Dask point has one). ``out``
     must be a folder every worker can write (a shared file system for a remote cluster).
+
+    Returns:
+        The sweep's ``xarray.Dataset`` (also written to ``out/sweep.nc``, with ``summary.md`` and
+        heat maps); failed points are NaN with their ``status`` and error in ``points/``.
+
+    Raises:
+        ConfigError: an unknown experiment, grid key, value, seed or metric; a bad device.
+        SweepError: a cluster that cannot be started or reached, a bad scheduler address, workers
+            or timeout.
+        OutputError: an ``out`` folder that cannot be written.
     """
     module = runner.load(name)
     if client is None:
