@@ -5,15 +5,18 @@ position; every named block runs here, but the one named in ``NOT_RUN`` with its
 import re
 from pathlib import Path
 
+import torch
+
 from columns import energy
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [README, *sorted(p for p in (ROOT / "docs").rglob("*.md") if "tutorials" not in p.parts)]
 NOT_RUN = {"sweep": "starts a Dask cluster of one worker per core: tests/test_sweep.py runs the "
                     "same call on real clusters"}
 RUN = {"quick-start", "solvers", "extension", "fep", "fep-graph", "canonical",
-       "your-architecture", "delays"}
+       "your-architecture", "delays", "graphs", "columns", "learning", "analysis", "recordings",
+       "checkpoint", "performance"}
 
 
 def blocks() -> dict[str, str]:
@@ -126,3 +129,57 @@ def test_links_between_the_pages_resolve():
             if not (page.parent / target.split("#")[0]).exists():
                 broken.append(f"{page.relative_to(ROOT)} -> {target}")
     assert not broken, broken
+
+
+def run_example(name: str, tmp_path, monkeypatch) -> dict:
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(example(name), f"docs {name}", "exec"), ns)
+    return ns
+
+
+def test_graphs_example_runs(tmp_path, monkeypatch):
+    ns = run_example("graphs", tmp_path, monkeypatch)
+    assert ns["cp"].n_edges == 3 and sorted(ns["cp"].delay.tolist()) == [0.0, 3.0, 3.0]
+    assert ns["net"].n_nodes == 12 and ns["H"].number_of_edges() == 2
+    assert "('a' -> 'b')" in ns["message"] and "weight" in ns["message"]
+
+
+def test_columns_example_runs(tmp_path, monkeypatch):
+    ns = run_example("columns", tmp_path, monkeypatch)
+    assert ns["net"].columns["bm"].m_z.tolist() == [8.0, 8.0, 8.0, 4.0, 4.0, 4.0]
+    assert float(ns["col"].mu) == 0.3 and float(ns["col"].params["m_mu"]) == 2.0
+
+
+def test_learning_example_runs(tmp_path, monkeypatch):
+    ns = run_example("learning", tmp_path, monkeypatch)
+    assert float((ns["W1"] - ns["W0"]).abs().max()) > 0.1            # the couplings learned
+    assert ns["edges"]["W"].shape == (1, ns["net"].learn_idx.numel())
+
+
+def test_analysis_example_runs(tmp_path, monkeypatch):
+    ns = run_example("analysis", tmp_path, monkeypatch)
+    assert len(ns["reps"]) == 3 and float(ns["found"]["pattern_corr"].abs().amax(1).min()) > 0.99
+    assert ns["seq"][:6].tolist() == [0, 1, 2, 0, 1, 2]
+    assert ns["res"]["score"] == 1.0 and ns["res"]["p"] < 0.01
+
+
+def test_recordings_example_runs(tmp_path, monkeypatch):
+    ns = run_example("recordings", tmp_path, monkeypatch)
+    assert ns["ds"]["mu"].dims == ("time", "batch", "node")
+    assert torch.equal(ns["back"]["mu"], ns["rec"]["mu"])
+    assert ns["by_region"].sizes["region"] == 2
+
+
+def test_checkpoint_example_resumes_to_the_same_run(tmp_path, monkeypatch):
+    ns = run_example("checkpoint", tmp_path, monkeypatch)
+    assert ns["saved"] and torch.equal(ns["resumed"]["mu"], ns["whole"]["mu"])
+
+
+def test_performance_example_runs(tmp_path, monkeypatch):
+    import columns as C
+    try:
+        ns = run_example("performance", tmp_path, monkeypatch)
+    finally:
+        C.set_threads(None)
+    assert ns["net"].edges.backend == "fused"

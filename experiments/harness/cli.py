@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         import importlib
 
-        simulate_module = importlib.import_module("columns.simulate")   # the module, not the function
+        simulate_module = importlib.import_module("columns.simulation")
         simulate_module.PROGRESS = True
         out = args.out or f"results/{name}"
         command = f"columns run {name} --out {out} --resume"      # the saved config is used

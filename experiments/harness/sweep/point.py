@@ -116,7 +116,7 @@ def run_point(experiment: str, out: str, name: str, values: dict[str, str], seed
     import torch
 
     from .. import progress, resume, runner
-    simulate = importlib.import_module("columns.simulate")      # the module, not the function
+    simulate = importlib.import_module("columns.simulation")
     threads_before = torch.get_num_threads()
     torch.set_num_threads(threads)
     folder = os.path.join(out, name)
