@@ -29,7 +29,7 @@ def run(name: str, tmp_path, monkeypatch) -> dict:
 
 def test_every_tutorial_is_tested():
     assert {p.stem for p in TUTORIALS.glob("*.md")} == {
-        "your-architecture", "spisak-friston-sim1", "connectome-delays"}
+        "your-architecture", "spisak-friston-sim1", "connectome-delays", "sweep-xarray"}
 
 
 def test_your_architecture(tmp_path, monkeypatch):
@@ -63,3 +63,16 @@ def test_registering_a_name_twice_names_unregister():
         type_name = "bm"
     with pytest.raises(C.RegistryError, match=r"columns.unregister\('bm'\)"):
         C.register(Again)
+
+
+@pytest.mark.slow
+def test_sweep_on_dask_and_its_dataset(tmp_path, monkeypatch):
+    """A real LocalCluster of two worker processes (about 10 s, hence slow: CI runs it)."""
+    ns = run("sweep-xarray", tmp_path, monkeypatch)
+    ds, table = ns["ds"], ns["table"]
+    assert dict(ds.sizes) == {"beta": 3, "seed": 3} and (ds["status"] == "ok").all()
+    assert table.loc[0.05, "median"] == 1.0                       # one attractor: too hot
+    assert -0.3 < table.loc[0.1, "median"] < -0.1                  # decorrelated, as the text says
+    assert table.loc[0.1, "median"] < table.loc[0.2, "median"] < 0.0
+    assert ns["same"](ns["again"], ds) and ns["same"](ns["resumed"], ds)
+    assert (tmp_path / "sweep_beta.png").exists()
