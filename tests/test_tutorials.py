@@ -27,6 +27,25 @@ def run(name: str, tmp_path, monkeypatch) -> dict:
     return ns
 
 
+def test_the_notebooks_are_the_pages():
+    """docs/tutorials/notebooks/*.ipynb are what make_notebooks.py writes from the pages (so the
+    steps the tests run are the notebooks' code cells); rerun it after editing a page."""
+    import importlib.util
+    import json
+    spec = importlib.util.spec_from_file_location("make_notebooks", TUTORIALS / "make_notebooks.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    want = make.expected()
+    have = {p.name: p.read_text() for p in (TUTORIALS / "notebooks").glob("*.ipynb")}
+    assert sorted(have) == sorted(want)
+    stale = [name for name in want if have[name] != want[name]]
+    assert not stale, f"run python docs/tutorials/make_notebooks.py: {stale} differ from their pages"
+    for name, text in have.items():
+        nb = json.loads(text)
+        code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+        assert code and all(c.startswith(f"# step {k}") for k, c in enumerate(code, 1)), name
+
+
 def test_every_tutorial_is_tested():
     assert {p.stem for p in TUTORIALS.glob("*.md")} == {
         "your-architecture", "spisak-friston-sim1", "connectome-delays", "sweep-xarray"}
