@@ -39,10 +39,14 @@ class StateLayout:
 
     def join(self, parts, dW=None, dP=None, out: torch.Tensor | None = None) -> torch.Tensor:
         """Inverse of ``split`` (one concatenation); with ``out`` (B, S) the blocks are copied into
-        it (edge blocks that already are ``out``'s own views are left as they are)."""
+        it (blocks that already are ``out``'s own views, written there by a kernel, are left as they
+        are)."""
         if out is not None:
             for name, f, start, n in self.blocks:
-                out[..., start:start + n] = parts[name][f]
+                v, dst = parts[name][f], out[..., start:start + n]
+                if not (isinstance(v, torch.Tensor) and v.data_ptr() == dst.data_ptr()
+                        and v.stride() == dst.stride() and v.shape == dst.shape):
+                    out[..., start:start + n] = v
             if self.n_learnable:
                 for v, (a, m) in ((dW, self.edge_W), (dP, self.edge_P)):
                     dst = out[..., a:a + m]

@@ -356,7 +356,7 @@ class Network(nn.Module):
         work = edges.plan(y, x, rule) if x_edges is None else None
         if x_edges is not None:
             edges.backend = "eager"
-        dW = dP = None
+        dW = dP = force = None
         if work is None:
             W, nu = edges.field(W_l, x, B, x_edges)
         else:                                    # the fused passes write into the output
@@ -364,9 +364,19 @@ class Network(nn.Module):
             if rule is not None and cp.n_edges and self.hamiltonian_types:
                 (a, m), (b, _) = self.layout.edge_W, self.layout.edge_P
                 dW, dP = out[:, a:a + m], out[:, b:b + m]
-            W, nu = edges.fused_field(work, W_l, x, None if dW is None else (P_l, dW, dP))
-        derivs, g = {}, []
+            g_known = self._coupling_gradient(parts, B) if self.hamiltonian_types else None
+            if g_known is not None and work["one_pass"]:   # g does not wait for ν: one pass
+                W, nu, force = edges.fused_one_pass(work, W_l, P_l, x, g_known, dW, dP)
+            else:
+                W, nu = edges.fused_field(work, W_l, x, None if dW is None else (P_l, dW, dP))
+                if g_known is not None:          # two passes, the second before the columns
+                    force = edges.fused_backward(work, W, P_l, x, g_known, dW, dP)
+        derivs, g, done = {}, [], ()
+        if force is not None:                    # the force is known: node kernels finish
+            derivs, done = self._fused_nodes(parts, x, nu, s, force, out)
         for k, col, part, nu_k, s_k in self.by_type(parts, nu, s):
+            if k in done:
+                continue
             try:
                 derivs[k], gk = col.rhs(part, nu_k, s_k)
             except Exception as err:
@@ -378,8 +388,9 @@ class Network(nn.Module):
             out = out.view(B, self.layout.size)
         if work is not None:                     # the rule's Ṗ and the message in one pass
             if cp.n_edges and self.hamiltonian_types:
-                force = edges.fused_backward(work, W, P_l, x, torch.cat(g, -1), dW, dP)
-                self._send_back(parts, derivs, force)
+                if force is None:
+                    force = edges.fused_backward(work, W, P_l, x, torch.cat(g, -1), dW, dP)
+                self._send_back(parts, derivs, force, skip=done)
         elif (cp.n_edges and self.hamiltonian_types) or rule is not None:
             terms = EdgeTerms(self, parts, nu, s, x, x_edges, torch.cat(g, -1), W, W_l, P_l,
                               u_edges)
@@ -391,12 +402,39 @@ class Network(nn.Module):
         out = self.layout.join(derivs, dW, dP, out=out)
         return out.squeeze(0) if squeeze else out
 
-    def _send_back(self, parts, derivs, force):
+    def _coupling_gradient(self, parts, B: int) -> torch.Tensor | None:
+        """g = ∂H/∂ν (B, N) before ν is known: every Hamiltonian type's ``coupling_gradient``
+        (0 for the other types), or None when a Hamiltonian type's depends on ν."""
+        gs = []
+        for _, col, part in self.by_type(parts):
+            if isinstance(col, HamiltonianColumn):
+                gk = col.coupling_gradient(part)
+                if gk is None:
+                    return None
+                gs.append(gk)
+            else:
+                gs.append(part[col.fields[0]].new_zeros(B, col.n))
+        return gs[0] if len(gs) == 1 else torch.cat(gs, -1)
+
+    def _fused_nodes(self, parts, x, nu, s, force, out) -> tuple[dict, set]:
+        """Let every type with a node kernel (``fused_rhs``) write its derivatives, the
+        coupling's term included, into ``out``; returns ({type: its views of out}, those types)."""
+        views, done = self.layout.split(out)[0], set()
+        for k, col, part, x_k, nu_k, s_k, f_k in self.by_type(parts, x, nu, s, force):
+            if isinstance(col, HamiltonianColumn) and col.fused_rhs(part, x_k, nu_k, s_k, f_k,
+                                                                    views[k]):
+                done.add(k)
+        self.edges.node_kernels = sorted(done)
+        return {k: views[k] for k in done}, done
+
+    def _send_back(self, parts, derivs, force, skip=()):
         """ṗ_send −= φ′ · force for every Hamiltonian type (in place in ``derivs``); with slow
         synapses ``force`` is (to the rates, to the traces) and ṗ_trace −= the second.
         Shapes: force (B, N) = Wᵀ g + ∂H_edges/∂x."""
         force, to_trace = force if isinstance(force, tuple) else (force, None)
         for k in self.hamiltonian_types:
+            if k in skip:
+                continue
             col, sl = self.columns[k], self.coupling.type_slices[k]
             name = "p_" + col.send_field
             derivs[k][name] = derivs[k][name] - col.send_derivative(parts[k]) * force[:, sl]

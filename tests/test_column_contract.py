@@ -30,6 +30,21 @@ def test_closed_form_equals_autograd(column_factory):
         assert torch.allclose(g, ga, rtol=1e-10, atol=1e-12)
 
 
+def test_a_coupling_gradient_known_before_nu_is_the_autograd_one(column_factory):
+    """Where a type says ∂H/∂ν without ν (``coupling_gradient``, the network's one-pass edge
+    kernel relies on it), it equals autograd's ∂H/∂ν at every ν."""
+    col = column_factory(4).double()
+    st = random_state(col, 2, 7)
+    g0 = col.coupling_gradient(st)
+    if g0 is None:
+        pytest.skip(f"{type(col).__name__}: ∂H/∂ν depends on ν (two passes)")
+    for seed in range(3):
+        nu = torch.randn(2, col.n, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+        s = 1.0 + torch.rand(2, col.n, dtype=torch.float64)
+        _, ga = col.rhs_autograd(st, nu, s)
+        assert torch.allclose(g0, ga, rtol=1e-12, atol=1e-14)
+
+
 def test_hamiltonian_structure_at_random_states(column_factory):
     col = column_factory(2)
     net = single_type_network(col, stimulus=1.3)

@@ -8,6 +8,8 @@ import columns as C
 from columns.coupling import kernels
 import graphs
 
+from conftest import generic_k6_like
+
 T0 = torch.tensor(0.3, dtype=torch.float64)
 
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba not installed: eager only")
@@ -42,15 +44,37 @@ def both_paths(net, y, **kw):
 @pytest.mark.parametrize("B", [1, 3])
 def test_fused_equals_eager_for_every_ode_column_type(types, learnable, B):
     n = 300 if learnable == "none" else 60        # fixed W on ≤ 256 columns goes dense instead
-    net = C.Network.from_graph(mixed_graph(n, learnable, seed=len(types) + B), stimulus=0.7,
-                               dtype=torch.float64)
+    G = mixed_graph(n, learnable, seed=len(types) + B, types=types)
+    given = {"generic": generic_k6_like(n)} if "generic" in types else None
+    net = C.Network.from_graph(G, column_types=given, stimulus=0.7, dtype=torch.float64)
+    assert sorted(net.columns) == sorted(types)
     y = net.initial_state(batch=B, noise=0.4, seed=3)
     fused, eager = both_paths(net, y)
     with torch.no_grad():
         net(T0, y)
     assert net.edges.backend == "fused"                # all, none or some edges learnable
+    assert net.edges.passes == (2 if "generic" in types else 1)   # g = p_μ known before ν: one
+    assert net.edges.node_kernels == (["bm"] if "bm" in types else [])   # bm: its node kernel
     scale = eager.abs().max()
     assert float((fused - eager).abs().max() / scale) <= 1e-12
+
+
+@needs_numba
+@pytest.mark.parametrize("rate", ["tanh", "linear"])
+def test_the_bm_node_kernel_takes_per_column_parameters(rate):
+    """The compiled node kernel of bm columns (one loop: four derivatives and −φ′ F) equals the
+    torch rhs plus the network's coupling term, with parameters per column and shared."""
+    n = 70
+    g = torch.Generator().manual_seed(4)
+    per = {k: 0.5 + torch.rand(n, generator=g, dtype=torch.float64)
+           for k in ("m_mu", "m_z", "alpha", "gamma_w", "theta0")}
+    net = C.Network.from_graph(mixed_graph(n, "some", seed=9), stimulus=lambda t: 0.4 + t,
+                               column_types={"bm": {"rate": rate, "mu_d": -0.1, **per}},
+                               dtype=torch.float64)
+    y = net.initial_state(batch=2, noise=0.6, seed=5)
+    fused, eager = both_paths(net, y)
+    assert net.edges.node_kernels == ["bm"]
+    assert float((fused - eager).abs().max() / eager.abs().max()) <= 1e-13
 
 
 @needs_numba

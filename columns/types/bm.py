@@ -19,6 +19,9 @@ gamma_w = 0.5, theta0 = 0. Option ``rate``: "tanh" | "linear".
 
 from __future__ import annotations
 
+import torch
+
+from . import bm_kernel
 from .registry import register
 from .hamiltonian import HamiltonianColumn
 
@@ -46,6 +49,28 @@ class NetworkBMColumn(HamiltonianColumn):
 
     def prediction(self, q):
         return self.theta0 + q["w"] * q["mu"]
+
+    def coupling_gradient(self, state):
+        """∂H/∂ν = p_μ (the prior flow of μ is linear in ν with coefficient 1).
+
+        Returns:
+            p_μ (B, n).
+        """
+        return state["p_mu"]
+
+    def fused_rhs(self, state, x, nu, s, force, out):
+        """The four derivatives and −φ′ F in one compiled loop (``columns.types.bm_kernel``), on
+        the CPU in float32/float64 without autograd.
+
+        Returns:
+            True when it wrote ``out``; False where the kernel does not apply.
+        """
+        mu = state["mu"]
+        if not (bm_kernel.AVAILABLE and mu.device.type == "cpu"
+                and mu.dtype in (torch.float32, torch.float64) and not torch.is_grad_enabled()):
+            return False
+        bm_kernel.bm_rhs(self, state, x, nu, s, force, out)
+        return True
 
     def rhs(self, state, nu, s):
         mu, w, p_mu, p_w = state["mu"], state["w"], state["p_mu"], state["p_w"]

@@ -60,6 +60,14 @@ class NetworkBMTraceColumn(HamiltonianColumn):
     def prediction(self, q):
         return self.theta0 + q["w"] * q["mu"]
 
+    def coupling_gradient(self, state):
+        """∂H/∂ν = p_μ (the prior flow of μ is linear in ν with coefficient 1).
+
+        Returns:
+            p_μ (B, n).
+        """
+        return state["p_mu"]
+
     def rhs(self, state, nu, s):
         mu, w, xb = state["mu"], state["w"], state["trace"]
         p_mu, p_w, p_x = state["p_mu"], state["p_w"], state["p_trace"]

@@ -167,6 +167,27 @@ class HamiltonianColumn(ColumnType):
         """
         return state[self.trace_field]
 
+    def fused_rhs(self, state, x, nu, s, force, out) -> bool:
+        """Write the column's derivatives, with the coupling's term −φ′(q_send) · force in
+        ṗ_send, straight into the views ``out[field]`` (B, n) with a compiled node kernel, and
+        say whether it did (``x``: what ``send`` gave this call). The network calls it on the CPU's fused path; the default (no such
+        kernel) does nothing, and the network runs ``rhs`` and adds the term itself.
+
+        Returns:
+            True when ``out`` holds every derivative of the column, else False.
+        """
+        return False
+
+    def coupling_gradient(self, state) -> torch.Tensor | None:
+        """∂H/∂ν when it does not depend on ν (e.g. p_μ for a prior flow F_μ = … + ν), so that
+        the network can compute every edge term in one pass over the edges; None (the default)
+        when it does or is not known, and the network takes it from ``rhs``.
+
+        Returns:
+            g (B, n), equal to the second value of ``rhs``, or None.
+        """
+        return None
+
     def send_derivative(self, state) -> torch.Tensor:
         """dx/dq_send = φ′(q_send). Shapes: (B, n).
 

@@ -67,6 +67,14 @@ class K6Column(HamiltonianColumn):
     def prediction(self, q):
         return self.theta0 + q["w"] * q["mu"] + self.beta * q["a"]
 
+    def coupling_gradient(self, state):
+        """∂H/∂ν = p_μ (the prior flow of μ is linear in ν with coefficient 1).
+
+        Returns:
+            p_μ (B, n).
+        """
+        return state["p_mu"]
+
     def rhs(self, state, nu, s):
         mu, a, w = state["mu"], state["a"], state["w"]
         p_mu, p_a, p_w = state["p_mu"], state["p_a"], state["p_w"]

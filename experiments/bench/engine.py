@@ -101,6 +101,9 @@ def bench_p1(cfg, device):
                     into = median_time(lambda: net(t, y, out=buf), reps, device)
                     backend = net.edges.backend
                     split = p1_phases.phases(net, y, t, into, reps)
+                    net.edges.one_pass = False               # the two-pass call, same process
+                    two = median_time(lambda: net(t, y, out=buf), reps, device)
+                    net.edges.one_pass = True
                     net.kernels = False
                     eager = median_time(lambda: net(t, y), reps, device)
                 S, E = net.state_size, cp.n_edges
@@ -111,6 +114,7 @@ def bench_p1(cfg, device):
                              "fused_out_ms": into * 1e3, "floor_ms": fl * 1e3,
                              "fraction_eager": fl / eager, "fraction_fused": fl / fused,
                              "fraction_fused_out": fl / into, "speedup": eager / into,
+                             "two_pass_out_ms": two * 1e3, "one_over_two_pass": two / into,
                              "phases": split})
                 net = cp = y = buf = None     # free before the next size
             big = [r for r in rows if r["N"] >= 10000] if len(rows) > 2 else rows
