@@ -190,7 +190,7 @@ class Edges(nn.Module):
             B, N = y.shape[0], cp.n_nodes
             work = {"bounds": kernels.chunk_bounds(self.learn_crow if mixed else cp.crow, C),
                     "mixed": mixed, "nu": y.new_empty(B, N), "fsrc": y.new_empty(C, B, N),
-                    "ftgt": y.new_empty(B, N),
+                    "ftgt": y.new_empty(B, N), "force": y.new_empty(B, N),
                     "params": ([y.new_zeros(1)] * 3 if rule is None
                                else rule.kernel_params(y.dtype))}
             if mixed:                             # the fixed edges' list
@@ -260,7 +260,7 @@ class Edges(nn.Module):
                                               None, None, work["fsrc"], work["ftgt"]))
         return kernels.hebbian(cp.crow, cp.src, W, P_l if dW is not None else None, x, g,
                                *work["params"], work["bounds"], dW, dP, work["fsrc"],
-                               work["ftgt"])
+                               work["ftgt"], into=work["force"])
 
     def fused_one_pass(self, work: dict, W_l: torch.Tensor, P_l: torch.Tensor, x: torch.Tensor,
                        g: torch.Tensor, dW: torch.Tensor | None, dP: torch.Tensor | None):
@@ -279,10 +279,10 @@ class Edges(nn.Module):
                                          *work["params"], work["bounds"], dW, dP, work["fsrc"],
                                          work["ftgt"], work["nu"],
                                          then=(self.fixed_crow, self.fixed_src, work["fixed_W"],
-                                               work["fixed_bounds"]))
+                                               work["fixed_bounds"]), into=work["force"])
             return W_l, nu, force
         W = W_l if self.all_learnable else cp.weight0.unsqueeze(0)
         nu, force = kernels.one_pass(cp.crow, cp.src, W, P, x, g, *work["params"],
                                      work["bounds"], dW, dP, work["fsrc"], work["ftgt"],
-                                     work["nu"])
+                                     work["nu"], into=work["force"])
         return W, nu, force

@@ -195,6 +195,12 @@ if AVAILABLE:
                     ftgt[b, i] = acct
 
 
+def merge(fsrc: torch.Tensor, ftgt: torch.Tensor, into: torch.Tensor | None) -> torch.Tensor:
+    """force = Σ_chunks fsrc + ftgt (B, N), into ``into`` when given (a buffer reused call after
+    call: no fresh pages to fault in at 10⁶ columns)."""
+    return (fsrc.sum(0) if into is None else torch.sum(fsrc, 0, out=into)).add_(ftgt)
+
+
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
@@ -212,7 +218,8 @@ def field(crow, src, W, x, bounds, out, learn=None) -> torch.Tensor:
     return out
 
 
-def hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, ftgt) -> torch.Tensor:
+def hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, ftgt,
+            into=None) -> torch.Tensor:
     """Pass 2 with learning (``P`` not None: Ṗ written into ``dP`` (B, E), which holds the x_j
     that ``field`` kept; Ẇ is already in ``dW``) or without. Returns force (B, N) =
     Σ_chunks fsrc + ftgt."""
@@ -221,11 +228,11 @@ def hebbian(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, ft
     _hebbian(_np(crow), _np(src), _np(W), _np(P) if learn else dummy, _np(x), _np(g),
              _np(alpha), _np(inv_m), _np(gamma), bounds, learn,
              _np(dW) if learn else dummy, _np(dP) if learn else dummy, _np(fsrc), _np(ftgt))
-    return fsrc.sum(0).add_(ftgt)
+    return merge(fsrc, ftgt, into)
 
 
 def one_pass(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, ftgt,
-             out, then=None) -> tuple[torch.Tensor, torch.Tensor]:
+             out, then=None, into=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Both passes in one, for columns whose g = ∂H/∂ν is known before ν (``g`` given): ν into
     ``out``, with learning (``P`` not None) Ẇ into ``dW`` and Ṗ into ``dP`` (B, E), and the
     force. Each edge is read once (40 B per edge with learning, float64), gathering x_j and
@@ -246,4 +253,4 @@ def one_pass(crow, src, W, P, x, g, alpha, inv_m, gamma, bounds, dW, dP, fsrc, f
         crow2, src2, W2, bounds2 = then
         _one_pass(_np(crow2), _np(src2), _np(W2), dummy, *args, bounds2, False, _np(out), dummy,
                   dummy, _np(fsrc), _np(ftgt), True)
-    return out, fsrc.sum(0).add_(ftgt)
+    return out, merge(fsrc, ftgt, into)
