@@ -30,6 +30,19 @@ BLOCK = 4096                   # columns per parallel task
 
 
 if AVAILABLE:
+    @njit(inline="always")
+    def _point(b, i, mu, w, pmu, pw, x, nu, s, force, tanh, m_mu, m_w, m_z, g_mu, mu_d, alpha,
+               g_w, th0, dmu, dw, dpmu, dpw):                          # pragma: no cover
+        """The four derivatives of column i, batch member b (the equations above)."""
+        m, ww, p, q, si = mu[b, i], w[b, i], pmu[b, i], pw[b, i], s[b, i]
+        xv = x[b, i]
+        dphi = 1.0 - xv * xv if tanh else 1.0          # φ′ = 1 − tanh² from the sent x
+        mze = m_z * (si - th0 - ww * m)
+        dmu[b, i] = p / m_mu - g_mu * (m - mu_d) + nu[b, i]
+        dw[b, i] = q / m_w + alpha * si * m - g_w * ww
+        dpmu[b, i] = (g_mu * p - alpha * si * q - mze * ww) - dphi * force[b, i]
+        dpw[b, i] = g_w * q - mze * m
+
     @njit(parallel=True, cache=True, nogil=True)
     def _bm(mu, w, pmu, pw, x, nu, s, force, prm, tanh, dmu, dw, dpmu, dpw):  # pragma: no cover
         B, n = mu.shape
@@ -45,27 +58,15 @@ if AVAILABLE:
                     m_mu, m_w, m_z, g_mu = prm[0][0], prm[1][0], prm[2][0], prm[3][0]
                     mu_d, alpha, g_w, th0 = prm[4][0], prm[5][0], prm[6][0], prm[7][0]
                     for i in range(lo, hi):
-                        m, ww, p, q, si = mu[b, i], w[b, i], pmu[b, i], pw[b, i], s[b, i]
-                        xv = x[b, i]
-                        dphi = 1.0 - xv * xv if tanh else 1.0   # φ′ = 1 − tanh² from x
-                        mze = m_z * (si - th0 - ww * m)
-                        dmu[b, i] = p / m_mu - g_mu * (m - mu_d) + nu[b, i]
-                        dw[b, i] = q / m_w + alpha * si * m - g_w * ww
-                        dpmu[b, i] = (g_mu * p - alpha * si * q - mze * ww) - dphi * force[b, i]
-                        dpw[b, i] = g_w * q - mze * m
+                        _point(b, i, mu, w, pmu, pw, x, nu, s, force, tanh, m_mu, m_w, m_z,
+                               g_mu, mu_d, alpha, g_w, th0, dmu, dw, dpmu, dpw)
                 else:
                     for i in range(lo, hi):
                         m_mu, m_w, m_z = prm[0][i * st[0]], prm[1][i * st[1]], prm[2][i * st[2]]
                         g_mu, mu_d = prm[3][i * st[3]], prm[4][i * st[4]]
                         alpha, g_w, th0 = prm[5][i * st[5]], prm[6][i * st[6]], prm[7][i * st[7]]
-                        m, ww, p, q, si = mu[b, i], w[b, i], pmu[b, i], pw[b, i], s[b, i]
-                        xv = x[b, i]
-                        dphi = 1.0 - xv * xv if tanh else 1.0
-                        mze = m_z * (si - th0 - ww * m)
-                        dmu[b, i] = p / m_mu - g_mu * (m - mu_d) + nu[b, i]
-                        dw[b, i] = q / m_w + alpha * si * m - g_w * ww
-                        dpmu[b, i] = (g_mu * p - alpha * si * q - mze * ww) - dphi * force[b, i]
-                        dpw[b, i] = g_w * q - mze * m
+                        _point(b, i, mu, w, pmu, pw, x, nu, s, force, tanh, m_mu, m_w, m_z,
+                               g_mu, mu_d, alpha, g_w, th0, dmu, dw, dpmu, dpw)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
