@@ -35,6 +35,8 @@ Shapes: W_l, P_l (B, E_l); x, g, ν (B, N); W (B|1, E).
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -77,8 +79,6 @@ class Edges(nn.Module):
         self.backend = None
         self.passes = None        # of the fused backend's last call: 1 (g known before ν) or 2
         self.one_pass = True      # False: two passes even where one would do (for A/B timing)
-        src, tgt = coupling.src.cpu(), coupling.tgt.cpu()
-        self.reach = int((src - tgt).abs().float().median()) if coupling.n_edges else 0
         self.node_kernels = []    # the types whose node kernel wrote the last one-pass call
         self._work: dict = {}
 
@@ -204,6 +204,13 @@ class Edges(nn.Module):
             work["fixed_of"] = (id(cp.weight0), cp.weight0._version)
         self.backend = "fused"
         return work
+
+    @functools.cached_property
+    def reach(self) -> int:
+        """The median |source − target| over the edges, in node positions (how local the graph
+        is); computed on first use, by the fused backend only."""
+        cp = self.coupling
+        return int((cp.src - cp.tgt).abs().float().median()) if cp.n_edges else 0
 
     def one_pass_fits(self, B: int, dtype: torch.dtype, C: int) -> bool:
         """Whether one pass over the edges beats two: its loop reaches two arrays in random order
