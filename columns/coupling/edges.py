@@ -141,8 +141,7 @@ class Edges(nn.Module):
 
     def backward(self, terms, A: torch.Tensor | None):
         """force (B, N) = Wᵀ g + Σ_out A x_i + Σ_in A u_e (module ``columns.coupling.edges``),
-        eager; with slow
-        synapses the pair (force on the rates, force on the traces).
+        eager; with slow synapses the pair (force on the rates, force on the traces).
 
         Returns:
             force (B, N), or the pair (force on the rates, force on the traces).

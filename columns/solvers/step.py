@@ -98,7 +98,8 @@ class Step(Solver):
                                       "rule in its map")
 
     def start(self, network, grid, y0):
-        """The carry of a map run: the step counter, and with delays the ring buffer of past signals.
+        """The carry of a map run: the step counter, and with delays the ring buffer of past
+        signals.
 
         Returns:
             {"step": 0[, "delay_buffer": …]}.

@@ -83,7 +83,8 @@ class ColumnType(nn.Module, abc.ABC):
         """All parameters, or column ``index``'s own values (scalars are shared).
 
         Returns:
-            {parameter name: tensor}: shared scalars, or (n,) per column (column ``index``: scalars).
+            {parameter name: tensor}: shared scalars, or (n,) per column (column ``index``:
+            scalars).
         """
         out = {}
         for name in self.param_defaults:

@@ -170,8 +170,9 @@ class HamiltonianColumn(ColumnType):
     def fused_rhs(self, state, x, nu, s, force, out) -> bool:
         """Write the column's derivatives, with the coupling's term −φ′(q_send) · force in
         ṗ_send, straight into the views ``out[field]`` (B, n) with a compiled node kernel, and
-        say whether it did (``x``: what ``send`` gave this call). The network calls it on the CPU's fused path; the default (no such
-        kernel) does nothing, and the network runs ``rhs`` and adds the term itself.
+        say whether it did (``x``: what ``send`` gave this call). The network calls it on the
+        CPU's fused path; the default (no such kernel) does nothing, and the network runs ``rhs``
+        and adds the term itself.
 
         Returns:
             True when ``out`` holds every derivative of the column, else False.
@@ -201,8 +202,8 @@ class HamiltonianColumn(ColumnType):
 
     # -- Hamilton's equations -------------------------------------------------------------------
     def rhs(self, state, nu, s):
-        """Hamilton's equations of the column (by autograd here; the built-in types override this with
-        their closed forms, tested against it).
+        """Hamilton's equations of the column (by autograd here; the built-in types override this
+        with their closed forms, tested against it).
 
         Returns:
             ({field: d field/dt (B, n)}, ∂H/∂ν (B, n)).
