@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import torch
 
+from graphs import autodiff
 from graphs.errors import ParameterError
 
 from .types.hamiltonian import HamiltonianColumn
@@ -209,11 +210,11 @@ def rhs_autograd(network, t, y: torch.Tensor) -> torch.Tensor:
         dy/dt, shaped like ``y``.
     """
     pos, mom = canonical_pairs(network)
-    keep = torch.is_grad_enabled() and y.requires_grad
+    keep = autodiff.tracked(y)
     with torch.enable_grad():
-        yy = y if y.requires_grad else y.detach().requires_grad_(True)
+        leaf, yy = autodiff.grad_leaf(y)
         H = hamiltonian(network, t, yy).sum()
-        gH = torch.autograd.grad(H, yy, grad_outputs=torch.ones_like(H), create_graph=keep)[0]
+        gH = torch.autograd.grad(H, leaf, grad_outputs=torch.ones_like(H), create_graph=keep)[0]
         gH = gH.conj() if H.is_complex() else gH          # holomorphic H: ∂H/∂z
     out = torch.empty_like(gH)
     out[..., pos] = gH[..., mom]

@@ -22,6 +22,7 @@ import warnings
 import torch
 from torch import nn
 
+from . import autodiff
 from .errors import DeviceError, LabelError, StateError
 
 
@@ -168,7 +169,7 @@ class Coupling(nn.Module):
             out = torch.zeros(*vals.shape[:2], self.n_nodes, dtype=vals.dtype, device=vals.device)
             return out.index_add(2, self.tgt, vals)
         B = max(W.shape[0], x.shape[0])
-        if torch.is_grad_enabled() and (W.requires_grad or x.requires_grad):
+        if autodiff.tracked(W, x):                   # autograd or forward-mode: scatter-add
             vals = W * x[:, self.src]                                     # (B, E)
             out = torch.zeros(vals.shape[0], self.n_nodes, dtype=vals.dtype, device=vals.device)
             return out.index_add(1, self.tgt, vals)

@@ -40,6 +40,8 @@ import functools
 import torch
 from torch import nn
 
+from graphs import autodiff
+
 from ..plasticity.base import Plasticity
 from . import kernels
 
@@ -178,7 +180,7 @@ class Edges(nn.Module):
                 and y.dtype in (torch.float32, torch.float64) and cp.n_edges
                 and not cp.dense_for(self.n_learnable == 0)
                 and (rule is None or type(rule).kernel_params is not Plasticity.kernel_params)
-                and not (torch.is_grad_enabled() and (y.requires_grad or x.requires_grad))):
+                and not autodiff.tracked(y, x)):
             self.backend = "eager"
             return None
         C = kernels.threads()

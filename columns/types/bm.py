@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import torch
 
+from graphs import autodiff
+
 from . import bm_kernel
 from .registry import register
 from .hamiltonian import HamiltonianColumn
@@ -67,7 +69,8 @@ class NetworkBMColumn(HamiltonianColumn):
         """
         mu = state["mu"]
         if not (bm_kernel.AVAILABLE and mu.device.type == "cpu"
-                and mu.dtype in (torch.float32, torch.float64) and not torch.is_grad_enabled()):
+                and mu.dtype in (torch.float32, torch.float64) and not torch.is_grad_enabled()
+                and not any(autodiff.has_tangent(v) for v in (*state.values(), x, nu, s, force))):
             return False
         bm_kernel.bm_rhs(self, state, x, nu, s, force, out)
         return True

@@ -25,6 +25,7 @@ from typing import ClassVar
 
 import torch
 
+from graphs import autodiff
 from graphs.errors import ParameterError
 
 from .column import ColumnType
@@ -220,14 +221,12 @@ class HamiltonianColumn(ColumnType):
         Returns:
             ({field: d field/dt (B, n)}, ∂H/∂ν (B, n)).
         """
-        keep = torch.is_grad_enabled() and (
-            nu.requires_grad or any(v.requires_grad for v in state.values()))
+        keep = autodiff.tracked(nu, *state.values())
         with torch.enable_grad():
-            leaves = {k: (v if v.requires_grad else v.detach().requires_grad_(True))
-                      for k, v in state.items()}
-            nu_ = nu if nu.requires_grad else nu.detach().requires_grad_(True)
-            H = self.hamiltonian(leaves, nu_, s).sum()
-            inputs = [leaves[k] for k in self.fields] + [nu_]
+            pairs = {k: autodiff.grad_leaf(v) for k, v in state.items()}
+            nu_leaf, nu_ = autodiff.grad_leaf(nu)
+            H = self.hamiltonian({k: v for k, (_, v) in pairs.items()}, nu_, s).sum()
+            inputs = [pairs[k][0] for k in self.fields] + [nu_leaf]
             grads = torch.autograd.grad(H, inputs, grad_outputs=torch.ones_like(H),
                                         create_graph=keep, allow_unused=True)
         grads = [torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads)]
